@@ -1,0 +1,130 @@
+//! API keys for scripts: shown once, stored hashed, revocable, acting with a role inside one organisation.
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::entities::{api_key, user};
+use crate::error::{DomainError, Result};
+use crate::pagination::{self, Page, PageRequest};
+use crate::roles::{Principal, Role};
+use crate::secrets::{random_token, token_hash};
+use crate::{validate, Hub};
+
+/// Keys are recognisable (for secret scanners and for the bearer parser) by this prefix.
+pub const KEY_PREFIX: &str = "ihub_";
+const SHOWN_PREFIX_CHARS: usize = 12;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiKey {
+    pub id: Uuid,
+    #[schema(example = "nightly export script")]
+    pub name: String,
+    pub role: Role,
+    /// The first characters of the key, to tell keys apart.
+    #[schema(example = "ihub_Xk3v9Q")]
+    pub prefix: String,
+    pub created_by: Uuid,
+    pub created_at: chrono::DateTime<Utc>,
+    pub last_used_at: Option<chrono::DateTime<Utc>>,
+    pub revoked_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKey {
+    fn from(m: api_key::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            role: m.role,
+            prefix: m.prefix,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            last_used_at: m.last_used_at,
+            revoked_at: m.revoked_at,
+        }
+    }
+}
+
+/// The answer to creating a key: the only time the secret is shown.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The key itself. Store it now: it cannot be shown again.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    #[schema(example = "nightly export script")]
+    pub name: String,
+    /// The role the key acts with; defaults to `support`, the least privilege.
+    pub role: Option<Role>,
+}
+
+pub async fn create(hub: &Hub, who: &Principal, input: NewApiKey) -> Result<CreatedApiKey> {
+    who.require_admin()?;
+    let name = validate::name("name", &input.name, 200)?;
+    let secret = format!("{KEY_PREFIX}{}", random_token(32));
+    let model = api_key::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organisation_id: Set(who.organisation_id),
+        created_by: Set(who.user_id),
+        name: Set(name),
+        role: Set(input.role.unwrap_or(Role::Support)),
+        prefix: Set(secret[..SHOWN_PREFIX_CHARS].to_owned()),
+        key_hash: Set(token_hash(&secret)),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&hub.db)
+    .await?;
+    Ok(CreatedApiKey { key: model.into(), secret })
+}
+
+pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<ApiKey>> {
+    who.require_admin()?;
+    let select = api_key::Entity::find().filter(api_key::Column::OrganisationId.eq(who.organisation_id));
+    Ok(pagination::fetch(&hub.db, select, api_key::Column::Id, page.parse()?, |m| m.id).await?.map(Into::into))
+}
+
+/// Revoking twice is harmless and keeps the first revocation time.
+pub async fn revoke(hub: &Hub, who: &Principal, id: Uuid) -> Result<ApiKey> {
+    who.require_admin()?;
+    let key = api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::OrganisationId.eq(who.organisation_id))
+        .one(&hub.db)
+        .await?
+        .ok_or(DomainError::NotFound("API key"))?;
+    if key.revoked_at.is_some() {
+        return Ok(key.into());
+    }
+    let mut model: api_key::ActiveModel = key.into();
+    model.revoked_at = Set(Some(Utc::now()));
+    Ok(model.update(&hub.db).await?.into())
+}
+
+pub(crate) async fn authenticate(hub: &Hub, presented: &str) -> Result<Principal> {
+    let invalid = || DomainError::Unauthenticated("API key is invalid or revoked");
+    let key = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(token_hash(presented)))
+        .one(&hub.db)
+        .await?
+        .ok_or_else(invalid)?;
+    if key.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    let creator_active = user::Entity::find_by_id(key.created_by).one(&hub.db).await?.is_some_and(|u| u.active);
+    if !creator_active {
+        return Err(invalid());
+    }
+    // Best effort: a lost update of the last-used time is not worth failing the request for.
+    let _ = api_key::Entity::update_many()
+        .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(api_key::Column::Id.eq(key.id))
+        .exec(&hub.db)
+        .await;
+    Ok(Principal { organisation_id: key.organisation_id, user_id: key.created_by, role: key.role, api_key_id: Some(key.id) })
+}

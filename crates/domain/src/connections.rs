@@ -1,0 +1,336 @@
+//! Connections: configured accounts of a connector. Credentials are write-only and sealed at rest.
+use chrono::Utc;
+use sea_orm::entity::prelude::*;
+use sea_orm::{Condition, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::catalog::Connector;
+use crate::database::is_unique_violation;
+use crate::entities::{connection, integration};
+use crate::error::{DomainError, FieldError, Problems, Result};
+use crate::pagination::{self, Page, PageRequest};
+use crate::roles::Principal;
+use crate::{validate, Hub};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Not (or no longer) verified: new, or its settings or credentials changed since the last test.
+    #[sea_orm(string_value = "disconnected")]
+    Disconnected,
+    /// The last test or use succeeded.
+    #[sea_orm(string_value = "connected")]
+    Connected,
+    /// The last test or use failed; see `last_error`.
+    #[sea_orm(string_value = "error")]
+    Error,
+}
+
+impl ConnectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disconnected => "disconnected",
+            Self::Connected => "connected",
+            Self::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Connection {
+    pub id: Uuid,
+    #[schema(example = "Employment Hero (production)")]
+    pub name: String,
+    #[schema(example = "scim")]
+    pub connector: String,
+    #[schema(value_type = Object, example = json!({"base_url": "https://lms.example.com/scim/v2"}))]
+    pub settings: Value,
+    pub status: ConnectionStatus,
+    /// Why the last test or use failed.
+    pub last_error: Option<String>,
+    /// When the status was last established.
+    pub checked_at: Option<chrono::DateTime<Utc>>,
+    /// Whether credentials are stored (their values are never returned).
+    pub has_credentials: bool,
+    pub created_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+}
+
+impl From<connection::Model> for Connection {
+    fn from(m: connection::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            connector: m.connector,
+            settings: m.settings,
+            status: m.status,
+            last_error: m.last_error,
+            checked_at: m.checked_at,
+            has_credentials: m.credentials.is_some(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConnection {
+    #[schema(example = "Learning platform")]
+    pub name: String,
+    /// A `kind` from `GET /connectors`.
+    #[schema(example = "scim")]
+    pub connector: String,
+    /// Must match the connector's `settings_schema`.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object, example = json!({"base_url": "https://lms.example.com/scim/v2"}))]
+    pub settings: Value,
+    /// Must match the connector's `credentials_schema`. Write-only: never returned.
+    #[schema(value_type = Option<Object>, example = json!({"token": "s3cr3t"}))]
+    pub credentials: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionChanges {
+    pub name: Option<String>,
+    /// Replaces the settings as a whole; the connection must be tested again afterwards.
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsReplacement {
+    /// Must match the connector's `credentials_schema`. Write-only: never returned.
+    #[schema(value_type = Object, example = json!({"token": "n3w-s3cr3t"}))]
+    pub credentials: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+fn connector<'a>(hub: &'a Hub, kind: &str) -> Result<&'a std::sync::Arc<dyn Connector>> {
+    hub.catalog.get(kind).ok_or_else(|| {
+        DomainError::invalid("connector", format!("unknown connector `{kind}`; known: {}", hub.catalog.kinds().join(", ")))
+    })
+}
+
+fn check_object(problems: &mut Problems, field: &str, value: &Value) -> bool {
+    if value.is_object() {
+        true
+    } else {
+        problems.add(field, "must be a JSON object");
+        false
+    }
+}
+
+fn nest(errors: Vec<FieldError>, parent: &str) -> Vec<FieldError> {
+    errors.into_iter().map(|e| e.under(parent)).collect()
+}
+
+pub async fn create(hub: &Hub, who: &Principal, input: NewConnection) -> Result<Connection> {
+    who.require_admin()?;
+    let mut problems = Problems::default();
+    let name = problems.check(validate::name("name", &input.name, 200));
+    let connector = problems.check(connector(hub, &input.connector));
+    if let Some(connector) = connector {
+        if check_object(&mut problems, "settings", &input.settings)
+            && let Err(errors) = connector.validate_settings(&input.settings)
+        {
+            problems.extend(nest(errors, "settings"));
+        }
+        if let Some(credentials) = &input.credentials
+            && check_object(&mut problems, "credentials", credentials)
+            && let Err(errors) = connector.validate_credentials(credentials)
+        {
+            problems.extend(nest(errors, "credentials"));
+        }
+    }
+    problems.finish()?;
+    let name = name.expect("checked");
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let model = connection::ActiveModel {
+        id: Set(id),
+        organisation_id: Set(who.organisation_id),
+        name: Set(name.clone()),
+        connector: Set(input.connector),
+        settings: Set(input.settings),
+        credentials: Set(input.credentials.as_ref().map(|c| seal(hub, id, c))),
+        status: Set(ConnectionStatus::Disconnected),
+        last_error: Set(None),
+        checked_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&hub.db)
+    .await
+    .map_err(|e| name_taken(e, &name))?;
+    Ok(model.into())
+}
+
+fn name_taken(e: DbErr, name: &str) -> DomainError {
+    if is_unique_violation(&e) {
+        DomainError::conflict("name_taken", format!("a connection named `{name}` already exists"))
+    } else {
+        e.into()
+    }
+}
+
+fn seal(hub: &Hub, id: Uuid, credentials: &Value) -> Vec<u8> {
+    hub.keys.seal(credentials.to_string().as_bytes(), id.as_bytes())
+}
+
+/// The decrypted credentials, for connectors only; never for a response.
+pub fn open_credentials(hub: &Hub, model: &connection::Model) -> Result<Option<Value>> {
+    model
+        .credentials
+        .as_deref()
+        .map(|sealed| {
+            let plain = hub.keys.open(sealed, model.id.as_bytes())?;
+            serde_json::from_slice(&plain).map_err(|e| DomainError::Internal(format!("stored credentials: {e}")))
+        })
+        .transpose()
+}
+
+pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<Connection>> {
+    let select = connection::Entity::find().filter(connection::Column::OrganisationId.eq(who.organisation_id));
+    Ok(pagination::fetch(&hub.db, select, connection::Column::Id, page.parse()?, |m| m.id).await?.map(Into::into))
+}
+
+pub(crate) async fn find(db: &impl ConnectionTrait, organisation_id: Uuid, id: Uuid) -> Result<connection::Model> {
+    connection::Entity::find_by_id(id)
+        .filter(connection::Column::OrganisationId.eq(organisation_id))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound("connection"))
+}
+
+pub async fn get(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
+    Ok(find(&hub.db, who.organisation_id, id).await?.into())
+}
+
+pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: ConnectionChanges) -> Result<Connection> {
+    who.require_admin()?;
+    let current = find(&hub.db, who.organisation_id, id).await?;
+    let mut problems = Problems::default();
+    let name = changes.name.as_deref().and_then(|n| problems.check(validate::name("name", n, 200)));
+    if let Some(settings) = &changes.settings
+        && check_object(&mut problems, "settings", settings)
+        && let Err(errors) = connector(hub, &current.connector)?.validate_settings(settings)
+    {
+        problems.extend(nest(errors, "settings"));
+    }
+    problems.finish()?;
+    let settings_changed = changes.settings.as_ref().is_some_and(|s| *s != current.settings);
+    let mut model: connection::ActiveModel = current.into();
+    if let Some(name) = &name {
+        model.name = Set(name.clone());
+    }
+    if let Some(settings) = changes.settings {
+        model.settings = Set(settings);
+    }
+    if settings_changed {
+        mark_unverified(&mut model);
+    }
+    model.updated_at = Set(Utc::now());
+    let updated = model.update(&hub.db).await.map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?;
+    Ok(updated.into())
+}
+
+/// What was verified with the old settings or credentials says nothing about the new ones.
+fn mark_unverified(model: &mut connection::ActiveModel) {
+    model.status = Set(ConnectionStatus::Disconnected);
+    model.last_error = Set(None);
+    model.checked_at = Set(None);
+}
+
+pub async fn replace_credentials(
+    hub: &Hub,
+    who: &Principal,
+    id: Uuid,
+    input: CredentialsReplacement,
+) -> Result<Connection> {
+    who.require_admin()?;
+    let current = find(&hub.db, who.organisation_id, id).await?;
+    let mut problems = Problems::default();
+    if check_object(&mut problems, "credentials", &input.credentials)
+        && let Err(errors) = connector(hub, &current.connector)?.validate_credentials(&input.credentials)
+    {
+        problems.extend(nest(errors, "credentials"));
+    }
+    problems.finish()?;
+    let mut model: connection::ActiveModel = current.into();
+    model.credentials = Set(Some(seal(hub, id, &input.credentials)));
+    mark_unverified(&mut model);
+    model.updated_at = Set(Utc::now());
+    Ok(model.update(&hub.db).await?.into())
+}
+
+pub async fn delete(hub: &Hub, who: &Principal, id: Uuid) -> Result<()> {
+    who.require_admin()?;
+    let current = find(&hub.db, who.organisation_id, id).await?;
+    let users = integration::Entity::find()
+        .filter(integration::Column::OrganisationId.eq(who.organisation_id))
+        .filter(
+            Condition::any()
+                .add(integration::Column::SourceConnectionId.eq(id))
+                .add(integration::Column::TargetConnectionId.eq(id)),
+        )
+        .all(&hub.db)
+        .await?;
+    if let Some(enabled) = users.iter().find(|i| i.state.is_enabled()) {
+        return Err(DomainError::conflict(
+            "connection_in_use",
+            format!(
+                "connection `{}` is used by integration `{}`, which is {}; disable the integration first",
+                current.name,
+                enabled.name,
+                enabled.state.as_str()
+            ),
+        ));
+    }
+    if let Some(inactive) = users.first() {
+        return Err(DomainError::conflict(
+            "connection_in_use",
+            format!(
+                "connection `{}` is used by integration `{}`; delete that integration or point it at another connection first",
+                current.name, inactive.name
+            ),
+        ));
+    }
+    connection::Entity::delete_by_id(id).exec(&hub.db).await?;
+    Ok(())
+}
+
+/// Makes the connector's cheap real call and records the outcome as the connection's status.
+pub async fn test(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
+    who.require_admin()?;
+    let current = find(&hub.db, who.organisation_id, id).await?;
+    let outcome = match open_credentials(hub, &current)? {
+        None => Err("no credentials are stored for this connection".to_owned()),
+        Some(credentials) => {
+            connector(hub, &current.connector)?.test(&current.settings, &credentials).await.map_err(|f| f.0)
+        }
+    };
+    if let Err(reason) = &outcome {
+        tracing::warn!(connection_id = %id, connector = %current.connector, %reason, "connection test failed");
+    }
+    let mut model: connection::ActiveModel = current.into();
+    match outcome {
+        Ok(()) => {
+            model.status = Set(ConnectionStatus::Connected);
+            model.last_error = Set(None);
+        }
+        Err(reason) => {
+            model.status = Set(ConnectionStatus::Error);
+            model.last_error = Set(Some(reason));
+        }
+    }
+    model.checked_at = Set(Some(Utc::now()));
+    Ok(model.update(&hub.db).await?.into())
+}

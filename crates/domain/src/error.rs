@@ -1,0 +1,89 @@
+use serde::Serialize;
+
+/// One thing wrong with the input, named by where it is (`email`, `settings.base_url`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Dotted path of the offending field in the request.
+    #[schema(example = "email")]
+    pub field: String,
+    /// What is wrong with it, in words.
+    #[schema(example = "is not a valid email address")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+
+    /// The same error nested under a parent field, e.g. `base_url` inside `settings`.
+    pub fn under(mut self, parent: &str) -> Self {
+        self.field = if self.field.is_empty() { parent.to_owned() } else { format!("{parent}.{}", self.field) };
+        self
+    }
+}
+
+/// Every way a domain operation can fail. The api crate maps each variant to an HTTP answer once.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The request is well formed but the object's state forbids it (`code` is stable for scripts).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("this action needs the {0} role")]
+    Forbidden(&'static str),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict { code, message: message.into() }
+    }
+}
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;
+
+/// Collects field errors so a request reports everything wrong with it at once, not one field per round trip.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn extend(&mut self, errors: impl IntoIterator<Item = FieldError>) {
+        self.0.extend(errors);
+    }
+
+    /// Records the error of a parse step and yields its value when it succeeded.
+    pub fn check<T>(&mut self, result: Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(DomainError::Validation(errors)) => {
+                self.0.extend(errors);
+                None
+            }
+            Err(other) => {
+                self.0.push(FieldError::new("", other.to_string()));
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(DomainError::Validation(self.0)) }
+    }
+}

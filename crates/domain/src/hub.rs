@@ -1,0 +1,27 @@
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::TokenSettings;
+use crate::catalog::Catalog;
+use crate::secrets::Keys;
+
+/// Whether enabled integrations write (production) or only rehearse with dry runs (staging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    #[default]
+    Production,
+    Staging,
+}
+
+/// What every domain service needs, built once at start and shared by the api and the worker.
+#[derive(Clone)]
+pub struct Hub {
+    pub db: DatabaseConnection,
+    pub keys: Arc<Keys>,
+    pub catalog: Arc<Catalog>,
+    pub environment: Environment,
+    pub tokens: TokenSettings,
+}

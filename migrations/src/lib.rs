@@ -1,0 +1,18 @@
+//! Schema migrations, run on start by every role and by `ihub migrate`. Written against sea-query so one history
+//! serves SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_accounts;
+mod m20261125_000002_connections;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_accounts::Migration),
+            Box::new(m20261125_000002_connections::Migration),
+        ]
+    }
+}
