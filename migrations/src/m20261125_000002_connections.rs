@@ -126,7 +126,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Integrations::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Connections::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Integrations::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Connections::Table).to_owned())
+            .await
     }
 }

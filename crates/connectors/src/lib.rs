@@ -1,0 +1,26 @@
+//! Clients for third-party systems, each behind the domain's `Connector` port, and the catalog of them all.
+//! Nothing here knows about HTTP handlers or the database.
+use std::sync::Arc;
+
+use ihub_domain::catalog::{Catalog, Connector};
+
+pub mod bamboohr;
+pub mod employment_hero;
+pub mod error;
+pub mod http;
+pub mod odoo;
+pub mod scim;
+mod settings;
+
+pub use error::ConnectorError;
+
+/// Every connector this build ships, ready to hand to the domain.
+pub fn catalog() -> Catalog {
+    let connectors: Vec<Arc<dyn Connector>> = vec![
+        Arc::new(employment_hero::EmploymentHero::new()),
+        Arc::new(bamboohr::BambooHr::new()),
+        Arc::new(scim::Scim::new()),
+        Arc::new(odoo::Odoo::new()),
+    ];
+    Catalog::new(connectors)
+}

@@ -9,7 +9,7 @@ use crate::error::{DomainError, Result};
 use crate::pagination::{self, Page, PageRequest};
 use crate::roles::{Principal, Role};
 use crate::secrets::{random_token, token_hash};
-use crate::{validate, Hub};
+use crate::{Hub, validate};
 
 /// Keys are recognisable (for secret scanners and for the bearer parser) by this prefix.
 pub const KEY_PREFIX: &str = "ihub_";
@@ -81,13 +81,23 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewApiKey) -> Result<Crea
     }
     .insert(&hub.db)
     .await?;
-    Ok(CreatedApiKey { key: model.into(), secret })
+    Ok(CreatedApiKey {
+        key: model.into(),
+        secret,
+    })
 }
 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<ApiKey>> {
     who.require_admin()?;
-    let select = api_key::Entity::find().filter(api_key::Column::OrganisationId.eq(who.organisation_id));
-    Ok(pagination::fetch(&hub.db, select, api_key::Column::Id, page.parse()?, |m| m.id).await?.map(Into::into))
+    let select =
+        api_key::Entity::find().filter(api_key::Column::OrganisationId.eq(who.organisation_id));
+    Ok(
+        pagination::fetch(&hub.db, select, api_key::Column::Id, page.parse()?, |m| {
+            m.id
+        })
+        .await?
+        .map(Into::into),
+    )
 }
 
 /// Revoking twice is harmless and keeps the first revocation time.
@@ -116,15 +126,26 @@ pub(crate) async fn authenticate(hub: &Hub, presented: &str) -> Result<Principal
     if key.revoked_at.is_some() {
         return Err(invalid());
     }
-    let creator_active = user::Entity::find_by_id(key.created_by).one(&hub.db).await?.is_some_and(|u| u.active);
+    let creator_active = user::Entity::find_by_id(key.created_by)
+        .one(&hub.db)
+        .await?
+        .is_some_and(|u| u.active);
     if !creator_active {
         return Err(invalid());
     }
     // Best effort: a lost update of the last-used time is not worth failing the request for.
     let _ = api_key::Entity::update_many()
-        .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            api_key::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(api_key::Column::Id.eq(key.id))
         .exec(&hub.db)
         .await;
-    Ok(Principal { organisation_id: key.organisation_id, user_id: key.created_by, role: key.role, api_key_id: Some(key.id) })
+    Ok(Principal {
+        organisation_id: key.organisation_id,
+        user_id: key.created_by,
+        role: key.role,
+        api_key_id: Some(key.id),
+    })
 }

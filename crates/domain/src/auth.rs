@@ -2,20 +2,20 @@
 //! principal.
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::Hub;
 use crate::api_keys;
 use crate::entities::{refresh_token, user};
 use crate::error::{DomainError, Result};
 use crate::roles::{Principal, Role};
 use crate::secrets::{fill_random, random_token, token_hash};
-use crate::Hub;
 
 const ISSUER: &str = "integration-hub";
 const AUDIENCE: &str = "integration-hub-api";
@@ -28,7 +28,10 @@ pub struct TokenSettings {
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        Self { access_ttl: Duration::from_secs(15 * 60), refresh_ttl: Duration::from_secs(30 * 24 * 3600) }
+        Self {
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+        }
     }
 }
 
@@ -62,7 +65,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         fill_random(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|e| DomainError::Internal(e.to_string()))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -75,7 +79,11 @@ pub async fn hash_password(password: &str) -> Result<String> {
 async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
@@ -86,7 +94,10 @@ const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 pub async fn login(hub: &Hub, email: &str, password: &str) -> Result<TokenPair> {
     let email = email.trim().to_lowercase();
-    let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&hub.db).await?;
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&hub.db)
+        .await?;
     let Some(user) = found else {
         verify_password(password, DECOY_HASH).await;
         return Err(DomainError::Unauthenticated("email or password is wrong"));
@@ -133,8 +144,12 @@ pub fn issue_access_token(hub: &Hub, user: &user::Model, issued_at: i64) -> Resu
         iat: issued_at,
         exp: issued_at + hub.tokens.access_ttl.as_secs() as i64,
     };
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(hub.keys.jwt_key()))
-        .map_err(|e| DomainError::Internal(e.to_string()))
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(hub.keys.jwt_key()),
+    )
+    .map_err(|e| DomainError::Internal(e.to_string()))
 }
 
 /// Exchanges a refresh token for a new pair. A token is good once: presenting a spent one means it leaked, so
@@ -160,7 +175,10 @@ pub async fn refresh(hub: &Hub, presented: &str) -> Result<TokenPair> {
     }
     // Only one of two concurrent refreshes with the same token may win.
     let spent = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            refresh_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(refresh_token::Column::Id.eq(token.id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
@@ -178,7 +196,10 @@ pub async fn refresh(hub: &Hub, presented: &str) -> Result<TokenPair> {
 
 async fn revoke_family(db: &impl sea_orm::ConnectionTrait, family_id: Uuid) -> Result<()> {
     refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            refresh_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(refresh_token::Column::FamilyId.eq(family_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
@@ -200,7 +221,10 @@ pub async fn logout(hub: &Hub, presented: &str) -> Result<()> {
 
 pub async fn revoke_all_for_user(db: &impl sea_orm::ConnectionTrait, user_id: Uuid) -> Result<()> {
     refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            refresh_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
@@ -219,12 +243,18 @@ pub async fn authenticate(hub: &Hub, bearer: &str) -> Result<Principal> {
     validation.set_audience(&[AUDIENCE]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = 5;
-    let claims = jsonwebtoken::decode::<Claims>(bearer, &DecodingKey::from_secret(hub.keys.jwt_key()), &validation)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => DomainError::Unauthenticated("access token has expired"),
-            _ => DomainError::Unauthenticated("access token is invalid"),
-        })?
-        .claims;
+    let claims = jsonwebtoken::decode::<Claims>(
+        bearer,
+        &DecodingKey::from_secret(hub.keys.jwt_key()),
+        &validation,
+    )
+    .map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+            DomainError::Unauthenticated("access token has expired")
+        }
+        _ => DomainError::Unauthenticated("access token is invalid"),
+    })?
+    .claims;
     let user = user::Entity::find_by_id(claims.sub).one(&hub.db).await?;
     match user {
         Some(user) if user.active && user.organisation_id == claims.org => Ok(Principal {

@@ -74,7 +74,12 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(connectors: impl IntoIterator<Item = Arc<dyn Connector>>) -> Self {
-        Self { connectors: connectors.into_iter().map(|c| (c.info().kind.clone(), c)).collect() }
+        Self {
+            connectors: connectors
+                .into_iter()
+                .map(|c| (c.info().kind.clone(), c))
+                .collect(),
+        }
     }
 
     pub fn get(&self, kind: &str) -> Option<&Arc<dyn Connector>> {

@@ -11,9 +11,20 @@ use crate::entities::{connection, integration};
 use crate::error::{DomainError, FieldError, Problems, Result};
 use crate::pagination::{self, Page, PageRequest};
 use crate::roles::Principal;
-use crate::{validate, Hub};
+use crate::{Hub, validate};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
@@ -115,7 +126,13 @@ fn empty_object() -> Value {
 
 fn connector<'a>(hub: &'a Hub, kind: &str) -> Result<&'a std::sync::Arc<dyn Connector>> {
     hub.catalog.get(kind).ok_or_else(|| {
-        DomainError::invalid("connector", format!("unknown connector `{kind}`; known: {}", hub.catalog.kinds().join(", ")))
+        DomainError::invalid(
+            "connector",
+            format!(
+                "unknown connector `{kind}`; known: {}",
+                hub.catalog.kinds().join(", ")
+            ),
+        )
     })
 }
 
@@ -130,6 +147,28 @@ fn check_object(problems: &mut Problems, field: &str, value: &Value) -> bool {
 
 fn nest(errors: Vec<FieldError>, parent: &str) -> Vec<FieldError> {
     errors.into_iter().map(|e| e.under(parent)).collect()
+}
+
+/// Parser messages quote the offending value ("invalid type: string `hunter2`"); for credentials that value is a
+/// secret, so only the field name and the kind of problem are kept.
+fn nest_secret(errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let message = if e.message.starts_with("invalid type")
+                || e.message.starts_with("invalid value")
+            {
+                "has the wrong type or value".to_owned()
+            } else {
+                e.message
+            };
+            FieldError {
+                field: e.field,
+                message,
+            }
+            .under("credentials")
+        })
+        .collect()
 }
 
 pub async fn create(hub: &Hub, who: &Principal, input: NewConnection) -> Result<Connection> {
@@ -147,7 +186,7 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewConnection) -> Result<
             && check_object(&mut problems, "credentials", credentials)
             && let Err(errors) = connector.validate_credentials(credentials)
         {
-            problems.extend(nest(errors, "credentials"));
+            problems.extend(nest_secret(errors));
         }
     }
     problems.finish()?;
@@ -175,14 +214,18 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewConnection) -> Result<
 
 fn name_taken(e: DbErr, name: &str) -> DomainError {
     if is_unique_violation(&e) {
-        DomainError::conflict("name_taken", format!("a connection named `{name}` already exists"))
+        DomainError::conflict(
+            "name_taken",
+            format!("a connection named `{name}` already exists"),
+        )
     } else {
         e.into()
     }
 }
 
 fn seal(hub: &Hub, id: Uuid, credentials: &Value) -> Vec<u8> {
-    hub.keys.seal(credentials.to_string().as_bytes(), id.as_bytes())
+    hub.keys
+        .seal(credentials.to_string().as_bytes(), id.as_bytes())
 }
 
 /// The decrypted credentials, for connectors only; never for a response.
@@ -192,17 +235,31 @@ pub fn open_credentials(hub: &Hub, model: &connection::Model) -> Result<Option<V
         .as_deref()
         .map(|sealed| {
             let plain = hub.keys.open(sealed, model.id.as_bytes())?;
-            serde_json::from_slice(&plain).map_err(|e| DomainError::Internal(format!("stored credentials: {e}")))
+            serde_json::from_slice(&plain)
+                .map_err(|e| DomainError::Internal(format!("stored credentials: {e}")))
         })
         .transpose()
 }
 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<Connection>> {
-    let select = connection::Entity::find().filter(connection::Column::OrganisationId.eq(who.organisation_id));
-    Ok(pagination::fetch(&hub.db, select, connection::Column::Id, page.parse()?, |m| m.id).await?.map(Into::into))
+    let select = connection::Entity::find()
+        .filter(connection::Column::OrganisationId.eq(who.organisation_id));
+    Ok(pagination::fetch(
+        &hub.db,
+        select,
+        connection::Column::Id,
+        page.parse()?,
+        |m| m.id,
+    )
+    .await?
+    .map(Into::into))
 }
 
-pub(crate) async fn find(db: &impl ConnectionTrait, organisation_id: Uuid, id: Uuid) -> Result<connection::Model> {
+pub(crate) async fn find(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> Result<connection::Model> {
     connection::Entity::find_by_id(id)
         .filter(connection::Column::OrganisationId.eq(organisation_id))
         .one(db)
@@ -214,11 +271,19 @@ pub async fn get(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
     Ok(find(&hub.db, who.organisation_id, id).await?.into())
 }
 
-pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: ConnectionChanges) -> Result<Connection> {
+pub async fn update(
+    hub: &Hub,
+    who: &Principal,
+    id: Uuid,
+    changes: ConnectionChanges,
+) -> Result<Connection> {
     who.require_admin()?;
     let current = find(&hub.db, who.organisation_id, id).await?;
     let mut problems = Problems::default();
-    let name = changes.name.as_deref().and_then(|n| problems.check(validate::name("name", n, 200)));
+    let name = changes
+        .name
+        .as_deref()
+        .and_then(|n| problems.check(validate::name("name", n, 200)));
     if let Some(settings) = &changes.settings
         && check_object(&mut problems, "settings", settings)
         && let Err(errors) = connector(hub, &current.connector)?.validate_settings(settings)
@@ -226,7 +291,10 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: ConnectionCha
         problems.extend(nest(errors, "settings"));
     }
     problems.finish()?;
-    let settings_changed = changes.settings.as_ref().is_some_and(|s| *s != current.settings);
+    let settings_changed = changes
+        .settings
+        .as_ref()
+        .is_some_and(|s| *s != current.settings);
     let mut model: connection::ActiveModel = current.into();
     if let Some(name) = &name {
         model.name = Set(name.clone());
@@ -238,7 +306,10 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: ConnectionCha
         mark_unverified(&mut model);
     }
     model.updated_at = Set(Utc::now());
-    let updated = model.update(&hub.db).await.map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?;
+    let updated = model
+        .update(&hub.db)
+        .await
+        .map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?;
     Ok(updated.into())
 }
 
@@ -259,9 +330,10 @@ pub async fn replace_credentials(
     let current = find(&hub.db, who.organisation_id, id).await?;
     let mut problems = Problems::default();
     if check_object(&mut problems, "credentials", &input.credentials)
-        && let Err(errors) = connector(hub, &current.connector)?.validate_credentials(&input.credentials)
+        && let Err(errors) =
+            connector(hub, &current.connector)?.validate_credentials(&input.credentials)
     {
-        problems.extend(nest(errors, "credentials"));
+        problems.extend(nest_secret(errors));
     }
     problems.finish()?;
     let mut model: connection::ActiveModel = current.into();
@@ -313,9 +385,10 @@ pub async fn test(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
     let current = find(&hub.db, who.organisation_id, id).await?;
     let outcome = match open_credentials(hub, &current)? {
         None => Err("no credentials are stored for this connection".to_owned()),
-        Some(credentials) => {
-            connector(hub, &current.connector)?.test(&current.settings, &credentials).await.map_err(|f| f.0)
-        }
+        Some(credentials) => connector(hub, &current.connector)?
+            .test(&current.settings, &credentials)
+            .await
+            .map_err(|f| f.0),
     };
     if let Err(reason) = &outcome {
         tracing::warn!(connection_id = %id, connector = %current.connector, %reason, "connection test failed");

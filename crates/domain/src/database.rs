@@ -2,12 +2,16 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr};
+pub use sea_orm::DbErr;
+use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection};
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         // WAL lets readers proceed beside the one writer; the busy timeout makes writers queue instead of failing.
         options.max_connections(8).map_sqlx_sqlite_opts(|o| {
@@ -38,5 +42,8 @@ pub fn is_postgres(db: &DatabaseConnection) -> bool {
 
 /// Unique violations are how concurrent creators learn a name is taken; both backends report them differently.
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

@@ -13,9 +13,20 @@ use crate::entities::{connection, integration};
 use crate::error::{DomainError, FieldError, Problems, Result};
 use crate::pagination::{self, Page, PageRequest};
 use crate::roles::Principal;
-use crate::{validate, Environment, Hub};
+use crate::{Environment, Hub, validate};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationKind {
@@ -24,7 +35,18 @@ pub enum IntegrationKind {
     EmployeesToUsers,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationState {
@@ -110,7 +132,11 @@ pub struct IntegrationSettings {
 }
 
 fn default_mandatory_fields() -> Vec<PersonField> {
-    vec![PersonField::Email, PersonField::FirstName, PersonField::LastName]
+    vec![
+        PersonField::Email,
+        PersonField::FirstName,
+        PersonField::LastName,
+    ]
 }
 
 impl Default for IntegrationSettings {
@@ -129,11 +155,16 @@ impl IntegrationSettings {
     pub fn parse(value: &Value) -> Result<Self> {
         let mut settings: Self = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." { "settings".to_owned() } else { format!("settings.{path}") };
+            let field = if path == "." {
+                "settings".to_owned()
+            } else {
+                format!("settings.{path}")
+            };
             DomainError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
         })?;
         if let Some(email) = &settings.error_notification_email {
-            settings.error_notification_email = Some(validate::email("settings.error_notification_email", email)?);
+            settings.error_notification_email =
+                Some(validate::email("settings.error_notification_email", email)?);
         }
         let mut seen = std::collections::HashSet::new();
         settings.mandatory_fields.retain(|f| seen.insert(*f));
@@ -160,8 +191,9 @@ impl TryFrom<integration::Model> for Integration {
 
     fn try_from(m: integration::Model) -> Result<Self> {
         Ok(Self {
-            settings: IntegrationSettings::parse(&m.settings)
-                .map_err(|e| DomainError::Internal(format!("stored settings of integration {}: {e:?}", m.id)))?,
+            settings: IntegrationSettings::parse(&m.settings).map_err(|e| {
+                DomainError::Internal(format!("stored settings of integration {}: {e:?}", m.id))
+            })?,
             id: m.id,
             name: m.name,
             kind: m.kind,
@@ -215,7 +247,10 @@ async fn check_endpoint(
             DomainError::NotFound(_) => DomainError::invalid(field, "no connection with this id"),
             other => other,
         })?;
-    let plays_role = hub.catalog.get(&conn.connector).is_some_and(|c| c.info().roles.contains(&role));
+    let plays_role = hub
+        .catalog
+        .get(&conn.connector)
+        .is_some_and(|c| c.info().roles.contains(&role));
     if !plays_role {
         let role = match role {
             ConnectorRole::Source => "source",
@@ -223,7 +258,10 @@ async fn check_endpoint(
         };
         return Err(DomainError::invalid(
             field,
-            format!("connection `{}` ({}) cannot be a {role}", conn.name, conn.connector),
+            format!(
+                "connection `{}` ({}) cannot be a {role}",
+                conn.name, conn.connector
+            ),
         ));
     }
     Ok(conn)
@@ -237,8 +275,26 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewIntegration) -> Result
     who.require_admin()?;
     let mut problems = Problems::default();
     let name = problems.check(validate::name("name", &input.name, 200));
-    problems.check(check_endpoint(hub, who, "source_connection_id", input.source_connection_id, ConnectorRole::Source).await);
-    problems.check(check_endpoint(hub, who, "target_connection_id", input.target_connection_id, ConnectorRole::Target).await);
+    problems.check(
+        check_endpoint(
+            hub,
+            who,
+            "source_connection_id",
+            input.source_connection_id,
+            ConnectorRole::Source,
+        )
+        .await,
+    );
+    problems.check(
+        check_endpoint(
+            hub,
+            who,
+            "target_connection_id",
+            input.target_connection_id,
+            ConnectorRole::Target,
+        )
+        .await,
+    );
     let settings = match &input.settings {
         None => Some(IntegrationSettings::default()),
         Some(value) => problems.check(IntegrationSettings::parse(value)),
@@ -266,7 +322,10 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewIntegration) -> Result
 
 fn name_taken(e: DbErr, name: &str) -> DomainError {
     if is_unique_violation(&e) {
-        DomainError::conflict("name_taken", format!("an integration named `{name}` already exists"))
+        DomainError::conflict(
+            "name_taken",
+            format!("an integration named `{name}` already exists"),
+        )
     } else {
         e.into()
     }
@@ -285,18 +344,45 @@ pub async fn get(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration> {
 }
 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<Integration>> {
-    let select = integration::Entity::find().filter(integration::Column::OrganisationId.eq(who.organisation_id));
-    let page = pagination::fetch(&hub.db, select, integration::Column::Id, page.parse()?, |m| m.id).await?;
-    Ok(Page { items: page.items.into_iter().map(TryInto::try_into).collect::<Result<_>>()?, next_cursor: page.next_cursor })
+    let select = integration::Entity::find()
+        .filter(integration::Column::OrganisationId.eq(who.organisation_id));
+    let page = pagination::fetch(
+        &hub.db,
+        select,
+        integration::Column::Id,
+        page.parse()?,
+        |m| m.id,
+    )
+    .await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_>>()?,
+        next_cursor: page.next_cursor,
+    })
 }
 
-pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: IntegrationChanges) -> Result<Integration> {
+pub async fn update(
+    hub: &Hub,
+    who: &Principal,
+    id: Uuid,
+    changes: IntegrationChanges,
+) -> Result<Integration> {
     who.require_admin()?;
     let current = find(hub, who, id).await?;
     let mut problems = Problems::default();
-    let name = changes.name.as_deref().and_then(|n| problems.check(validate::name("name", n, 200)));
-    let rewiring = changes.source_connection_id.is_some_and(|s| s != current.source_connection_id)
-        || changes.target_connection_id.is_some_and(|t| t != current.target_connection_id);
+    let name = changes
+        .name
+        .as_deref()
+        .and_then(|n| problems.check(validate::name("name", n, 200)));
+    let rewiring = changes
+        .source_connection_id
+        .is_some_and(|s| s != current.source_connection_id)
+        || changes
+            .target_connection_id
+            .is_some_and(|t| t != current.target_connection_id);
     if rewiring && current.state.is_enabled() {
         return Err(DomainError::conflict(
             "integration_enabled",
@@ -304,10 +390,28 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: IntegrationCh
         ));
     }
     if let Some(source) = changes.source_connection_id {
-        problems.check(check_endpoint(hub, who, "source_connection_id", source, ConnectorRole::Source).await);
+        problems.check(
+            check_endpoint(
+                hub,
+                who,
+                "source_connection_id",
+                source,
+                ConnectorRole::Source,
+            )
+            .await,
+        );
     }
     if let Some(target) = changes.target_connection_id {
-        problems.check(check_endpoint(hub, who, "target_connection_id", target, ConnectorRole::Target).await);
+        problems.check(
+            check_endpoint(
+                hub,
+                who,
+                "target_connection_id",
+                target,
+                ConnectorRole::Target,
+            )
+            .await,
+        );
     }
     let settings = match &changes.settings {
         None => None,
@@ -338,20 +442,30 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: IntegrationCh
         model.settings = Set(settings_value(settings));
     }
     model.updated_at = Set(Utc::now());
-    model.update(&hub.db).await.map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?.try_into()
+    model
+        .update(&hub.db)
+        .await
+        .map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?
+        .try_into()
 }
 
 /// Enabling needs both connections connected. Staging instances only ever rehearse (`test`).
 pub async fn enable(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration> {
     who.require_admin()?;
     let current = find(hub, who, id).await?;
-    let source = connections::find(&hub.db, who.organisation_id, current.source_connection_id).await?;
-    let target = connections::find(&hub.db, who.organisation_id, current.target_connection_id).await?;
+    let source =
+        connections::find(&hub.db, who.organisation_id, current.source_connection_id).await?;
+    let target =
+        connections::find(&hub.db, who.organisation_id, current.target_connection_id).await?;
     let not_ready: Vec<String> = [("source", &source), ("target", &target)]
         .into_iter()
         .filter(|(_, c)| c.status != ConnectionStatus::Connected)
         .map(|(end, c)| match &c.last_error {
-            Some(err) => format!("{end} connection `{}` is {} ({err})", c.name, c.status.as_str()),
+            Some(err) => format!(
+                "{end} connection `{}` is {} ({err})",
+                c.name,
+                c.status.as_str()
+            ),
             None => format!("{end} connection `{}` is {}", c.name, c.status.as_str()),
         })
         .collect();
@@ -377,7 +491,11 @@ pub async fn disable(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration
     set_state(hub, current, IntegrationState::Inactive).await
 }
 
-async fn set_state(hub: &Hub, current: integration::Model, state: IntegrationState) -> Result<Integration> {
+async fn set_state(
+    hub: &Hub,
+    current: integration::Model,
+    state: IntegrationState,
+) -> Result<Integration> {
     if current.state == state {
         return current.try_into();
     }
@@ -393,7 +511,11 @@ pub async fn delete(hub: &Hub, who: &Principal, id: Uuid) -> Result<()> {
     if current.state.is_enabled() {
         return Err(DomainError::conflict(
             "integration_enabled",
-            format!("integration `{}` is {}; disable it first, then delete it", current.name, current.state.as_str()),
+            format!(
+                "integration `{}` is {}; disable it first, then delete it",
+                current.name,
+                current.state.as_str()
+            ),
         ));
     }
     integration::Entity::delete_by_id(id).exec(&hub.db).await?;
@@ -409,11 +531,20 @@ mod tests {
     fn settings_default_and_name_the_wrong_field() {
         let parsed = IntegrationSettings::parse(&json!({})).unwrap();
         assert_eq!(parsed, IntegrationSettings::default());
-        let err = IntegrationSettings::parse(&json!({"new_person_trigger": "someday"})).unwrap_err();
-        assert!(matches!(err, DomainError::Validation(e) if e[0].field == "settings.new_person_trigger"));
-        let err = IntegrationSettings::parse(&json!({"mandatory_fields": ["email", "shoe_size"]})).unwrap_err();
-        assert!(matches!(err, DomainError::Validation(e) if e[0].field.starts_with("settings.mandatory_fields")));
-        let err = IntegrationSettings::parse(&json!({"error_notification_email": "nope"})).unwrap_err();
-        assert!(matches!(err, DomainError::Validation(e) if e[0].field == "settings.error_notification_email"));
+        let err =
+            IntegrationSettings::parse(&json!({"new_person_trigger": "someday"})).unwrap_err();
+        assert!(
+            matches!(err, DomainError::Validation(e) if e[0].field == "settings.new_person_trigger")
+        );
+        let err = IntegrationSettings::parse(&json!({"mandatory_fields": ["email", "shoe_size"]}))
+            .unwrap_err();
+        assert!(
+            matches!(err, DomainError::Validation(e) if e[0].field.starts_with("settings.mandatory_fields"))
+        );
+        let err =
+            IntegrationSettings::parse(&json!({"error_notification_email": "nope"})).unwrap_err();
+        assert!(
+            matches!(err, DomainError::Validation(e) if e[0].field == "settings.error_notification_email")
+        );
     }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::database::is_unique_violation;
 use crate::entities::organisation;
 use crate::error::{DomainError, Result};
-use crate::{validate, Hub};
+use crate::{Hub, validate};
 
 /// The display time zone of a new organisation; the first customers are in eastern Australia.
 pub const DEFAULT_TIMEZONE: &str = "Australia/Sydney";
@@ -24,7 +24,11 @@ pub struct Organisation {
 
 impl From<organisation::Model> for Organisation {
     fn from(m: organisation::Model) -> Self {
-        Self { id: m.id, name: m.name, timezone: m.timezone }
+        Self {
+            id: m.id,
+            name: m.name,
+            timezone: m.timezone,
+        }
     }
 }
 
@@ -41,7 +45,10 @@ pub async fn create(hub: &Hub, name: &str, timezone: Option<&str>) -> Result<Org
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            DomainError::conflict("organisation_exists", format!("an organisation named `{name}` already exists"))
+            DomainError::conflict(
+                "organisation_exists",
+                format!("an organisation named `{name}` already exists"),
+            )
         } else {
             e.into()
         }

@@ -15,6 +15,7 @@ pub const MAX_LIMIT: u64 = 200;
 #[into_params(parameter_in = Query)]
 pub struct PageRequest {
     /// How many items to return (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -29,7 +30,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }
 
@@ -43,7 +47,10 @@ impl PageRequest {
     pub fn parse(&self) -> Result<Cursor> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(DomainError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(DomainError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         let after = match self.cursor.as_deref() {
             None | Some("") => None,
@@ -97,14 +104,25 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_names_the_field() {
         let id = Uuid::now_v7();
-        let req = PageRequest { limit: Some(10), cursor: Some(encode(id)) };
+        let req = PageRequest {
+            limit: Some(10),
+            cursor: Some(encode(id)),
+        };
         assert_eq!(req.parse().unwrap().after, Some(id));
-        let bad = PageRequest { limit: None, cursor: Some("not-a-cursor!".into()) };
+        let bad = PageRequest {
+            limit: None,
+            cursor: Some("not-a-cursor!".into()),
+        };
         match bad.parse() {
             Err(DomainError::Validation(errors)) => assert_eq!(errors[0].field, "cursor"),
             other => panic!("expected a validation error, got {other:?}"),
         }
-        let too_many = PageRequest { limit: Some(201), cursor: None };
-        assert!(matches!(too_many.parse(), Err(DomainError::Validation(e)) if e[0].field == "limit"));
+        let too_many = PageRequest {
+            limit: Some(201),
+            cursor: None,
+        };
+        assert!(
+            matches!(too_many.parse(), Err(DomainError::Validation(e)) if e[0].field == "limit")
+        );
     }
 }

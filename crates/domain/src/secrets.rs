@@ -22,9 +22,14 @@ impl Keys {
         let hk = Hkdf::<Sha256>::new(Some(b"integration-hub"), secret);
         let mut sealing = [0u8; 32];
         let mut jwt = [0u8; 32];
-        hk.expand(b"credentials-sealing-v1", &mut sealing).expect("32 bytes is a valid HKDF length");
-        hk.expand(b"access-token-signing-v1", &mut jwt).expect("32 bytes is a valid HKDF length");
-        Self { sealing: XChaCha20Poly1305::new((&sealing).into()), jwt }
+        hk.expand(b"credentials-sealing-v1", &mut sealing)
+            .expect("32 bytes is a valid HKDF length");
+        hk.expand(b"access-token-signing-v1", &mut jwt)
+            .expect("32 bytes is a valid HKDF length");
+        Self {
+            sealing: XChaCha20Poly1305::new((&sealing).into()),
+            jwt,
+        }
     }
 
     pub fn jwt_key(&self) -> &[u8] {
@@ -38,7 +43,13 @@ impl Keys {
         fill_random(&mut nonce);
         let sealed = self
             .sealing
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
@@ -51,9 +62,19 @@ impl Keys {
             return Err(DomainError::Internal("sealed value is truncated".into()));
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
-        self.sealing.decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: context }).map_err(|_| {
-            DomainError::Internal("stored credentials do not open with this instance's secret key".into())
-        })
+        self.sealing
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: context,
+                },
+            )
+            .map_err(|_| {
+                DomainError::Internal(
+                    "stored credentials do not open with this instance's secret key".into(),
+                )
+            })
     }
 }
 
@@ -81,9 +102,16 @@ mod tests {
     fn sealed_values_open_only_in_their_own_context_and_with_their_own_key() {
         let keys = Keys::from_secret(b"one secret");
         let sealed = keys.seal(b"{\"token\":\"abc\"}", b"row-1");
-        assert_eq!(keys.open(&sealed, b"row-1").unwrap(), b"{\"token\":\"abc\"}");
+        assert_eq!(
+            keys.open(&sealed, b"row-1").unwrap(),
+            b"{\"token\":\"abc\"}"
+        );
         assert!(keys.open(&sealed, b"row-2").is_err());
-        assert!(Keys::from_secret(b"another secret").open(&sealed, b"row-1").is_err());
+        assert!(
+            Keys::from_secret(b"another secret")
+                .open(&sealed, b"row-1")
+                .is_err()
+        );
         assert!(!sealed.windows(3).any(|w| w == b"abc"));
     }
 

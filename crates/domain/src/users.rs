@@ -1,6 +1,8 @@
 //! Users of an organisation and the admin operations on them.
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -10,7 +12,7 @@ use crate::error::{DomainError, Problems, Result};
 use crate::organisations::{self, Organisation};
 use crate::pagination::{self, Page, PageRequest};
 use crate::roles::{Principal, Role};
-use crate::{auth, validate, Hub};
+use crate::{Hub, auth, validate};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
@@ -26,7 +28,14 @@ pub struct User {
 
 impl From<user::Model> for User {
     fn from(m: user::Model) -> Self {
-        Self { id: m.id, email: m.email, name: m.name, role: m.role, active: m.active, created_at: m.created_at }
+        Self {
+            id: m.id,
+            email: m.email,
+            name: m.name,
+            role: m.role,
+            active: m.active,
+            created_at: m.created_at,
+        }
     }
 }
 
@@ -81,7 +90,9 @@ pub async fn create_in(hub: &Hub, organisation_id: Uuid, input: NewUser) -> Resu
     let email = problems.check(validate::email("email", &input.email));
     let name = match input.name.as_deref() {
         Some(name) => problems.check(validate::name("name", name, 200)),
-        None => email.as_deref().map(|e| e.split('@').next().unwrap_or(e).to_owned()),
+        None => email
+            .as_deref()
+            .map(|e| e.split('@').next().unwrap_or(e).to_owned()),
     };
     problems.check(validate::password("password", &input.password));
     problems.finish()?;
@@ -102,7 +113,10 @@ pub async fn create_in(hub: &Hub, organisation_id: Uuid, input: NewUser) -> Resu
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            DomainError::conflict("email_taken", format!("a user with email `{email}` already exists"))
+            DomainError::conflict(
+                "email_taken",
+                format!("a user with email `{email}` already exists"),
+            )
         } else {
             e.into()
         }
@@ -118,7 +132,11 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewUser) -> Result<User> 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<User>> {
     who.require_admin()?;
     let select = user::Entity::find().filter(user::Column::OrganisationId.eq(who.organisation_id));
-    Ok(pagination::fetch(&hub.db, select, user::Column::Id, page.parse()?, |m| m.id).await?.map(Into::into))
+    Ok(
+        pagination::fetch(&hub.db, select, user::Column::Id, page.parse()?, |m| m.id)
+            .await?
+            .map(Into::into),
+    )
 }
 
 pub async fn get(hub: &Hub, who: &Principal, id: Uuid) -> Result<User> {
@@ -140,7 +158,10 @@ async fn find(hub: &Hub, organisation_id: Uuid, id: Uuid) -> Result<user::Model>
 pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: UserChanges) -> Result<User> {
     who.require_admin()?;
     let mut problems = Problems::default();
-    let name = changes.name.as_deref().and_then(|n| problems.check(validate::name("name", n, 200)));
+    let name = changes
+        .name
+        .as_deref()
+        .and_then(|n| problems.check(validate::name("name", n, 200)));
     if let Some(password) = &changes.password {
         problems.check(validate::password("password", password));
     }

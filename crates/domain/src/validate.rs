@@ -10,10 +10,16 @@ pub fn name(field: &str, value: &str, max_chars: usize) -> Result<String> {
         return Err(DomainError::invalid(field, "must not be empty"));
     }
     if trimmed.chars().count() > max_chars {
-        return Err(DomainError::invalid(field, format!("must be at most {max_chars} characters")));
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(DomainError::invalid(field, "must not contain control characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -29,7 +35,10 @@ pub fn email(field: &str, value: &str) -> Result<String> {
 
 pub fn timezone(field: &str, value: &str) -> Result<Tz> {
     value.parse::<Tz>().map_err(|_| {
-        DomainError::invalid(field, format!("`{value}` is not an IANA time zone name (for example Australia/Sydney)"))
+        DomainError::invalid(
+            field,
+            format!("`{value}` is not an IANA time zone name (for example Australia/Sydney)"),
+        )
     })
 }
 
@@ -38,10 +47,16 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub fn password(field: &str, value: &str) -> Result<()> {
     let chars = value.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(DomainError::invalid(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
     }
     if chars > 256 {
-        return Err(DomainError::invalid(field, "must be at most 256 characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must be at most 256 characters",
+        ));
     }
     Ok(())
 }
@@ -52,9 +67,17 @@ mod tests {
 
     #[test]
     fn values_are_normalised_or_rejected_with_their_field() {
-        assert_eq!(email("email", "  Ada@Example.COM ").unwrap(), "ada@example.com");
-        assert!(matches!(email("email", "nope"), Err(DomainError::Validation(e)) if e[0].field == "email"));
-        assert_eq!(timezone("tz", "Australia/Sydney").unwrap(), chrono_tz::Australia::Sydney);
+        assert_eq!(
+            email("email", "  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        assert!(
+            matches!(email("email", "nope"), Err(DomainError::Validation(e)) if e[0].field == "email")
+        );
+        assert_eq!(
+            timezone("tz", "Australia/Sydney").unwrap(),
+            chrono_tz::Australia::Sydney
+        );
         assert!(timezone("tz", "Mars/Olympus").is_err());
         assert_eq!(name("name", "  HR  ", 10).unwrap(), "HR");
         assert!(name("name", "   ", 10).is_err());

@@ -1,0 +1,246 @@
+//! Configuration: defaults that need nothing, then an optional TOML file, then `IHUB_*` variables (and the
+//! conventional `DATABASE_URL` / `REDIS_URL`). Validated once at start; a bad value stops the process with one
+//! line naming the setting.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use ihub_domain::Environment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Holds the SQLite database and the generated secret key.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to scale out; SQLite in `data_dir` when unset.
+    pub database_url: Option<String>,
+    /// `redis://…` for the shared job queue; the embedded queue when unset.
+    pub redis_url: Option<String>,
+    pub listen: String,
+    /// Seals credentials and signs tokens. Generated into `data_dir/secret.key` when unset.
+    pub secret_key: Option<String>,
+    pub environment: Environment,
+    /// Where the built SPA lives; found next to the working directory or the binary when unset.
+    pub web_dir: Option<PathBuf>,
+    pub max_body_bytes: usize,
+    pub login_attempts_per_email_per_minute: u32,
+    pub login_attempts_per_ip_per_minute: u32,
+    /// `text` for people, `json` for log shippers.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            listen: "127.0.0.1:8080".into(),
+            secret_key: None,
+            environment: Environment::Production,
+            web_dir: None,
+            max_body_bytes: 256 * 1024,
+            login_attempts_per_email_per_minute: 10,
+            login_attempts_per_ip_per_minute: 60,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+const MIN_SECRET_CHARS: usize = 32;
+
+impl Config {
+    /// `file` is `--config`; without it `IHUB_CONFIG`, then `./ihub.toml` if present.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("IHUB_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                Path::new("ihub.toml")
+                    .exists()
+                    .then(|| PathBuf::from("ihub.toml"))
+            });
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = &file {
+            if !file.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let config: Config = figment
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
+            .merge(Env::prefixed("IHUB_").ignore(&["CONFIG"]))
+            .extract()
+            .map_err(|e| ConfigError(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.starts_with("sqlite:"))
+        {
+            return Err(ConfigError(
+                "DATABASE_URL must start with postgres:// or sqlite:".into(),
+            ));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError(
+                "REDIS_URL must start with redis:// or rediss://".into(),
+            ));
+        }
+        if let Some(secret) = &self.secret_key
+            && secret.chars().count() < MIN_SECRET_CHARS
+        {
+            return Err(ConfigError(format!(
+                "IHUB_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters"
+            )));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError(
+                "IHUB_MAX_BODY_BYTES must be at least 1024".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            ConfigError(format!(
+                "IHUB_LISTEN `{}` is not an address like 127.0.0.1:8080",
+                self.listen
+            ))
+        })
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("ihub.db").display()
+            )
+        })
+    }
+
+    /// The configured secret, or the one generated into the data directory on first start.
+    pub fn secret(&self) -> Result<Vec<u8>, ConfigError> {
+        if let Some(secret) = &self.secret_key {
+            return Ok(secret.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(existing) if existing.trim().len() >= MIN_SECRET_CHARS => {
+                Ok(existing.trim().as_bytes().to_vec())
+            }
+            Ok(_) => Err(ConfigError(format!(
+                "{} is too short to be a secret key",
+                path.display()
+            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let generated = ihub_domain::secrets::random_token(32);
+                write_private(&path, &generated)
+                    .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+                tracing::warn!(
+                    path = %path.display(),
+                    "no IHUB_SECRET_KEY configured: generated one; back it up, since stored credentials cannot be read without it"
+                );
+                Ok(generated.into_bytes())
+            }
+            Err(e) => Err(ConfigError(format!("cannot read {}: {e}", path.display()))),
+        }
+    }
+
+    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            ConfigError(format!(
+                "IHUB_DATA_DIR {} cannot be created: {e}",
+                self.data_dir.display()
+            ))
+        })
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// Figment names the key; we name it the way the operator wrote it.
+fn describe(error: figment::Error) -> String {
+    let key = error.path.join(".");
+    let setting = match key.as_str() {
+        "" => String::new(),
+        "database_url" => "DATABASE_URL".into(),
+        "redis_url" => "REDIS_URL".into(),
+        other => format!("IHUB_{}", other.to_uppercase()),
+    };
+    let kind = error.kind.to_string();
+    if setting.is_empty() {
+        kind
+    } else {
+        format!("{setting}: {kind}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_nothing_and_bad_values_name_the_setting() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("defaults load");
+            assert_eq!(config.listen, "127.0.0.1:8080");
+            assert!(config.database_url().starts_with("sqlite://./data/ihub.db"));
+
+            jail.set_env("IHUB_ENVIRONMENT", "staging");
+            jail.set_env("DATABASE_URL", "postgres://localhost/x");
+            let config = Config::load(None).expect("environment loads");
+            assert_eq!(config.environment, Environment::Staging);
+            assert_eq!(config.database_url(), "postgres://localhost/x");
+
+            jail.set_env("IHUB_ENVIRONMENT", "moon");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("IHUB_ENVIRONMENT"), "{err}");
+
+            jail.set_env("IHUB_ENVIRONMENT", "production");
+            jail.set_env("IHUB_LISTEN", "not an address");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("IHUB_LISTEN"), "{err}");
+
+            jail.set_env("IHUB_LISTEN", "127.0.0.1:9000");
+            jail.set_env("IHUB_MAX_BODY_BYTES", "lots");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("IHUB_MAX_BODY_BYTES"), "{err}");
+            Ok(())
+        });
+    }
+}

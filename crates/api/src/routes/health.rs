@@ -1,0 +1,69 @@
+use actix_web::{HttpResponse, get, web};
+use ihub_domain::Hub;
+use ihub_worker::QueueBackend;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` when every dependency answered.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    #[schema(example = "ok")]
+    pub database: String,
+    #[schema(example = "ok")]
+    pub queue: String,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Up", body = Health)))]
+#[get("/healthz")]
+async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+/// The database and the job queue are reachable.
+#[utoipa::path(tag = "health", responses(
+    (status = 200, description = "Ready", body = Readiness),
+    (status = 503, description = "A dependency is unreachable", body = Readiness),
+))]
+#[get("/readyz")]
+async fn readyz(hub: web::Data<Hub>, queue: web::Data<QueueBackend>) -> HttpResponse {
+    let database = ihub_domain::database::ping(&hub.db)
+        .await
+        .map(|_| "ok".to_owned())
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            "unreachable".to_owned()
+        });
+    let queue = queue
+        .ping()
+        .await
+        .map(|_| "ok".to_owned())
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "readiness: queue unreachable");
+            "unreachable".to_owned()
+        });
+    let ready = database == "ok" && queue == "ok";
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        database,
+        queue,
+    };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

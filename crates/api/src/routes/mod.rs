@@ -1,0 +1,22 @@
+//! Routes grouped by the noun in their URL.
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub mod api_keys;
+pub mod auth;
+pub mod connections;
+pub mod connectors;
+pub mod health;
+pub mod integrations;
+pub mod me;
+pub mod users;
+
+/// Everything under `/api/v1`.
+pub fn v1(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    me::configure(cfg);
+    users::configure(cfg);
+    api_keys::configure(cfg);
+    connectors::configure(cfg);
+    connections::configure(cfg);
+    integrations::configure(cfg);
+}

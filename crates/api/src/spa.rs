@@ -1,0 +1,84 @@
+//! Serving the built web app, with client-side routes answered by `index.html` so a reload keeps the page.
+use std::path::{Path, PathBuf};
+
+use actix_files::NamedFile;
+use actix_web::{HttpRequest, HttpResponse};
+
+pub struct Spa {
+    dir: Option<PathBuf>,
+}
+
+impl Spa {
+    /// Uses `configured`, else `web/dist` beside the working directory, else beside the binary.
+    pub fn locate(configured: Option<PathBuf>) -> Self {
+        let candidates = configured
+            .into_iter()
+            .chain([PathBuf::from("web/dist")])
+            .chain(
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|exe| exe.parent().map(|d| d.join("web")))
+                    .into_iter(),
+            );
+        let dir = candidates
+            .into_iter()
+            .find(|d| d.join("index.html").is_file());
+        match &dir {
+            Some(d) => tracing::info!(dir = %d.display(), "serving the web app"),
+            None => {
+                tracing::info!("web app not built (npm --prefix web run build); serving API only")
+            }
+        }
+        Self { dir }
+    }
+
+    pub async fn serve(&self, req: &HttpRequest) -> HttpResponse {
+        let Some(dir) = &self.dir else {
+            return HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(NOT_BUILT);
+        };
+        let requested = req.path().trim_start_matches('/');
+        let file = safe_join(dir, requested)
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| dir.join("index.html"));
+        match NamedFile::open_async(&file).await {
+            Ok(named) => named.into_response(req),
+            Err(_) => HttpResponse::NotFound().finish(),
+        }
+    }
+}
+
+/// Refuses `..` and absolute components so a request cannot reach outside the web directory.
+fn safe_join(dir: &Path, requested: &str) -> Option<PathBuf> {
+    let mut path = dir.to_path_buf();
+    for part in requested.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            p if p.contains('\\') || p.contains('\0') => return None,
+            p => path.push(p),
+        }
+    }
+    Some(path)
+}
+
+const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Integration Hub</title></head>\
+<body><h1>Integration Hub</h1><p>The API is running. The web app has not been built: run <code>npm --prefix web ci && \
+npm --prefix web run build</code>.</p><p><a href=\"/api/docs/\">API documentation</a></p></body></html>";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_escape_the_web_directory() {
+        let dir = Path::new("/srv/web");
+        assert_eq!(
+            safe_join(dir, "assets/app.js"),
+            Some(PathBuf::from("/srv/web/assets/app.js"))
+        );
+        assert_eq!(safe_join(dir, "../etc/passwd"), None);
+        assert_eq!(safe_join(dir, "a/../../b"), None);
+    }
+}

@@ -1,0 +1,181 @@
+//! Employment Hero source. Facts from developer.employmenthero.com/api-references: OAuth 2.0 authorization code at
+//! oauth.employmenthero.com, REST under api.employmenthero.com/api/v1, `GET organisations` lists what a token sees.
+use ihub_domain::FieldError;
+use ihub_domain::catalog::{AuthKind, ConnectionFailure, Connector, ConnectorInfo, ConnectorRole};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::ConnectorError;
+use crate::http;
+use crate::scim::stored_invalid;
+use crate::settings::{base_url, finish, non_empty, parse, schema};
+
+const SYSTEM: &str = "Employment Hero";
+pub const DEFAULT_API_BASE_URL: &str = "https://api.employmenthero.com/api/v1";
+pub const DEFAULT_AUTHORIZE_URL: &str = "https://oauth.employmenthero.com/oauth2/authorize";
+pub const DEFAULT_TOKEN_URL: &str = "https://oauth.employmenthero.com/oauth2/token";
+
+fn default_api_base_url() -> String {
+    DEFAULT_API_BASE_URL.to_owned()
+}
+fn default_authorize_url() -> String {
+    DEFAULT_AUTHORIZE_URL.to_owned()
+}
+fn default_token_url() -> String {
+    DEFAULT_TOKEN_URL.to_owned()
+}
+
+/// Settings of an Employment Hero connection.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The Employment Hero organisation (a UUID) to read employees from. Once connected, the hub lists the
+    /// organisations the token can see, so this can be picked rather than looked up.
+    #[serde(default)]
+    pub organisation_id: Option<String>,
+    #[serde(default = "default_api_base_url")]
+    pub api_base_url: String,
+    #[serde(default = "default_authorize_url")]
+    pub authorize_url: String,
+    #[serde(default = "default_token_url")]
+    pub token_url: String,
+}
+
+/// Credentials of an Employment Hero connection: the OAuth app's client, plus the tokens the hub obtains by
+/// connecting.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// Client id of the OAuth app created in the customer's Employment Hero developer portal.
+    pub client_id: String,
+    pub client_secret: String,
+    /// Set by the hub when the connection is connected through OAuth.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// RFC 3339 expiry of the access token.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+impl Settings {
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if let Some(org) = &self.organisation_id
+            && !is_uuid(org)
+        {
+            errors.push(FieldError::new(
+                "organisation_id",
+                "must be the organisation's UUID",
+            ));
+        }
+        base_url("api_base_url", &self.api_base_url, &mut errors);
+        base_url("authorize_url", &self.authorize_url, &mut errors);
+        base_url("token_url", &self.token_url, &mut errors);
+        finish(errors)
+    }
+}
+
+fn is_uuid(value: &str) -> bool {
+    let hex: Vec<char> = value.chars().filter(|c| *c != '-').collect();
+    value.len() == 36 && hex.len() == 32 && hex.iter().all(char::is_ascii_hexdigit)
+}
+
+pub struct EmploymentHero {
+    info: ConnectorInfo,
+    http: reqwest::Client,
+}
+
+impl EmploymentHero {
+    pub fn new() -> Self {
+        Self {
+            info: ConnectorInfo {
+                kind: "employment_hero".into(),
+                name: "Employment Hero".into(),
+                roles: vec![ConnectorRole::Source],
+                auth: AuthKind::Oauth2,
+                settings_schema: schema::<Settings>(),
+                credentials_schema: schema::<Credentials>(),
+                entities: vec!["employees".into()],
+                webhooks: true,
+            },
+            http: http::client(),
+        }
+    }
+
+    async fn probe(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+    ) -> Result<(), ConnectorError> {
+        let Some(token) = &credentials.access_token else {
+            return Err(ConnectorError::Auth(
+                "not connected yet: connect through Employment Hero's sign-in first".into(),
+            ));
+        };
+        let response = self
+            .http
+            .get(format!(
+                "{}/organisations",
+                settings.api_base_url.trim_end_matches('/')
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| http::transport_error(SYSTEM, e))?;
+        let body: Value = http::check(SYSTEM, response)
+            .await?
+            .json()
+            .await
+            .map_err(|_| ConnectorError::Rejected(format!("{SYSTEM} did not answer with JSON")))?;
+        if let Some(wanted) = &settings.organisation_id {
+            let items = body
+                .pointer("/data/items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let visible = items
+                .iter()
+                .any(|o| o.get("id").and_then(Value::as_str) == Some(wanted.as_str()));
+            if !visible {
+                return Err(ConnectorError::Config(format!(
+                    "organisation {wanted} is not visible to this connection"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for EmploymentHero {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl Connector for EmploymentHero {
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+
+    fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {
+        parse::<Settings>(settings)?.check()
+    }
+
+    fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
+        let credentials = parse::<Credentials>(credentials)?;
+        let mut errors = Vec::new();
+        non_empty("client_id", &credentials.client_id, &mut errors);
+        non_empty("client_secret", &credentials.client_secret, &mut errors);
+        finish(errors)
+    }
+
+    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
+        let settings = parse::<Settings>(settings).map_err(stored_invalid)?;
+        let credentials = parse::<Credentials>(credentials).map_err(stored_invalid)?;
+        Ok(self.probe(&settings, &credentials).await?)
+    }
+}

@@ -1,0 +1,139 @@
+//! SCIM 2.0 target (RFC 7643 schema, RFC 7644 protocol): how learning platforms and identity providers take users.
+use ihub_domain::FieldError;
+use ihub_domain::catalog::{AuthKind, ConnectionFailure, Connector, ConnectorInfo, ConnectorRole};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::ConnectorError;
+use crate::http;
+use crate::settings::{base_url, finish, non_empty, parse, schema};
+
+const SYSTEM: &str = "SCIM service";
+/// RFC 7644 §3.1: SCIM messages use this media type.
+pub const MEDIA_TYPE: &str = "application/scim+json";
+
+/// Settings of a SCIM connection.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The SCIM service's base URL, under which `/Users` lives (e.g. https://lms.example.com/scim/v2).
+    pub base_url: String,
+    /// SCIM attribute path that receives the manager's email (the enterprise extension has none).
+    #[serde(default)]
+    pub manager_email_attribute: Option<String>,
+    /// SCIM attribute path that receives the person's location.
+    #[serde(default)]
+    pub location_attribute: Option<String>,
+}
+
+/// Credentials of a SCIM connection.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// The bearer token the service issued for provisioning.
+    pub token: String,
+}
+
+impl Settings {
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        base_url("base_url", &self.base_url, &mut errors);
+        finish(errors)
+    }
+}
+
+pub struct Scim {
+    info: ConnectorInfo,
+    http: reqwest::Client,
+}
+
+impl Scim {
+    pub fn new() -> Self {
+        Self {
+            info: ConnectorInfo {
+                kind: "scim".into(),
+                name: "SCIM 2.0".into(),
+                roles: vec![ConnectorRole::Target],
+                auth: AuthKind::ApiKey,
+                settings_schema: schema::<Settings>(),
+                credentials_schema: schema::<Credentials>(),
+                entities: vec!["users".into()],
+                webhooks: false,
+            },
+            http: http::client(),
+        }
+    }
+
+    /// The cheapest authenticated call: one user from `/Users` (RFC 7644 §3.4.2.4 paging).
+    async fn probe(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+    ) -> Result<(), ConnectorError> {
+        let url = format!("{}/Users", settings.base_url.trim_end_matches('/'));
+        let response = self
+            .http
+            .get(&url)
+            .query(&[("startIndex", "1"), ("count", "1")])
+            .bearer_auth(&credentials.token)
+            .header(reqwest::header::ACCEPT, MEDIA_TYPE)
+            .send()
+            .await
+            .map_err(|e| http::transport_error(SYSTEM, e))?;
+        let body: Value = http::check(SYSTEM, response)
+            .await?
+            .json()
+            .await
+            .map_err(|_| {
+                ConnectorError::Rejected(format!("{SYSTEM} did not answer with JSON at {url}"))
+            })?;
+        if body.get("Resources").is_none() && body.get("totalResults").is_none() {
+            return Err(ConnectorError::Config(format!(
+                "{url} did not answer with a SCIM ListResponse"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Default for Scim {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl Connector for Scim {
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+
+    fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {
+        parse::<Settings>(settings)?.check()
+    }
+
+    fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
+        let credentials = parse::<Credentials>(credentials)?;
+        let mut errors = Vec::new();
+        non_empty("token", &credentials.token, &mut errors);
+        finish(errors)
+    }
+
+    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
+        let settings = parse::<Settings>(settings).map_err(stored_invalid)?;
+        let credentials = parse::<Credentials>(credentials).map_err(stored_invalid)?;
+        Ok(self.probe(&settings, &credentials).await?)
+    }
+}
+
+pub(crate) fn stored_invalid(errors: Vec<FieldError>) -> ConnectionFailure {
+    let fields: Vec<String> = errors
+        .into_iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    ConnectionFailure(format!(
+        "stored configuration is invalid ({})",
+        fields.join("; ")
+    ))
+}

@@ -1,0 +1,45 @@
+//! Typed settings and credentials: parsed from the connection's JSON with errors naming the field, and described
+//! to clients as JSON Schema derived from the same types.
+use ihub_domain::FieldError;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub fn parse<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<FieldError>> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        vec![FieldError::new(field, e.into_inner().to_string())]
+    })
+}
+
+pub fn schema<T: JsonSchema>() -> Value {
+    serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialise")
+}
+
+/// An absolute http(s) URL, without a trailing slash so paths can be appended.
+pub fn base_url(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            value.trim_end_matches('/').to_owned()
+        }
+        _ => {
+            errors.push(FieldError::new(field, "must be an absolute http(s) URL"));
+            String::new()
+        }
+    }
+}
+
+pub fn non_empty(field: &str, value: &str, errors: &mut Vec<FieldError>) {
+    if value.trim().is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    }
+}
+
+pub fn finish(errors: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
