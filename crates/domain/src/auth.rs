@@ -126,7 +126,13 @@ async fn issue_pair(hub: &Hub, user: &user::Model, family_id: Uuid) -> Result<To
     .insert(&hub.db)
     .await?;
     Ok(TokenPair {
-        access_token: issue_access_token(hub, user, now.timestamp())?,
+        access_token: issue_access_token(
+            hub,
+            user.id,
+            user.organisation_id,
+            user.role,
+            now.timestamp(),
+        )?,
         refresh_token: refresh,
         token_type: "Bearer",
         expires_in: hub.tokens.access_ttl.as_secs(),
@@ -134,11 +140,17 @@ async fn issue_pair(hub: &Hub, user: &user::Model, family_id: Uuid) -> Result<To
 }
 
 /// `issued_at` is a parameter so tests can mint tokens that have already expired.
-pub fn issue_access_token(hub: &Hub, user: &user::Model, issued_at: i64) -> Result<String> {
+pub fn issue_access_token(
+    hub: &Hub,
+    user_id: Uuid,
+    organisation_id: Uuid,
+    role: Role,
+    issued_at: i64,
+) -> Result<String> {
     let claims = Claims {
-        sub: user.id,
-        org: user.organisation_id,
-        role: user.role,
+        sub: user_id,
+        org: organisation_id,
+        role,
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
         iat: issued_at,

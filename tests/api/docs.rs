@@ -1,0 +1,114 @@
+//! The OpenAPI document: checked in, identical to what the code generates and serves; browsable offline.
+use reqwest::Method;
+
+use crate::harness::{Backend, TestHub};
+
+#[test]
+fn checked_in_openapi_matches_the_code() {
+    let generated = ihub_api::openapi::to_json(&ihub_api::openapi::document());
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    let checked_in = std::fs::read_to_string(path).expect("openapi/openapi.json exists");
+    assert!(
+        generated == checked_in,
+        "openapi/openapi.json is stale: regenerate it with `just openapi` (cargo run -p ihub-api -- openapi > openapi/openapi.json)"
+    );
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_security() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&ihub_api::openapi::to_json(&ihub_api::openapi::document())).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                ids.insert(op["operationId"].as_str().unwrap().to_owned()),
+                "duplicate operationId at {method} {path}"
+            );
+            let public =
+                path.starts_with("/api/v1/auth/") || path == "/healthz" || path == "/readyz";
+            let responses = op["responses"].as_object().unwrap();
+            if !public {
+                assert_eq!(
+                    op["security"],
+                    serde_json::json!([{"bearer": []}]),
+                    "{method} {path}"
+                );
+                assert!(
+                    responses.contains_key("401") && responses.contains_key("403"),
+                    "{method} {path}"
+                );
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{method} {path}");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(ids.len() >= 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_document_and_docs_work_offline() {
+    let t = TestHub::start(Backend::Sqlite).await;
+    let served = t.call(Method::GET, "/api/openapi.json", None, None).await;
+    served.expect(200);
+    let generated: serde_json::Value =
+        serde_json::from_str(&ihub_api::openapi::to_json(&ihub_api::openapi::document())).unwrap();
+    assert_eq!(served.body, generated);
+
+    let page = t.call(Method::GET, "/api/docs/", None, None).await;
+    page.expect(200);
+    assert!(
+        page.text.contains("<html")
+            || page.text.contains("<!DOCTYPE html")
+            || page.text.contains("<!doctype html")
+    );
+    // Every asset the page loads is served by the hub itself.
+    for needle in [
+        "src=\"http",
+        "href=\"http",
+        "unpkg.com",
+        "cdn.jsdelivr",
+        "cdnjs",
+    ] {
+        assert!(
+            !page.text.contains(needle),
+            "docs page references an external asset ({needle})"
+        );
+    }
+    let init = t
+        .call(Method::GET, "/api/docs/swagger-initializer.js", None, None)
+        .await;
+    init.expect(200);
+    assert!(init.text.contains("/api/openapi.json"));
+    t.call(Method::GET, "/api/docs/swagger-ui-bundle.js", None, None)
+        .await
+        .expect(200);
+
+    let health = t.call(Method::GET, "/healthz", None, None).await;
+    health.expect(200);
+    assert!(
+        health
+            .header("x-request-id")
+            .is_some_and(|id| !id.is_empty())
+    );
+    let ready = t.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.expect(200)["status"], "ready");
+
+    // Without a built web app, / still answers with a pointer to the docs; unknown API paths are problems.
+    let root = t.call(Method::GET, "/", None, None).await;
+    root.expect(200);
+    assert!(root.text.contains("/api/docs/"));
+    t.call(Method::GET, "/api/v2/anything", None, None)
+        .await
+        .expect_problem(404, "not_found");
+}

@@ -1,0 +1,12 @@
+//! The hub over real HTTP, each test on SQLite and on PostgreSQL.
+mod harness;
+
+mod api_keys;
+mod auth;
+mod connections;
+mod docs;
+mod integrations;
+mod roles;
+mod tenancy;
+mod users;
+mod validation;
