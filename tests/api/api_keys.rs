@@ -11,28 +11,18 @@ on_both_backends!(keys_act_with_their_role_until_revoked);
 async fn keys_act_with_their_role_until_revoked(t: TestHub) {
     let admin = t.organisation("Acme").await;
     let created = t
-        .post(
-            "/api/v1/api-keys",
-            &admin.token,
-            json!({"name": "nightly export"}),
-        )
+        .post("/api/v1/api-keys", &admin.token, json!({"name": "nightly export"}))
         .await;
     let created = created.expect(201).clone();
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("ihub_"));
-    assert_eq!(
-        created["role"], "support",
-        "keys default to the least privilege"
-    );
+    assert_eq!(created["role"], "support", "keys default to the least privilege");
     assert!(secret.starts_with(created["prefix"].as_str().unwrap()));
     t.never_echo(&secret);
 
     // The key authenticates as its creator's organisation with its own role.
     let me = t.get("/api/v1/me", &secret).await;
-    assert_eq!(
-        me.expect(200)["organisation"]["id"],
-        admin.organisation_id.to_string()
-    );
+    assert_eq!(me.expect(200)["organisation"]["id"], admin.organisation_id.to_string());
     assert_eq!(me.body["role"], "support");
     t.get("/api/v1/connections", &secret).await.expect(200);
     t.post(

@@ -34,10 +34,7 @@ async fn login_refresh_logout(t: TestHub) {
     let pair = refreshed.expect(200).clone();
     assert_eq!(pair["token_type"], "Bearer");
     assert_eq!(pair["expires_in"], 900);
-    assert_ne!(
-        pair["refresh_token"], admin.refresh_token,
-        "refresh tokens rotate"
-    );
+    assert_ne!(pair["refresh_token"], admin.refresh_token, "refresh tokens rotate");
     t.get("/api/v1/me", pair["access_token"].as_str().unwrap())
         .await
         .expect(200);
@@ -138,8 +135,7 @@ async fn expired_and_forged_tokens(t: TestHub) {
 
     // A changed payload under the original signature.
     let parts: Vec<&str> = admin.token.split('.').collect();
-    let mut claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let mut claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     claims["exp"] = json!(claims["exp"].as_i64().unwrap() + 86_400);
     let tampered = format!(
         "{}.{}.{}",
@@ -173,9 +169,7 @@ async fn expired_and_forged_tokens(t: TestHub) {
         &jsonwebtoken::EncodingKey::from_secret(b"some other instance's key"),
     )
     .unwrap();
-    t.get("/api/v1/me", &other)
-        .await
-        .expect_problem(401, "unauthenticated");
+    t.get("/api/v1/me", &other).await.expect_problem(401, "unauthenticated");
 
     // The untouched token still works.
     t.get("/api/v1/me", &admin.token).await.expect(200);
@@ -237,14 +231,7 @@ async fn login_attempts_are_rate_limited_per_email() {
     }
     let limited = attempt().await;
     limited.expect_problem(429, "rate_limited");
-    assert!(
-        limited
-            .header("retry-after")
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            >= 1
-    );
+    assert!(limited.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
     // The right password is refused too while limited: the limit is on attempts, not failures.
     t.call(
         Method::POST,
@@ -255,8 +242,6 @@ async fn login_attempts_are_rate_limited_per_email() {
     .await
     .expect_problem(429, "rate_limited");
     // Other accounts are unaffected.
-    let other = t
-        .user_in(admin.organisation_id, ihub_domain::Role::Support)
-        .await;
+    let other = t.user_in(admin.organisation_id, ihub_domain::Role::Support).await;
     t.get("/api/v1/me", &other.token).await.expect(200);
 }

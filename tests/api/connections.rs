@@ -53,10 +53,7 @@ async fn connection_lifecycle(t: TestHub) {
     let failed = t.post_empty(&format!("{path}/test"), &admin.token).await;
     let failed = failed.expect(200).clone();
     assert_eq!(failed["status"], "error");
-    assert!(
-        failed["last_error"].as_str().unwrap().contains("401"),
-        "{failed}"
-    );
+    assert!(failed["last_error"].as_str().unwrap().contains("401"), "{failed}");
 
     // Settings changes make the connection unverified again.
     t.put(
@@ -67,19 +64,11 @@ async fn connection_lifecycle(t: TestHub) {
     .await
     .expect(200);
     assert_eq!(
-        t.post_empty(&format!("{path}/test"), &admin.token)
-            .await
-            .expect(200)["status"],
+        t.post_empty(&format!("{path}/test"), &admin.token).await.expect(200)["status"],
         "connected"
     );
-    let renamed = t
-        .patch(&path, &admin.token, json!({"name": "Learning platform"}))
-        .await;
-    assert_eq!(
-        renamed.expect(200)["status"],
-        "connected",
-        "a rename keeps the status"
-    );
+    let renamed = t.patch(&path, &admin.token, json!({"name": "Learning platform"})).await;
+    assert_eq!(renamed.expect(200)["status"], "connected", "a rename keeps the status");
     let moved = t
         .patch(
             &path,
@@ -215,9 +204,13 @@ async fn catalog_describes_connectors(t: TestHub) {
 async fn lists_page_with_cursors(t: TestHub) {
     let admin = t.organisation("Acme").await;
     for n in 0..5 {
-        t.post("/api/v1/connections", &admin.token, json!({"name": format!("c{n}"), "connector": "scim", "settings": {"base_url": "http://x"}}))
-            .await
-            .expect(201);
+        t.post(
+            "/api/v1/connections",
+            &admin.token,
+            json!({"name": format!("c{n}"), "connector": "scim", "settings": {"base_url": "http://x"}}),
+        )
+        .await
+        .expect(201);
     }
     let mut names = Vec::new();
     let mut cursor: Option<String> = None;

@@ -26,15 +26,10 @@ fn every_operation_documents_its_errors_and_security() {
                 ids.insert(op["operationId"].as_str().unwrap().to_owned()),
                 "duplicate operationId at {method} {path}"
             );
-            let public =
-                path.starts_with("/api/v1/auth/") || path == "/healthz" || path == "/readyz";
+            let public = path.starts_with("/api/v1/auth/") || path == "/healthz" || path == "/readyz";
             let responses = op["responses"].as_object().unwrap();
             if !public {
-                assert_eq!(
-                    op["security"],
-                    serde_json::json!([{"bearer": []}]),
-                    "{method} {path}"
-                );
+                assert_eq!(op["security"], serde_json::json!([{"bearer": []}]), "{method} {path}");
                 assert!(
                     responses.contains_key("401") && responses.contains_key("403"),
                     "{method} {path}"
@@ -45,10 +40,7 @@ fn every_operation_documents_its_errors_and_security() {
             }
             if op.get("requestBody").is_some() {
                 for status in ["400", "413", "415", "422"] {
-                    assert!(
-                        responses.contains_key(status),
-                        "{method} {path} lacks {status}"
-                    );
+                    assert!(responses.contains_key(status), "{method} {path} lacks {status}");
                 }
             }
         }
@@ -68,18 +60,10 @@ async fn served_document_and_docs_work_offline() {
     let page = t.call(Method::GET, "/api/docs/", None, None).await;
     page.expect(200);
     assert!(
-        page.text.contains("<html")
-            || page.text.contains("<!DOCTYPE html")
-            || page.text.contains("<!doctype html")
+        page.text.contains("<html") || page.text.contains("<!DOCTYPE html") || page.text.contains("<!doctype html")
     );
     // Every asset the page loads is served by the hub itself.
-    for needle in [
-        "src=\"http",
-        "href=\"http",
-        "unpkg.com",
-        "cdn.jsdelivr",
-        "cdnjs",
-    ] {
+    for needle in ["src=\"http", "href=\"http", "unpkg.com", "cdn.jsdelivr", "cdnjs"] {
         assert!(
             !page.text.contains(needle),
             "docs page references an external asset ({needle})"
@@ -96,11 +80,7 @@ async fn served_document_and_docs_work_offline() {
 
     let health = t.call(Method::GET, "/healthz", None, None).await;
     health.expect(200);
-    assert!(
-        health
-            .header("x-request-id")
-            .is_some_and(|id| !id.is_empty())
-    );
+    assert!(health.header("x-request-id").is_some_and(|id| !id.is_empty()));
     let ready = t.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(ready.expect(200)["status"], "ready");
 

@@ -83,11 +83,7 @@ impl Resp {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
         &self.body
     }
 
@@ -95,19 +91,10 @@ impl Resp {
     #[track_caller]
     pub fn expect_problem(&self, status: u16, code: &str) -> &Value {
         self.expect(status);
-        assert_eq!(
-            self.content_type(),
-            "application/problem+json",
-            "body: {}",
-            self.text
-        );
+        assert_eq!(self.content_type(), "application/problem+json", "body: {}", self.text);
         assert_eq!(self.body["status"], status, "{}", self.text);
         assert_eq!(self.body["code"], code, "{}", self.text);
-        assert!(
-            self.body["title"].is_string()
-                && self.body["detail"].is_string()
-                && self.body["type"].is_string()
-        );
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string() && self.body["type"].is_string());
         &self.body
     }
 
@@ -127,8 +114,7 @@ impl Resp {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn postgres_admin_url() -> String {
-    std::env::var("IHUB_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("IHUB_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 fn now_secs() -> u64 {
@@ -145,17 +131,12 @@ async fn create_postgres_database() -> String {
         .await
         .expect("PostgreSQL is reachable at IHUB_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432)");
     if SWEPT.set(()).is_ok() {
-        let stale: Vec<(String,)> =
-            sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'ihub_t_%'")
-                .fetch_all(&mut admin)
-                .await
-                .expect("list databases");
+        let stale: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'ihub_t_%'")
+            .fetch_all(&mut admin)
+            .await
+            .expect("list databases");
         for (name,) in stale {
-            let created = name
-                .split('_')
-                .nth(2)
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0);
+            let created = name.split('_').nth(2).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
             if now_secs().saturating_sub(created) > 3600 {
                 let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
@@ -192,9 +173,7 @@ impl TestHub {
         };
         let config = Config {
             data_dir: dir.path().to_path_buf(),
-            database_url: pg_database
-                .as_ref()
-                .map(|db| format!("{}/{db}", postgres_admin_url())),
+            database_url: pg_database.as_ref().map(|db| format!("{}/{db}", postgres_admin_url())),
             secret_key: Some(SECRET_KEY.into()),
             environment: options.environment,
             login_attempts_per_email_per_minute: options.login_attempts_per_email_per_minute,
@@ -206,9 +185,7 @@ impl TestHub {
         let ctx = runtime::app_context(&config, hub.clone(), QueueBackend::Embedded);
         let (server, handle, addr) = app::serve(ctx, "127.0.0.1:0".parse().unwrap()).expect("bind");
         tokio::spawn(server);
-        let sims = Simulators::start(Accepted::default())
-            .await
-            .expect("simulators start");
+        let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
         let accepted = Accepted::default();
         let secrets = vec![
             SECRET_KEY.to_owned(),
@@ -222,10 +199,7 @@ impl TestHub {
             base: format!("http://{addr}"),
             hub,
             sims,
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("client"),
+            http: reqwest::Client::builder().no_proxy().build().expect("client"),
             handle,
             secrets: Mutex::new(secrets),
             pg_database,
@@ -259,12 +233,7 @@ impl TestHub {
         }
     }
 
-    pub fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -272,13 +241,7 @@ impl TestHub {
         request
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Resp {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
         let mut request = self.request(method, path, token);
         if let Some(body) = body {
             request = request.json(&body);
@@ -299,8 +262,7 @@ impl TestHub {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
-        self.call(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
@@ -392,12 +354,8 @@ impl TestHub {
 
     /// A source, a target and an inactive integration between them.
     pub async fn integration(&self, session: &Session, name: &str) -> (Value, Value, Value) {
-        let source = self
-            .bamboohr_connection(session, &format!("{name} source"))
-            .await;
-        let target = self
-            .scim_connection(session, &format!("{name} target"))
-            .await;
+        let source = self.bamboohr_connection(session, &format!("{name} source")).await;
+        let target = self.scim_connection(session, &format!("{name} target")).await;
         let integration = self
             .post(
                 "/api/v1/integrations",
@@ -429,8 +387,7 @@ impl Drop for TestHub {
                     .expect("runtime");
                 rt.block_on(async move {
                     if let Ok(mut admin) =
-                        sqlx::PgConnection::connect(&format!("{}/postgres", postgres_admin_url()))
-                            .await
+                        sqlx::PgConnection::connect(&format!("{}/postgres", postgres_admin_url())).await
                     {
                         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                             "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"

@@ -16,14 +16,8 @@ async fn lifecycle_on_production(t: TestHub) {
         integration["settings"]["mandatory_fields"],
         json!(["email", "first_name", "last_name"])
     );
-    let path = format!(
-        "/api/v1/integrations/{}",
-        integration["id"].as_str().unwrap()
-    );
-    let (s, tg) = (
-        source["id"].as_str().unwrap(),
-        target["id"].as_str().unwrap(),
-    );
+    let path = format!("/api/v1/integrations/{}", integration["id"].as_str().unwrap());
+    let (s, tg) = (source["id"].as_str().unwrap(), target["id"].as_str().unwrap());
 
     // Not connected yet: enabling is refused with a message naming both connections.
     let refused = t.post_empty(&format!("{path}/enable"), &admin.token).await;
@@ -32,9 +26,7 @@ async fn lifecycle_on_production(t: TestHub) {
         .unwrap()
         .to_owned();
     assert!(
-        detail.contains("HR to LMS source")
-            && detail.contains("HR to LMS target")
-            && detail.contains("disconnected"),
+        detail.contains("HR to LMS source") && detail.contains("HR to LMS target") && detail.contains("disconnected"),
         "{detail}"
     );
 
@@ -46,10 +38,7 @@ async fn lifecycle_on_production(t: TestHub) {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(
-        !detail.contains("source") && detail.contains("target"),
-        "{detail}"
-    );
+    assert!(!detail.contains("source") && detail.contains("target"), "{detail}");
 
     t.post_empty(&format!("/api/v1/connections/{tg}/test"), &admin.token)
         .await
@@ -57,9 +46,7 @@ async fn lifecycle_on_production(t: TestHub) {
     let enabled = t.post_empty(&format!("{path}/enable"), &admin.token).await;
     assert_eq!(enabled.expect(200)["state"], "active");
     assert_eq!(
-        t.post_empty(&format!("{path}/enable"), &admin.token)
-            .await
-            .expect(200)["state"],
+        t.post_empty(&format!("{path}/enable"), &admin.token).await.expect(200)["state"],
         "active",
         "idempotent"
     );
@@ -79,9 +66,7 @@ async fn lifecycle_on_production(t: TestHub) {
     )
     .await
     .expect_problem(409, "integration_enabled");
-    let refused = t
-        .delete(&format!("/api/v1/connections/{s}"), &admin.token)
-        .await;
+    let refused = t.delete(&format!("/api/v1/connections/{s}"), &admin.token).await;
     assert!(
         refused.expect_problem(409, "connection_in_use")["detail"]
             .as_str()
@@ -100,9 +85,7 @@ async fn lifecycle_on_production(t: TestHub) {
         .await
         .expect_problem(409, "connection_in_use");
     t.delete(&path, &admin.token).await.expect(204);
-    t.get(&path, &admin.token)
-        .await
-        .expect_problem(404, "not_found");
+    t.get(&path, &admin.token).await.expect_problem(404, "not_found");
     t.delete(&format!("/api/v1/connections/{s}"), &admin.token)
         .await
         .expect(204);
@@ -137,10 +120,7 @@ async fn settings_are_validated_and_merged(t: TestHub) {
             }),
         )
         .await;
-    assert_eq!(
-        bad_settings.invalid_fields(),
-        vec!["settings.new_person_trigger"]
-    );
+    assert_eq!(bad_settings.invalid_fields(), vec!["settings.new_person_trigger"]);
     let bad_kind = t
         .post(
             "/api/v1/integrations",
@@ -162,10 +142,7 @@ async fn settings_are_validated_and_merged(t: TestHub) {
         )
         .await;
     let created = created.expect(201).clone();
-    assert_eq!(
-        created["settings"]["error_notification_email"],
-        "ops@example.com"
-    );
+    assert_eq!(created["settings"]["error_notification_email"], "ops@example.com");
     let path = format!("/api/v1/integrations/{}", created["id"].as_str().unwrap());
 
     // A settings patch changes only the keys it names.
@@ -179,10 +156,7 @@ async fn settings_are_validated_and_merged(t: TestHub) {
     let patched = patched.expect(200).clone();
     assert_eq!(patched["settings"]["new_person_trigger"], "from_start_date");
     assert_eq!(patched["settings"]["deactivation_policy"], "never");
-    assert_eq!(
-        patched["settings"]["error_notification_email"],
-        "ops@example.com"
-    );
+    assert_eq!(patched["settings"]["error_notification_email"], "ops@example.com");
 
     let bad = t
         .patch(
@@ -220,23 +194,16 @@ async fn staging_instances_enable_into_test() {
             .await
             .expect(200);
         }
-        let path = format!(
-            "/api/v1/integrations/{}",
-            integration["id"].as_str().unwrap()
-        );
+        let path = format!("/api/v1/integrations/{}", integration["id"].as_str().unwrap());
         assert_eq!(
-            t.post_empty(&format!("{path}/enable"), &admin.token)
-                .await
-                .expect(200)["state"],
+            t.post_empty(&format!("{path}/enable"), &admin.token).await.expect(200)["state"],
             "test"
         );
         t.delete(&path, &admin.token)
             .await
             .expect_problem(409, "integration_enabled");
         assert_eq!(
-            t.post_empty(&format!("{path}/disable"), &admin.token)
-                .await
-                .expect(200)["state"],
+            t.post_empty(&format!("{path}/disable"), &admin.token).await.expect(200)["state"],
             "inactive"
         );
     }

@@ -12,10 +12,7 @@ async fn support_is_read_only(t: TestHub) {
     let admin = t.organisation("Acme").await;
     let (source, target, integration) = t.integration(&admin, "HR to LMS").await;
     let support = t.user_in(admin.organisation_id, Role::Support).await;
-    let (s, i) = (
-        source["id"].as_str().unwrap(),
-        integration["id"].as_str().unwrap(),
-    );
+    let (s, i) = (source["id"].as_str().unwrap(), integration["id"].as_str().unwrap());
     let key = t
         .post("/api/v1/api-keys", &admin.token, json!({"name": "k"}))
         .await
@@ -54,16 +51,8 @@ async fn support_is_read_only(t: TestHub) {
             format!("/api/v1/integrations/{i}"),
             Some(json!({"name": "renamed"})),
         ),
-        (
-            Method::POST,
-            format!("/api/v1/integrations/{i}/enable"),
-            None,
-        ),
-        (
-            Method::POST,
-            format!("/api/v1/integrations/{i}/disable"),
-            None,
-        ),
+        (Method::POST, format!("/api/v1/integrations/{i}/enable"), None),
+        (Method::POST, format!("/api/v1/integrations/{i}/disable"), None),
         (Method::DELETE, format!("/api/v1/integrations/{i}"), None),
         (
             Method::POST,
@@ -75,29 +64,17 @@ async fn support_is_read_only(t: TestHub) {
             format!("/api/v1/users/{}", admin.user_id),
             Some(json!({"role": "support"})),
         ),
-        (
-            Method::POST,
-            "/api/v1/api-keys".into(),
-            Some(json!({"name": "k"})),
-        ),
+        (Method::POST, "/api/v1/api-keys".into(), Some(json!({"name": "k"}))),
         (Method::POST, format!("/api/v1/api-keys/{key}/revoke"), None),
     ];
     for (method, path, body) in mutating {
-        let resp = t
-            .call(method.clone(), &path, Some(&support.token), body)
-            .await;
-        assert_eq!(
-            resp.status, 403,
-            "{method} {path} as support: {}",
-            resp.text
-        );
+        let resp = t.call(method.clone(), &path, Some(&support.token), body).await;
+        assert_eq!(resp.status, 403, "{method} {path} as support: {}", resp.text);
         resp.expect_problem(403, "forbidden");
     }
 
     // Nothing changed.
-    let still = t
-        .get(&format!("/api/v1/connections/{s}"), &admin.token)
-        .await;
+    let still = t.get(&format!("/api/v1/connections/{s}"), &admin.token).await;
     assert_eq!(still.expect(200)["name"], source["name"]);
     assert_eq!(
         t.get(&format!("/api/v1/integrations/{i}"), &admin.token)

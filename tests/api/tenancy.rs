@@ -18,10 +18,7 @@ async fn other_organisations_objects_do_not_exist(t: TestHub) {
         .as_str()
         .unwrap()
         .to_owned();
-    let (s, i) = (
-        source["id"].as_str().unwrap(),
-        integration["id"].as_str().unwrap(),
-    );
+    let (s, i) = (source["id"].as_str().unwrap(), integration["id"].as_str().unwrap());
 
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/api/v1/connections/{s}"), None),
@@ -43,16 +40,8 @@ async fn other_organisations_objects_do_not_exist(t: TestHub) {
             format!("/api/v1/integrations/{i}"),
             Some(json!({"name": "mine now"})),
         ),
-        (
-            Method::POST,
-            format!("/api/v1/integrations/{i}/enable"),
-            None,
-        ),
-        (
-            Method::POST,
-            format!("/api/v1/integrations/{i}/disable"),
-            None,
-        ),
+        (Method::POST, format!("/api/v1/integrations/{i}/enable"), None),
+        (Method::POST, format!("/api/v1/integrations/{i}/disable"), None),
         (Method::DELETE, format!("/api/v1/integrations/{i}"), None),
         (Method::GET, format!("/api/v1/users/{}", acme.user_id), None),
         (
@@ -63,9 +52,7 @@ async fn other_organisations_objects_do_not_exist(t: TestHub) {
         (Method::POST, format!("/api/v1/api-keys/{key}/revoke"), None),
     ];
     for (method, path, body) in attempts {
-        let resp = t
-            .call(method.clone(), &path, Some(&globex.token), body)
-            .await;
+        let resp = t.call(method.clone(), &path, Some(&globex.token), body).await;
         assert_eq!(
             resp.status, 404,
             "{method} {path} from another organisation: {}",
@@ -97,10 +84,7 @@ async fn other_organisations_objects_do_not_exist(t: TestHub) {
         let text = list.text.clone();
         list.expect(200);
         assert!(
-            !text.contains(s)
-                && !text.contains(i)
-                && !text.contains(&acme.email)
-                && !text.contains(&key),
+            !text.contains(s) && !text.contains(i) && !text.contains(&acme.email) && !text.contains(&key),
             "{path}: {text}"
         );
     }

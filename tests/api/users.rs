@@ -50,14 +50,9 @@ async fn admins_manage_users(t: TestHub) {
         .expect(200)
         .clone();
     let grace_token = grace["access_token"].as_str().unwrap();
-    assert_eq!(
-        t.get("/api/v1/me", grace_token).await.expect(200)["role"],
-        "support"
-    );
+    assert_eq!(t.get("/api/v1/me", grace_token).await.expect(200)["role"], "support");
     // Support users may read themselves but not others, nor list.
-    t.get(&format!("/api/v1/users/{id}"), grace_token)
-        .await
-        .expect(200);
+    t.get(&format!("/api/v1/users/{id}"), grace_token).await.expect(200);
     t.get(&format!("/api/v1/users/{}", admin.user_id), grace_token)
         .await
         .expect_problem(403, "forbidden");
@@ -66,23 +61,15 @@ async fn admins_manage_users(t: TestHub) {
         .expect_problem(403, "forbidden");
 
     // Promotion applies at once, even to tokens already issued.
-    t.patch(
-        &format!("/api/v1/users/{id}"),
-        &admin.token,
-        json!({"role": "admin"}),
-    )
-    .await
-    .expect(200);
+    t.patch(&format!("/api/v1/users/{id}"), &admin.token, json!({"role": "admin"}))
+        .await
+        .expect(200);
     t.get("/api/v1/users", grace_token).await.expect(200);
 
     // Deactivation ends sign-ins and refuses new ones.
-    t.patch(
-        &format!("/api/v1/users/{id}"),
-        &admin.token,
-        json!({"active": false}),
-    )
-    .await
-    .expect(200);
+    t.patch(&format!("/api/v1/users/{id}"), &admin.token, json!({"active": false}))
+        .await
+        .expect(200);
     t.get("/api/v1/me", grace_token)
         .await
         .expect_problem(401, "unauthenticated");
@@ -117,9 +104,7 @@ async fn the_last_admin_stays(t: TestHub) {
         .await
         .expect_problem(409, "last_admin");
     let other = t.user_in(admin.organisation_id, Role::Admin).await;
-    t.patch(&me, &other.token, json!({"role": "support"}))
-        .await
-        .expect(200);
+    t.patch(&me, &other.token, json!({"role": "support"})).await.expect(200);
     t.patch(
         &format!("/api/v1/users/{}", other.user_id),
         &other.token,

@@ -26,12 +26,7 @@ async fn bad_bodies_and_parameters(t: TestHub) {
 
     let wrong_type = post_raw(r#"{"name": 42, "connector": "scim"}"#, "application/json").await;
     assert_eq!(wrong_type.invalid_fields(), vec!["name"]);
-    assert!(
-        !wrong_type.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("line 1")
-    );
+    assert!(!wrong_type.body["detail"].as_str().unwrap().contains("line 1"));
 
     let missing = post_raw(r#"{"connector": "scim"}"#, "application/json").await;
     assert!(
@@ -47,10 +42,7 @@ async fn bad_bodies_and_parameters(t: TestHub) {
     )
     .await;
     assert!(
-        unknown_field.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("colour"),
+        unknown_field.body["detail"].as_str().unwrap().contains("colour"),
         "{}",
         unknown_field.text
     );
@@ -76,10 +68,7 @@ async fn bad_bodies_and_parameters(t: TestHub) {
         fields.contains(&"name".to_owned()) && fields.iter().any(|f| f.starts_with("settings")),
         "{fields:?}"
     );
-    assert!(
-        fields.iter().any(|f| f.starts_with("credentials")),
-        "{fields:?}"
-    );
+    assert!(fields.iter().any(|f| f.starts_with("credentials")), "{fields:?}");
     assert!(
         !several.text.contains("12345"),
         "credential values are not quoted back: {}",
@@ -120,12 +109,9 @@ async fn bad_bodies_and_parameters(t: TestHub) {
     t.get("/api/v1/connections/not-a-uuid", &admin.token)
         .await
         .expect_problem(404, "not_found");
-    t.get(
-        &format!("/api/v1/connections/{}", uuid::Uuid::now_v7()),
-        &admin.token,
-    )
-    .await
-    .expect_problem(404, "not_found");
+    t.get(&format!("/api/v1/connections/{}", uuid::Uuid::now_v7()), &admin.token)
+        .await
+        .expect_problem(404, "not_found");
     t.get("/api/v1/no-such-thing", &admin.token)
         .await
         .expect_problem(404, "not_found");

@@ -16,10 +16,7 @@ fn ihub() -> Command {
         assert!(status.success(), "building ihub failed");
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target"))
-                    .to_path_buf()
-            });
+            .unwrap_or_else(|| std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).to_path_buf());
         target.join("debug/ihub")
     });
     let mut cmd = Command::new(bin);
@@ -68,11 +65,7 @@ fn every_subcommand_has_help() {
 fn openapi_prints_the_checked_in_document() {
     let out = run(ihub().arg("openapi"));
     assert!(out.status.success());
-    let checked_in = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../openapi/openapi.json"
-    ))
-    .unwrap();
+    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json")).unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), checked_in);
 }
 
@@ -89,10 +82,7 @@ fn admin_commands_create_an_organisation_and_users() {
     ]));
     assert!(org.status.success(), "{}", stderr(&org));
     let org_id = stdout(&org);
-    assert!(
-        uuid::Uuid::parse_str(&org_id).is_ok(),
-        "prints the id: {org_id}"
-    );
+    assert!(uuid::Uuid::parse_str(&org_id).is_ok(), "prints the id: {org_id}");
     assert!(
         dir.path().join("data/ihub.db").exists(),
         "SQLite database created in ./data"
@@ -127,22 +117,16 @@ fn admin_commands_create_an_organisation_and_users() {
         assert!(uuid::Uuid::parse_str(&stdout(&user)).is_ok());
     }
     // The secret is generated once, not on every start.
-    let again =
-        run(ihub()
-            .current_dir(dir.path())
-            .args(["admin", "create-org", "--name", "Globex"]));
+    let again = run(ihub()
+        .current_dir(dir.path())
+        .args(["admin", "create-org", "--name", "Globex"]));
     assert!(!stderr(&again).contains("generated"), "{}", stderr(&again));
 
-    let duplicate =
-        run(ihub()
-            .current_dir(dir.path())
-            .args(["admin", "create-org", "--name", "Acme"]));
+    let duplicate = run(ihub()
+        .current_dir(dir.path())
+        .args(["admin", "create-org", "--name", "Acme"]));
     assert!(!duplicate.status.success());
-    assert!(
-        stderr(&duplicate).contains("already exists"),
-        "{}",
-        stderr(&duplicate)
-    );
+    assert!(stderr(&duplicate).contains("already exists"), "{}", stderr(&duplicate));
     let bad_tz = run(ihub().current_dir(dir.path()).args([
         "admin",
         "create-org",
@@ -152,11 +136,7 @@ fn admin_commands_create_an_organisation_and_users() {
         "Mars/Base",
     ]));
     assert!(!bad_tz.status.success());
-    assert!(
-        stderr(&bad_tz).contains("--timezone"),
-        "{}",
-        stderr(&bad_tz)
-    );
+    assert!(stderr(&bad_tz).contains("--timezone"), "{}", stderr(&bad_tz));
     let no_org = run(ihub().current_dir(dir.path()).args([
         "admin",
         "create-user",
@@ -209,10 +189,7 @@ fn bad_configuration_fails_with_one_line_naming_the_setting() {
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("REDIS_URL", "http://x", "REDIS_URL"),
     ] {
-        let out = run(ihub()
-            .current_dir(dir.path())
-            .env(key, value)
-            .arg("migrate"));
+        let out = run(ihub().current_dir(dir.path()).env(key, value).arg("migrate"));
         assert!(!out.status.success(), "{key}={value} should fail");
         let err = stderr(&out);
         let last = err.lines().last().unwrap_or_default();
@@ -228,17 +205,12 @@ fn bad_configuration_fails_with_one_line_naming_the_setting() {
     // A config file is read too.
     std::fs::write(dir.path().join("ihub.toml"), "environment = \"mars\"\n").unwrap();
     let out = run(ihub().current_dir(dir.path()).arg("migrate"));
-    assert!(
-        stderr(&out).contains("IHUB_ENVIRONMENT"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("IHUB_ENVIRONMENT"), "{}", stderr(&out));
 }
 
 #[test]
 fn migrate_works_on_postgres() {
-    let url = std::env::var("IHUB_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let url = std::env::var("IHUB_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let name = format!(
         "ihub_t_{}_cli_{}",
         std::time::SystemTime::now()
@@ -249,20 +221,10 @@ fn migrate_works_on_postgres() {
     );
     let psql = |sql: &str| {
         let out = Command::new("psql")
-            .args([
-                &format!("{url}/postgres"),
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qc",
-                sql,
-            ])
+            .args([&format!("{url}/postgres"), "-v", "ON_ERROR_STOP=1", "-qc", sql])
             .output()
             .expect("psql runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     psql(&format!("CREATE DATABASE \"{name}\""));
     let dir = tempfile::tempdir().unwrap();
@@ -334,13 +296,7 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     assert!(health.to_lowercase().contains("x-request-id"), "{health}");
 
     let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -360,8 +316,5 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
         lines.iter().any(|l| l.contains("shutdown signal received")),
         "{lines:?}"
     );
-    assert!(
-        lines.iter().any(|l| l.contains("worker stopped")),
-        "{lines:?}"
-    );
+    assert!(lines.iter().any(|l| l.contains("worker stopped")), "{lines:?}");
 }

@@ -84,10 +84,8 @@ pub fn build(
             let fut = srv.call(req);
             async move {
                 let mut res = fut.await?;
-                if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok())
-                {
-                    res.headers_mut()
-                        .insert(HeaderName::from_static("x-request-id"), id);
+                if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
+                    res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
                 }
                 Ok(res)
             }
@@ -98,15 +96,10 @@ pub fn build(
 /// Unknown API paths answer a problem document; everything else belongs to the SPA's client-side routes.
 async fn fallback(req: &HttpRequest, spa: &Spa) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    if path.starts_with("/api/")
-        || path == "/api"
-        || path.starts_with("/healthz")
-        || path.starts_with("/readyz")
-    {
+    if path.starts_with("/api/") || path == "/api" || path.starts_with("/healthz") || path.starts_with("/readyz") {
         return Err(ApiError::NoRoute);
     }
-    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
-    {
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
         return Err(ApiError::MethodNotAllowed(format!(
             "{} is not allowed here",
             req.method()

@@ -146,9 +146,7 @@ pub async fn execute(cli: Cli) -> Result<(), CliError> {
             let hub = runtime::open_hub(&config).await?;
             let org = organisations::find_by_id_or_name(&hub, &org)
                 .await
-                .map_err(|_| {
-                    CliError::Domain(format!("--org: no organisation with id or name `{org}`"))
-                })?;
+                .map_err(|_| CliError::Domain(format!("--org: no organisation with id or name `{org}`")))?;
             let user = users::create_in(
                 &hub,
                 org.id,

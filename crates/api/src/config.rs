@@ -68,18 +68,11 @@ impl Config {
         let file = file
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("IHUB_CONFIG").map(PathBuf::from))
-            .or_else(|| {
-                Path::new("ihub.toml")
-                    .exists()
-                    .then(|| PathBuf::from("ihub.toml"))
-            });
+            .or_else(|| Path::new("ihub.toml").exists().then(|| PathBuf::from("ihub.toml")));
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = &file {
             if !file.exists() {
-                return Err(ConfigError(format!(
-                    "config file {} does not exist",
-                    file.display()
-                )));
+                return Err(ConfigError(format!("config file {} does not exist", file.display())));
             }
             figment = figment.merge(Toml::file(file));
         }
@@ -95,9 +88,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
         if let Some(url) = &self.database_url
-            && !(url.starts_with("postgres://")
-                || url.starts_with("postgresql://")
-                || url.starts_with("sqlite:"))
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"))
         {
             return Err(ConfigError(
                 "DATABASE_URL must start with postgres:// or sqlite:".into(),
@@ -106,9 +97,7 @@ impl Config {
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(ConfigError(
-                "REDIS_URL must start with redis:// or rediss://".into(),
-            ));
+            return Err(ConfigError("REDIS_URL must start with redis:// or rediss://".into()));
         }
         if let Some(secret) = &self.secret_key
             && secret.chars().count() < MIN_SECRET_CHARS
@@ -118,9 +107,7 @@ impl Config {
             )));
         }
         if self.max_body_bytes < 1024 {
-            return Err(ConfigError(
-                "IHUB_MAX_BODY_BYTES must be at least 1024".into(),
-            ));
+            return Err(ConfigError("IHUB_MAX_BODY_BYTES must be at least 1024".into()));
         }
         Ok(())
     }
@@ -135,12 +122,9 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("ihub.db").display()
-            )
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("ihub.db").display()))
     }
 
     /// The configured secret, or the one generated into the data directory on first start.
@@ -150,9 +134,7 @@ impl Config {
         }
         let path = self.data_dir.join("secret.key");
         match std::fs::read_to_string(&path) {
-            Ok(existing) if existing.trim().len() >= MIN_SECRET_CHARS => {
-                Ok(existing.trim().as_bytes().to_vec())
-            }
+            Ok(existing) if existing.trim().len() >= MIN_SECRET_CHARS => Ok(existing.trim().as_bytes().to_vec()),
             Ok(_) => Err(ConfigError(format!(
                 "{} is too short to be a secret key",
                 path.display()
@@ -215,6 +197,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's own test-jail signature
     fn defaults_need_nothing_and_bad_values_name_the_setting() {
         figment::Jail::expect_with(|jail| {
             let config = Config::load(None).expect("defaults load");

@@ -105,10 +105,9 @@ impl ApiError {
                 errors.clone(),
             ),
             // Internal details go to the log, never to the client.
-            ApiError::Domain(DomainError::Database(_) | DomainError::Internal(_)) => (
-                "an internal error occurred; it has been logged".to_owned(),
-                Vec::new(),
-            ),
+            ApiError::Domain(DomainError::Database(_) | DomainError::Internal(_)) => {
+                ("an internal error occurred; it has been logged".to_owned(), Vec::new())
+            }
             other => (other.to_string(), Vec::new()),
         };
         Problem {
@@ -131,9 +130,7 @@ impl ResponseError for ApiError {
                 DomainError::Conflict { .. } => StatusCode::CONFLICT,
                 DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
                 DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
-                DomainError::Database(_) | DomainError::Internal(_) => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
+                DomainError::Database(_) | DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -152,8 +149,7 @@ impl ResponseError for ApiError {
         response.content_type(PROBLEM_JSON);
         match self {
             ApiError::Domain(DomainError::Unauthenticated(_)) => {
-                response
-                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             ApiError::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

@@ -26,20 +26,15 @@ impl FromRequest for Auth {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| t.trim().to_owned());
         Box::pin(async move {
-            let hub = hub.ok_or_else(|| {
-                ApiError::Domain(DomainError::Internal("hub state missing".into()))
-            })?;
-            let bearer = bearer.filter(|b| !b.is_empty()).ok_or(ApiError::Domain(
-                DomainError::Unauthenticated(
+            let hub = hub.ok_or_else(|| ApiError::Domain(DomainError::Internal("hub state missing".into())))?;
+            let bearer = bearer
+                .filter(|b| !b.is_empty())
+                .ok_or(ApiError::Domain(DomainError::Unauthenticated(
                     "this endpoint needs `Authorization: Bearer <access token or API key>`",
-                ),
-            ))?;
+                )))?;
             Ok(Auth(ihub_domain::auth::authenticate(&hub, &bearer).await?))
         })
     }
@@ -129,10 +124,7 @@ pub fn query_config() -> web::QueryConfig {
             .filter(|_| message.contains("field"))
             .unwrap_or("query")
             .to_owned();
-        ApiError::Domain(DomainError::Validation(vec![FieldError::new(
-            field, message,
-        )]))
-        .into()
+        ApiError::Domain(DomainError::Validation(vec![FieldError::new(field, message)])).into()
     })
 }
 
@@ -156,18 +148,11 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_field_or_say_the_body_is_malformed() {
-        let err = parse_json::<Body>(&Bytes::from_static(
-            br#"{"name": "x", "inner": {"count": "many"}}"#,
-        ))
-        .unwrap_err();
+        let err = parse_json::<Body>(&Bytes::from_static(br#"{"name": "x", "inner": {"count": "many"}}"#)).unwrap_err();
         match err {
             ApiError::Domain(DomainError::Validation(errors)) => {
                 assert_eq!(errors[0].field, "inner.count");
-                assert!(
-                    !errors[0].message.contains("line 1"),
-                    "{}",
-                    errors[0].message
-                );
+                assert!(!errors[0].message.contains("line 1"), "{}", errors[0].message);
             }
             other => panic!("{other:?}"),
         }

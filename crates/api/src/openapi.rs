@@ -44,9 +44,7 @@ pub fn document() -> OpenApiDoc {
 }
 
 pub fn to_json(doc: &OpenApiDoc) -> String {
-    doc.to_pretty_json()
-        .expect("the OpenAPI document serialises")
-        + "\n"
+    doc.to_pretty_json().expect("the OpenAPI document serialises") + "\n"
 }
 
 /// Adds the bearer scheme and, to every operation, the problem responses its shape implies, so each route need
@@ -57,22 +55,10 @@ const STANDARD: &[(&str, &str, &str)] = &[
     ("400", "BadRequest", "The body is not valid JSON"),
     ("401", "Unauthorized", "No valid access token or API key"),
     ("403", "Forbidden", "The caller's role does not allow this"),
-    (
-        "404",
-        "NotFound",
-        "No such object in the caller's organisation",
-    ),
+    ("404", "NotFound", "No such object in the caller's organisation"),
     ("413", "PayloadTooLarge", "The body is over the size limit"),
-    (
-        "415",
-        "UnsupportedMediaType",
-        "The body is not `application/json`",
-    ),
-    (
-        "422",
-        "Unprocessable",
-        "A field is invalid; `errors` names each one",
-    ),
+    ("415", "UnsupportedMediaType", "The body is not `application/json`"),
+    ("422", "Unprocessable", "A field is invalid; `errors` names each one"),
 ];
 
 impl Modify for Standard {
@@ -93,14 +79,9 @@ impl Modify for Standard {
         for (_, name, description) in STANDARD {
             let response: Response = ResponseBuilder::new()
                 .description(*description)
-                .content(
-                    PROBLEM_JSON,
-                    Content::new(Some(Ref::from_schema_name("Problem"))),
-                )
+                .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
                 .build();
-            components
-                .responses
-                .insert((*name).into(), RefOr::T(response));
+            components.responses.insert((*name).into(), RefOr::T(response));
         }
         for item in doc.paths.paths.values_mut() {
             for op in [

@@ -105,8 +105,7 @@ pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
     });
     let server = if roles != Roles::Worker {
         let listen = config.listen_addr()?;
-        let (server, handle, bound) =
-            app::serve(app_context(&config, hub.clone(), queue.clone()), listen)?;
+        let (server, handle, bound) = app::serve(app_context(&config, hub.clone(), queue.clone()), listen)?;
         tracing::info!(address = %bound, database = if database::is_postgres(&hub.db) { "postgres" } else { "sqlite" },
             queue = queue.describe(), "Integration Hub listening on http://{bound}");
         Some((tokio::spawn(server), handle))

@@ -11,18 +11,14 @@ pub struct Spa {
 impl Spa {
     /// Uses `configured`, else `web/dist` beside the working directory, else beside the binary.
     pub fn locate(configured: Option<PathBuf>) -> Self {
-        let candidates = configured
+        let beside_binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|d| d.join("web")));
+        let mut candidates = configured
             .into_iter()
             .chain([PathBuf::from("web/dist")])
-            .chain(
-                std::env::current_exe()
-                    .ok()
-                    .and_then(|exe| exe.parent().map(|d| d.join("web")))
-                    .into_iter(),
-            );
-        let dir = candidates
-            .into_iter()
-            .find(|d| d.join("index.html").is_file());
+            .chain(beside_binary);
+        let dir = candidates.find(|d| d.join("index.html").is_file());
         match &dir {
             Some(d) => tracing::info!(dir = %d.display(), "serving the web app"),
             None => {

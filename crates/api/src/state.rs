@@ -39,9 +39,7 @@ impl LoginLimiter {
                 .max(Duration::from_secs(1))
                 .as_secs(),
         };
-        self.by_email
-            .check_key(&email.trim().to_lowercase())
-            .map_err(wait)?;
+        self.by_email.check_key(&email.trim().to_lowercase()).map_err(wait)?;
         if let Some(ip) = ip {
             self.by_ip.check_key(&ip).map_err(wait)?;
         }

@@ -44,11 +44,7 @@ impl Settings {
     fn check(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
         let domain = self.company_domain.trim();
-        if domain.is_empty()
-            || !domain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
+        if domain.is_empty() || !domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             errors.push(FieldError::new(
                 "company_domain",
                 "must be the company's subdomain, letters, digits and dashes",
@@ -90,11 +86,7 @@ impl BambooHr {
     }
 
     /// `GET meta/fields` needs a valid key and reads no employee data.
-    async fn probe(
-        &self,
-        settings: &Settings,
-        credentials: &Credentials,
-    ) -> Result<(), ConnectorError> {
+    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
         let response = self
             .http
             .get(settings.url("meta/fields"))

@@ -66,10 +66,7 @@ impl Settings {
         if let Some(org) = &self.organisation_id
             && !is_uuid(org)
         {
-            errors.push(FieldError::new(
-                "organisation_id",
-                "must be the organisation's UUID",
-            ));
+            errors.push(FieldError::new("organisation_id", "must be the organisation's UUID"));
         }
         base_url("api_base_url", &self.api_base_url, &mut errors);
         base_url("authorize_url", &self.authorize_url, &mut errors);
@@ -105,11 +102,7 @@ impl EmploymentHero {
         }
     }
 
-    async fn probe(
-        &self,
-        settings: &Settings,
-        credentials: &Credentials,
-    ) -> Result<(), ConnectorError> {
+    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
         let Some(token) = &credentials.access_token else {
             return Err(ConnectorError::Auth(
                 "not connected yet: connect through Employment Hero's sign-in first".into(),
@@ -117,10 +110,7 @@ impl EmploymentHero {
         };
         let response = self
             .http
-            .get(format!(
-                "{}/organisations",
-                settings.api_base_url.trim_end_matches('/')
-            ))
+            .get(format!("{}/organisations", settings.api_base_url.trim_end_matches('/')))
             .bearer_auth(token)
             .send()
             .await

@@ -65,9 +65,7 @@ pub async fn check(system: &str, response: Response) -> Result<Response, Connect
     Err(match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ConnectorError::Auth(message),
         StatusCode::NOT_FOUND => ConnectorError::NotFound(message),
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
-            ConnectorError::Retryable(message)
-        }
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => ConnectorError::Retryable(message),
         s if s.is_server_error() => ConnectorError::Retryable(message),
         _ => ConnectorError::Rejected(message),
     })

@@ -64,11 +64,7 @@ impl Odoo {
     }
 
     /// `common.authenticate` answers the user id, or `false` when the login is refused.
-    async fn authenticate(
-        &self,
-        settings: &Settings,
-        credentials: &Credentials,
-    ) -> Result<i64, ConnectorError> {
+    async fn authenticate(&self, settings: &Settings, credentials: &Credentials) -> Result<i64, ConnectorError> {
         let request = json!({
             "jsonrpc": "2.0",
             "method": "call",
@@ -81,10 +77,7 @@ impl Odoo {
         });
         let response = self
             .http
-            .post(format!(
-                "{}/jsonrpc",
-                settings.base_url.trim_end_matches('/')
-            ))
+            .post(format!("{}/jsonrpc", settings.base_url.trim_end_matches('/')))
             .json(&request)
             .send()
             .await
@@ -93,27 +86,20 @@ impl Odoo {
             .await?
             .json()
             .await
-            .map_err(|_| {
-                ConnectorError::Config(format!("{SYSTEM} did not answer JSON-RPC at /jsonrpc"))
-            })?;
+            .map_err(|_| ConnectorError::Config(format!("{SYSTEM} did not answer JSON-RPC at /jsonrpc")))?;
         // Odoo reports failures inside an HTTP 200 as `error.data.name`, an exception class name.
         if let Some(error) = body.get("error") {
-            let name = error
-                .pointer("/data/name")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
+            let name = error.pointer("/data/name").and_then(Value::as_str).unwrap_or("unknown");
             let message = error
                 .pointer("/data/message")
                 .and_then(Value::as_str)
                 .unwrap_or("no message");
             let text = format!("{SYSTEM} error {name}: {message}");
-            return Err(
-                if name.contains("AccessDenied") || name.contains("AccessError") {
-                    ConnectorError::Auth(text)
-                } else {
-                    ConnectorError::Rejected(text)
-                },
-            );
+            return Err(if name.contains("AccessDenied") || name.contains("AccessError") {
+                ConnectorError::Auth(text)
+            } else {
+                ConnectorError::Rejected(text)
+            });
         }
         match body.get("result") {
             Some(Value::Number(uid)) => uid

@@ -66,11 +66,7 @@ impl Scim {
     }
 
     /// The cheapest authenticated call: one user from `/Users` (RFC 7644 §3.4.2.4 paging).
-    async fn probe(
-        &self,
-        settings: &Settings,
-        credentials: &Credentials,
-    ) -> Result<(), ConnectorError> {
+    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
         let url = format!("{}/Users", settings.base_url.trim_end_matches('/'));
         let response = self
             .http
@@ -85,9 +81,7 @@ impl Scim {
             .await?
             .json()
             .await
-            .map_err(|_| {
-                ConnectorError::Rejected(format!("{SYSTEM} did not answer with JSON at {url}"))
-            })?;
+            .map_err(|_| ConnectorError::Rejected(format!("{SYSTEM} did not answer with JSON at {url}")))?;
         if body.get("Resources").is_none() && body.get("totalResults").is_none() {
             return Err(ConnectorError::Config(format!(
                 "{url} did not answer with a SCIM ListResponse"
@@ -132,8 +126,5 @@ pub(crate) fn stored_invalid(errors: Vec<FieldError>) -> ConnectionFailure {
         .into_iter()
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect();
-    ConnectionFailure(format!(
-        "stored configuration is invalid ({})",
-        fields.join("; ")
-    ))
+    ConnectionFailure(format!("stored configuration is invalid ({})", fields.join("; ")))
 }

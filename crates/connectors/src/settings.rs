@@ -37,9 +37,5 @@ pub fn non_empty(field: &str, value: &str, errors: &mut Vec<FieldError>) {
 }
 
 pub fn finish(errors: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }

@@ -89,14 +89,11 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewApiKey) -> Result<Crea
 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<ApiKey>> {
     who.require_admin()?;
-    let select =
-        api_key::Entity::find().filter(api_key::Column::OrganisationId.eq(who.organisation_id));
+    let select = api_key::Entity::find().filter(api_key::Column::OrganisationId.eq(who.organisation_id));
     Ok(
-        pagination::fetch(&hub.db, select, api_key::Column::Id, page.parse()?, |m| {
-            m.id
-        })
-        .await?
-        .map(Into::into),
+        pagination::fetch(&hub.db, select, api_key::Column::Id, page.parse()?, |m| m.id)
+            .await?
+            .map(Into::into),
     )
 }
 
@@ -135,10 +132,7 @@ pub(crate) async fn authenticate(hub: &Hub, presented: &str) -> Result<Principal
     }
     // Best effort: a lost update of the last-used time is not worth failing the request for.
     let _ = api_key::Entity::update_many()
-        .col_expr(
-            api_key::Column::LastUsedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
-        )
+        .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
         .filter(api_key::Column::Id.eq(key.id))
         .exec(&hub.db)
         .await;

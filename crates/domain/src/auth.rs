@@ -65,8 +65,7 @@ pub async fn hash_password(password: &str) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         fill_random(&mut salt);
-        let salt =
-            SaltString::encode_b64(&salt).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| DomainError::Internal(e.to_string()))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -79,18 +78,16 @@ pub async fn hash_password(password: &str) -> Result<String> {
 async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .unwrap_or(false)
 }
 
 /// Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$tQKvu8QPCyVPrHbWkT2Ie+MGB8mA5Lc0GoC6/RQ4Hrw";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$tQKvu8QPCyVPrHbWkT2Ie+MGB8mA5Lc0GoC6/RQ4Hrw";
 
 pub async fn login(hub: &Hub, email: &str, password: &str) -> Result<TokenPair> {
     let email = email.trim().to_lowercase();
@@ -126,13 +123,7 @@ async fn issue_pair(hub: &Hub, user: &user::Model, family_id: Uuid) -> Result<To
     .insert(&hub.db)
     .await?;
     Ok(TokenPair {
-        access_token: issue_access_token(
-            hub,
-            user.id,
-            user.organisation_id,
-            user.role,
-            now.timestamp(),
-        )?,
+        access_token: issue_access_token(hub, user.id, user.organisation_id, user.role, now.timestamp())?,
         refresh_token: refresh,
         token_type: "Bearer",
         expires_in: hub.tokens.access_ttl.as_secs(),
@@ -187,10 +178,7 @@ pub async fn refresh(hub: &Hub, presented: &str) -> Result<TokenPair> {
     }
     // Only one of two concurrent refreshes with the same token may win.
     let spent = refresh_token::Entity::update_many()
-        .col_expr(
-            refresh_token::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
+        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
         .filter(refresh_token::Column::Id.eq(token.id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
@@ -255,18 +243,14 @@ pub async fn authenticate(hub: &Hub, bearer: &str) -> Result<Principal> {
     validation.set_audience(&[AUDIENCE]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = 5;
-    let claims = jsonwebtoken::decode::<Claims>(
-        bearer,
-        &DecodingKey::from_secret(hub.keys.jwt_key()),
-        &validation,
-    )
-    .map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-            DomainError::Unauthenticated("access token has expired")
-        }
-        _ => DomainError::Unauthenticated("access token is invalid"),
-    })?
-    .claims;
+    let claims = jsonwebtoken::decode::<Claims>(bearer, &DecodingKey::from_secret(hub.keys.jwt_key()), &validation)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                DomainError::Unauthenticated("access token has expired")
+            }
+            _ => DomainError::Unauthenticated("access token is invalid"),
+        })?
+        .claims;
     let user = user::Entity::find_by_id(claims.sub).one(&hub.db).await?;
     match user {
         Some(user) if user.active && user.organisation_id == claims.org => Ok(Principal {

@@ -75,10 +75,7 @@ pub struct Catalog {
 impl Catalog {
     pub fn new(connectors: impl IntoIterator<Item = Arc<dyn Connector>>) -> Self {
         Self {
-            connectors: connectors
-                .into_iter()
-                .map(|c| (c.info().kind.clone(), c))
-                .collect(),
+            connectors: connectors.into_iter().map(|c| (c.info().kind.clone(), c)).collect(),
         }
     }
 

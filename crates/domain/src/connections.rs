@@ -13,18 +13,7 @@ use crate::pagination::{self, Page, PageRequest};
 use crate::roles::Principal;
 use crate::{Hub, validate};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
@@ -128,10 +117,7 @@ fn connector<'a>(hub: &'a Hub, kind: &str) -> Result<&'a std::sync::Arc<dyn Conn
     hub.catalog.get(kind).ok_or_else(|| {
         DomainError::invalid(
             "connector",
-            format!(
-                "unknown connector `{kind}`; known: {}",
-                hub.catalog.kinds().join(", ")
-            ),
+            format!("unknown connector `{kind}`; known: {}", hub.catalog.kinds().join(", ")),
         )
     })
 }
@@ -155,9 +141,7 @@ fn nest_secret(errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
         .into_iter()
         .map(|e| {
-            let message = if e.message.starts_with("invalid type")
-                || e.message.starts_with("invalid value")
-            {
+            let message = if e.message.starts_with("invalid type") || e.message.starts_with("invalid value") {
                 "has the wrong type or value".to_owned()
             } else {
                 e.message
@@ -214,18 +198,14 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewConnection) -> Result<
 
 fn name_taken(e: DbErr, name: &str) -> DomainError {
     if is_unique_violation(&e) {
-        DomainError::conflict(
-            "name_taken",
-            format!("a connection named `{name}` already exists"),
-        )
+        DomainError::conflict("name_taken", format!("a connection named `{name}` already exists"))
     } else {
         e.into()
     }
 }
 
 fn seal(hub: &Hub, id: Uuid, credentials: &Value) -> Vec<u8> {
-    hub.keys
-        .seal(credentials.to_string().as_bytes(), id.as_bytes())
+    hub.keys.seal(credentials.to_string().as_bytes(), id.as_bytes())
 }
 
 /// The decrypted credentials, for connectors only; never for a response.
@@ -235,31 +215,21 @@ pub fn open_credentials(hub: &Hub, model: &connection::Model) -> Result<Option<V
         .as_deref()
         .map(|sealed| {
             let plain = hub.keys.open(sealed, model.id.as_bytes())?;
-            serde_json::from_slice(&plain)
-                .map_err(|e| DomainError::Internal(format!("stored credentials: {e}")))
+            serde_json::from_slice(&plain).map_err(|e| DomainError::Internal(format!("stored credentials: {e}")))
         })
         .transpose()
 }
 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<Connection>> {
-    let select = connection::Entity::find()
-        .filter(connection::Column::OrganisationId.eq(who.organisation_id));
-    Ok(pagination::fetch(
-        &hub.db,
-        select,
-        connection::Column::Id,
-        page.parse()?,
-        |m| m.id,
+    let select = connection::Entity::find().filter(connection::Column::OrganisationId.eq(who.organisation_id));
+    Ok(
+        pagination::fetch(&hub.db, select, connection::Column::Id, page.parse()?, |m| m.id)
+            .await?
+            .map(Into::into),
     )
-    .await?
-    .map(Into::into))
 }
 
-pub(crate) async fn find(
-    db: &impl ConnectionTrait,
-    organisation_id: Uuid,
-    id: Uuid,
-) -> Result<connection::Model> {
+pub(crate) async fn find(db: &impl ConnectionTrait, organisation_id: Uuid, id: Uuid) -> Result<connection::Model> {
     connection::Entity::find_by_id(id)
         .filter(connection::Column::OrganisationId.eq(organisation_id))
         .one(db)
@@ -271,12 +241,7 @@ pub async fn get(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
     Ok(find(&hub.db, who.organisation_id, id).await?.into())
 }
 
-pub async fn update(
-    hub: &Hub,
-    who: &Principal,
-    id: Uuid,
-    changes: ConnectionChanges,
-) -> Result<Connection> {
+pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: ConnectionChanges) -> Result<Connection> {
     who.require_admin()?;
     let current = find(&hub.db, who.organisation_id, id).await?;
     let mut problems = Problems::default();
@@ -291,10 +256,7 @@ pub async fn update(
         problems.extend(nest(errors, "settings"));
     }
     problems.finish()?;
-    let settings_changed = changes
-        .settings
-        .as_ref()
-        .is_some_and(|s| *s != current.settings);
+    let settings_changed = changes.settings.as_ref().is_some_and(|s| *s != current.settings);
     let mut model: connection::ActiveModel = current.into();
     if let Some(name) = &name {
         model.name = Set(name.clone());
@@ -330,8 +292,7 @@ pub async fn replace_credentials(
     let current = find(&hub.db, who.organisation_id, id).await?;
     let mut problems = Problems::default();
     if check_object(&mut problems, "credentials", &input.credentials)
-        && let Err(errors) =
-            connector(hub, &current.connector)?.validate_credentials(&input.credentials)
+        && let Err(errors) = connector(hub, &current.connector)?.validate_credentials(&input.credentials)
     {
         problems.extend(nest_secret(errors));
     }

@@ -42,8 +42,5 @@ pub fn is_postgres(db: &DatabaseConnection) -> bool {
 
 /// Unique violations are how concurrent creators learn a name is taken; both backends report them differently.
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }

@@ -15,18 +15,7 @@ use crate::pagination::{self, Page, PageRequest};
 use crate::roles::Principal;
 use crate::{Environment, Hub, validate};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationKind {
@@ -35,18 +24,7 @@ pub enum IntegrationKind {
     EmployeesToUsers,
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    EnumIter,
-    DeriveActiveEnum,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationState {
@@ -132,11 +110,7 @@ pub struct IntegrationSettings {
 }
 
 fn default_mandatory_fields() -> Vec<PersonField> {
-    vec![
-        PersonField::Email,
-        PersonField::FirstName,
-        PersonField::LastName,
-    ]
+    vec![PersonField::Email, PersonField::FirstName, PersonField::LastName]
 }
 
 impl Default for IntegrationSettings {
@@ -163,8 +137,7 @@ impl IntegrationSettings {
             DomainError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
         })?;
         if let Some(email) = &settings.error_notification_email {
-            settings.error_notification_email =
-                Some(validate::email("settings.error_notification_email", email)?);
+            settings.error_notification_email = Some(validate::email("settings.error_notification_email", email)?);
         }
         let mut seen = std::collections::HashSet::new();
         settings.mandatory_fields.retain(|f| seen.insert(*f));
@@ -191,9 +164,8 @@ impl TryFrom<integration::Model> for Integration {
 
     fn try_from(m: integration::Model) -> Result<Self> {
         Ok(Self {
-            settings: IntegrationSettings::parse(&m.settings).map_err(|e| {
-                DomainError::Internal(format!("stored settings of integration {}: {e:?}", m.id))
-            })?,
+            settings: IntegrationSettings::parse(&m.settings)
+                .map_err(|e| DomainError::Internal(format!("stored settings of integration {}: {e:?}", m.id)))?,
             id: m.id,
             name: m.name,
             kind: m.kind,
@@ -258,10 +230,7 @@ async fn check_endpoint(
         };
         return Err(DomainError::invalid(
             field,
-            format!(
-                "connection `{}` ({}) cannot be a {role}",
-                conn.name, conn.connector
-            ),
+            format!("connection `{}` ({}) cannot be a {role}", conn.name, conn.connector),
         ));
     }
     Ok(conn)
@@ -322,10 +291,7 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewIntegration) -> Result
 
 fn name_taken(e: DbErr, name: &str) -> DomainError {
     if is_unique_violation(&e) {
-        DomainError::conflict(
-            "name_taken",
-            format!("an integration named `{name}` already exists"),
-        )
+        DomainError::conflict("name_taken", format!("an integration named `{name}` already exists"))
     } else {
         e.into()
     }
@@ -344,32 +310,15 @@ pub async fn get(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration> {
 }
 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<Integration>> {
-    let select = integration::Entity::find()
-        .filter(integration::Column::OrganisationId.eq(who.organisation_id));
-    let page = pagination::fetch(
-        &hub.db,
-        select,
-        integration::Column::Id,
-        page.parse()?,
-        |m| m.id,
-    )
-    .await?;
+    let select = integration::Entity::find().filter(integration::Column::OrganisationId.eq(who.organisation_id));
+    let page = pagination::fetch(&hub.db, select, integration::Column::Id, page.parse()?, |m| m.id).await?;
     Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(TryInto::try_into)
-            .collect::<Result<_>>()?,
+        items: page.items.into_iter().map(TryInto::try_into).collect::<Result<_>>()?,
         next_cursor: page.next_cursor,
     })
 }
 
-pub async fn update(
-    hub: &Hub,
-    who: &Principal,
-    id: Uuid,
-    changes: IntegrationChanges,
-) -> Result<Integration> {
+pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: IntegrationChanges) -> Result<Integration> {
     who.require_admin()?;
     let current = find(hub, who, id).await?;
     let mut problems = Problems::default();
@@ -390,28 +339,10 @@ pub async fn update(
         ));
     }
     if let Some(source) = changes.source_connection_id {
-        problems.check(
-            check_endpoint(
-                hub,
-                who,
-                "source_connection_id",
-                source,
-                ConnectorRole::Source,
-            )
-            .await,
-        );
+        problems.check(check_endpoint(hub, who, "source_connection_id", source, ConnectorRole::Source).await);
     }
     if let Some(target) = changes.target_connection_id {
-        problems.check(
-            check_endpoint(
-                hub,
-                who,
-                "target_connection_id",
-                target,
-                ConnectorRole::Target,
-            )
-            .await,
-        );
+        problems.check(check_endpoint(hub, who, "target_connection_id", target, ConnectorRole::Target).await);
     }
     let settings = match &changes.settings {
         None => None,
@@ -453,19 +384,13 @@ pub async fn update(
 pub async fn enable(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration> {
     who.require_admin()?;
     let current = find(hub, who, id).await?;
-    let source =
-        connections::find(&hub.db, who.organisation_id, current.source_connection_id).await?;
-    let target =
-        connections::find(&hub.db, who.organisation_id, current.target_connection_id).await?;
+    let source = connections::find(&hub.db, who.organisation_id, current.source_connection_id).await?;
+    let target = connections::find(&hub.db, who.organisation_id, current.target_connection_id).await?;
     let not_ready: Vec<String> = [("source", &source), ("target", &target)]
         .into_iter()
         .filter(|(_, c)| c.status != ConnectionStatus::Connected)
         .map(|(end, c)| match &c.last_error {
-            Some(err) => format!(
-                "{end} connection `{}` is {} ({err})",
-                c.name,
-                c.status.as_str()
-            ),
+            Some(err) => format!("{end} connection `{}` is {} ({err})", c.name, c.status.as_str()),
             None => format!("{end} connection `{}` is {}", c.name, c.status.as_str()),
         })
         .collect();
@@ -491,11 +416,7 @@ pub async fn disable(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration
     set_state(hub, current, IntegrationState::Inactive).await
 }
 
-async fn set_state(
-    hub: &Hub,
-    current: integration::Model,
-    state: IntegrationState,
-) -> Result<Integration> {
+async fn set_state(hub: &Hub, current: integration::Model, state: IntegrationState) -> Result<Integration> {
     if current.state == state {
         return current.try_into();
     }
@@ -531,20 +452,11 @@ mod tests {
     fn settings_default_and_name_the_wrong_field() {
         let parsed = IntegrationSettings::parse(&json!({})).unwrap();
         assert_eq!(parsed, IntegrationSettings::default());
-        let err =
-            IntegrationSettings::parse(&json!({"new_person_trigger": "someday"})).unwrap_err();
-        assert!(
-            matches!(err, DomainError::Validation(e) if e[0].field == "settings.new_person_trigger")
-        );
-        let err = IntegrationSettings::parse(&json!({"mandatory_fields": ["email", "shoe_size"]}))
-            .unwrap_err();
-        assert!(
-            matches!(err, DomainError::Validation(e) if e[0].field.starts_with("settings.mandatory_fields"))
-        );
-        let err =
-            IntegrationSettings::parse(&json!({"error_notification_email": "nope"})).unwrap_err();
-        assert!(
-            matches!(err, DomainError::Validation(e) if e[0].field == "settings.error_notification_email")
-        );
+        let err = IntegrationSettings::parse(&json!({"new_person_trigger": "someday"})).unwrap_err();
+        assert!(matches!(err, DomainError::Validation(e) if e[0].field == "settings.new_person_trigger"));
+        let err = IntegrationSettings::parse(&json!({"mandatory_fields": ["email", "shoe_size"]})).unwrap_err();
+        assert!(matches!(err, DomainError::Validation(e) if e[0].field.starts_with("settings.mandatory_fields")));
+        let err = IntegrationSettings::parse(&json!({"error_notification_email": "nope"})).unwrap_err();
+        assert!(matches!(err, DomainError::Validation(e) if e[0].field == "settings.error_notification_email"));
     }
 }

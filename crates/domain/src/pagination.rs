@@ -121,8 +121,6 @@ mod tests {
             limit: Some(201),
             cursor: None,
         };
-        assert!(
-            matches!(too_many.parse(), Err(DomainError::Validation(e)) if e[0].field == "limit")
-        );
+        assert!(matches!(too_many.parse(), Err(DomainError::Validation(e)) if e[0].field == "limit"));
     }
 }

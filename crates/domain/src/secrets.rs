@@ -70,11 +70,7 @@ impl Keys {
                     aad: context,
                 },
             )
-            .map_err(|_| {
-                DomainError::Internal(
-                    "stored credentials do not open with this instance's secret key".into(),
-                )
-            })
+            .map_err(|_| DomainError::Internal("stored credentials do not open with this instance's secret key".into()))
     }
 }
 
@@ -102,16 +98,9 @@ mod tests {
     fn sealed_values_open_only_in_their_own_context_and_with_their_own_key() {
         let keys = Keys::from_secret(b"one secret");
         let sealed = keys.seal(b"{\"token\":\"abc\"}", b"row-1");
-        assert_eq!(
-            keys.open(&sealed, b"row-1").unwrap(),
-            b"{\"token\":\"abc\"}"
-        );
+        assert_eq!(keys.open(&sealed, b"row-1").unwrap(), b"{\"token\":\"abc\"}");
         assert!(keys.open(&sealed, b"row-2").is_err());
-        assert!(
-            Keys::from_secret(b"another secret")
-                .open(&sealed, b"row-1")
-                .is_err()
-        );
+        assert!(Keys::from_secret(b"another secret").open(&sealed, b"row-1").is_err());
         assert!(!sealed.windows(3).any(|w| w == b"abc"));
     }
 

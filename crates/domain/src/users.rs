@@ -1,8 +1,6 @@
 //! Users of an organisation and the admin operations on them.
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -90,9 +88,7 @@ pub async fn create_in(hub: &Hub, organisation_id: Uuid, input: NewUser) -> Resu
     let email = problems.check(validate::email("email", &input.email));
     let name = match input.name.as_deref() {
         Some(name) => problems.check(validate::name("name", name, 200)),
-        None => email
-            .as_deref()
-            .map(|e| e.split('@').next().unwrap_or(e).to_owned()),
+        None => email.as_deref().map(|e| e.split('@').next().unwrap_or(e).to_owned()),
     };
     problems.check(validate::password("password", &input.password));
     problems.finish()?;
@@ -113,10 +109,7 @@ pub async fn create_in(hub: &Hub, organisation_id: Uuid, input: NewUser) -> Resu
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            DomainError::conflict(
-                "email_taken",
-                format!("a user with email `{email}` already exists"),
-            )
+            DomainError::conflict("email_taken", format!("a user with email `{email}` already exists"))
         } else {
             e.into()
         }

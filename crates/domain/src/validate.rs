@@ -16,10 +16,7 @@ pub fn name(field: &str, value: &str, max_chars: usize) -> Result<String> {
         ));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(DomainError::invalid(field, "must not contain control characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -53,10 +50,7 @@ pub fn password(field: &str, value: &str) -> Result<()> {
         ));
     }
     if chars > 256 {
-        return Err(DomainError::invalid(
-            field,
-            "must be at most 256 characters",
-        ));
+        return Err(DomainError::invalid(field, "must be at most 256 characters"));
     }
     Ok(())
 }
@@ -67,13 +61,8 @@ mod tests {
 
     #[test]
     fn values_are_normalised_or_rejected_with_their_field() {
-        assert_eq!(
-            email("email", "  Ada@Example.COM ").unwrap(),
-            "ada@example.com"
-        );
-        assert!(
-            matches!(email("email", "nope"), Err(DomainError::Validation(e)) if e[0].field == "email")
-        );
+        assert_eq!(email("email", "  Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert!(matches!(email("email", "nope"), Err(DomainError::Validation(e)) if e[0].field == "email"));
         assert_eq!(
             timezone("tz", "Australia/Sydney").unwrap(),
             chrono_tz::Australia::Sydney

@@ -16,18 +16,12 @@ pub fn api_key(req: &HttpRequest) -> Option<String> {
         .to_str()
         .ok()?
         .strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     text.split_once(':').map(|(user, _)| user.to_owned())
 }
 
-async fn meta_fields(
-    req: HttpRequest,
-    state: web::Data<SimState>,
-    company: web::Path<String>,
-) -> HttpResponse {
+async fn meta_fields(req: HttpRequest, state: web::Data<SimState>, company: web::Path<String>) -> HttpResponse {
     if *company != state.accepted.bamboohr_company {
         return HttpResponse::NotFound().finish();
     }

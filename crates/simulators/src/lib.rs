@@ -76,20 +76,19 @@ impl Simulators {
                 .wrap_fn(|req, srv| {
                     use actix_web::dev::Service;
                     if let Some(state) = req.app_data::<web::Data<SimState>>() {
-                        state.recorded.lock().expect("lock").requests.push(format!(
-                            "{} {}",
-                            req.method(),
-                            req.path()
-                        ));
+                        state
+                            .recorded
+                            .lock()
+                            .expect("lock")
+                            .requests
+                            .push(format!("{} {}", req.method(), req.path()));
                     }
                     srv.call(req)
                 })
                 .service(web::scope("/scim/v2").configure(scim::configure))
                 .service(web::scope("/odoo").configure(odoo::configure))
                 .service(web::scope("/bamboohr/api/gateway.php").configure(bamboohr::configure))
-                .service(
-                    web::scope("/employment-hero/api/v1").configure(employment_hero::configure),
-                )
+                .service(web::scope("/employment-hero/api/v1").configure(employment_hero::configure))
         })
         .workers(1)
         .disable_signals()
@@ -98,11 +97,7 @@ impl Simulators {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(Self {
-            addr,
-            state,
-            handle,
-        })
+        Ok(Self { addr, state, handle })
     }
 
     pub fn base(&self) -> String {

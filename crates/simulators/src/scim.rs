@@ -9,16 +9,13 @@ pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/Users", web::get().to(list_users)).route(
-        "/ServiceProviderConfig",
-        web::get().to(service_provider_config),
-    );
+    cfg.route("/Users", web::get().to(list_users))
+        .route("/ServiceProviderConfig", web::get().to(service_provider_config));
 }
 
 /// RFC 7644 §3.12: errors carry the error schema, the status as a string, and a detail.
 pub fn error(status: u16, scim_type: Option<&str>, detail: &str) -> HttpResponse {
-    let mut body =
-        json!({"schemas": [ERROR_SCHEMA], "status": status.to_string(), "detail": detail});
+    let mut body = json!({"schemas": [ERROR_SCHEMA], "status": status.to_string(), "detail": detail});
     if let Some(t) = scim_type {
         body["scimType"] = json!(t);
     }
@@ -42,11 +39,7 @@ struct Paging {
     count: Option<i64>,
 }
 
-async fn list_users(
-    req: HttpRequest,
-    state: web::Data<SimState>,
-    paging: web::Query<Paging>,
-) -> HttpResponse {
+async fn list_users(req: HttpRequest, state: web::Data<SimState>, paging: web::Query<Paging>) -> HttpResponse {
     if !authorised(&req, &state) {
         return error(
             401,
@@ -57,15 +50,13 @@ async fn list_users(
     // RFC 7644 §3.4.2.4: startIndex below 1 is read as 1; count below 0 as 0.
     let start = paging.start_index.unwrap_or(1).max(1);
     let count = paging.count.unwrap_or(100).max(0);
-    HttpResponse::Ok()
-        .content_type("application/scim+json")
-        .json(json!({
-            "schemas": [LIST_SCHEMA],
-            "totalResults": 0,
-            "startIndex": start,
-            "itemsPerPage": count.min(0),
-            "Resources": [],
-        }))
+    HttpResponse::Ok().content_type("application/scim+json").json(json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": 0,
+        "startIndex": start,
+        "itemsPerPage": count.min(0),
+        "Resources": [],
+    }))
 }
 
 async fn service_provider_config() -> HttpResponse {

@@ -30,11 +30,7 @@ async fn list_api_keys(
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = NewApiKey,
     responses((status = 201, description = "Created; `secret` is shown this once", body = CreatedApiKey)))]
 #[post("/api-keys")]
-async fn create_api_key(
-    hub: web::Data<Hub>,
-    Auth(who): Auth,
-    body: ApiJson<NewApiKey>,
-) -> ApiResult<HttpResponse> {
+async fn create_api_key(hub: web::Data<Hub>, Auth(who): Auth, body: ApiJson<NewApiKey>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(api_keys::create(&hub, &who, body.0).await?))
 }
 
@@ -42,10 +38,6 @@ async fn create_api_key(
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(("id" = Uuid, Path, description = "API key id")),
     responses((status = 200, description = "Revoked", body = ApiKey)))]
 #[post("/api-keys/{id}/revoke")]
-async fn revoke_api_key(
-    hub: web::Data<Hub>,
-    Auth(who): Auth,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<ApiKey>> {
+async fn revoke_api_key(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<ApiKey>> {
     Ok(web::Json(api_keys::revoke(&hub, &who, *id).await?))
 }

@@ -49,9 +49,7 @@ async fn login(
 ) -> ApiResult<web::Json<TokenPair>> {
     let ip = req.peer_addr().map(|a| a.ip());
     limiter.check(&body.0.email, ip)?;
-    Ok(web::Json(
-        auth::login(&hub, &body.0.email, &body.0.password).await?,
-    ))
+    Ok(web::Json(auth::login(&hub, &body.0.email, &body.0.password).await?))
 }
 
 /// Exchange a refresh token for a new token pair. Each refresh token works once.
@@ -64,10 +62,7 @@ async fn login(
     )
 )]
 #[post("/auth/refresh")]
-async fn refresh(
-    hub: web::Data<Hub>,
-    body: ApiJson<RefreshRequest>,
-) -> ApiResult<web::Json<TokenPair>> {
+async fn refresh(hub: web::Data<Hub>, body: ApiJson<RefreshRequest>) -> ApiResult<web::Json<TokenPair>> {
     Ok(web::Json(auth::refresh(&hub, &body.0.refresh_token).await?))
 }
 

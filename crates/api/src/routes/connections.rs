@@ -1,8 +1,6 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use ihub_domain::Hub;
-use ihub_domain::connections::{
-    self, Connection, ConnectionChanges, CredentialsReplacement, NewConnection,
-};
+use ihub_domain::connections::{self, Connection, ConnectionChanges, CredentialsReplacement, NewConnection};
 use ihub_domain::pagination::{Page, PageRequest};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -50,11 +48,7 @@ async fn create_connection(
 #[utoipa::path(tag = "connections", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Connection id")),
     responses((status = 200, description = "The connection", body = Connection)))]
 #[get("/connections/{id}")]
-async fn get_connection(
-    hub: web::Data<Hub>,
-    Auth(who): Auth,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<Connection>> {
+async fn get_connection(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Connection>> {
     Ok(web::Json(connections::get(&hub, &who, *id).await?))
 }
 
@@ -72,9 +66,7 @@ async fn update_connection(
     id: web::Path<Uuid>,
     body: ApiJson<ConnectionChanges>,
 ) -> ApiResult<web::Json<Connection>> {
-    Ok(web::Json(
-        connections::update(&hub, &who, *id, body.0).await?,
-    ))
+    Ok(web::Json(connections::update(&hub, &who, *id, body.0).await?))
 }
 
 /// Replace the credentials (admins only). They are sealed at rest and never returned.
@@ -100,11 +92,7 @@ async fn replace_connection_credentials(
         (status = 409, description = "An integration uses the connection", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[delete("/connections/{id}")]
-async fn delete_connection(
-    hub: web::Data<Hub>,
-    Auth(who): Auth,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+async fn delete_connection(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     connections::delete(&hub, &who, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

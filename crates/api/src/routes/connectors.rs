@@ -21,10 +21,7 @@ pub struct ConnectorList {
 #[utoipa::path(tag = "connections", security(("bearer" = [])),
     responses((status = 200, description = "The connector catalog", body = ConnectorList)))]
 #[get("/connectors")]
-async fn list_connectors(
-    hub: web::Data<Hub>,
-    Auth(_who): Auth,
-) -> ApiResult<web::Json<ConnectorList>> {
+async fn list_connectors(hub: web::Data<Hub>, Auth(_who): Auth) -> ApiResult<web::Json<ConnectorList>> {
     Ok(web::Json(ConnectorList {
         items: hub.catalog.list().cloned().collect(),
     }))

@@ -47,14 +47,10 @@ async fn readyz(hub: web::Data<Hub>, queue: web::Data<QueueBackend>) -> HttpResp
             tracing::warn!(error = %e, "readiness: database unreachable");
             "unreachable".to_owned()
         });
-    let queue = queue
-        .ping()
-        .await
-        .map(|_| "ok".to_owned())
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "readiness: queue unreachable");
-            "unreachable".to_owned()
-        });
+    let queue = queue.ping().await.map(|_| "ok".to_owned()).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "readiness: queue unreachable");
+        "unreachable".to_owned()
+    });
     let ready = database == "ok" && queue == "ok";
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },

@@ -69,9 +69,7 @@ async fn update_integration(
     id: web::Path<Uuid>,
     body: ApiJson<IntegrationChanges>,
 ) -> ApiResult<web::Json<Integration>> {
-    Ok(web::Json(
-        integrations::update(&hub, &who, *id, body.0).await?,
-    ))
+    Ok(web::Json(integrations::update(&hub, &who, *id, body.0).await?))
 }
 
 /// Delete an integration (admins only); refused while it is enabled.
@@ -81,11 +79,7 @@ async fn update_integration(
         (status = 409, description = "The integration is enabled; disable it first", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[delete("/integrations/{id}")]
-async fn delete_integration(
-    hub: web::Data<Hub>,
-    Auth(who): Auth,
-    id: web::Path<Uuid>,
-) -> ApiResult<HttpResponse> {
+async fn delete_integration(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     integrations::delete(&hub, &who, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

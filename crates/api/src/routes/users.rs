@@ -34,11 +34,7 @@ async fn list_users(
         (status = 409, description = "The email is taken", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/users")]
-async fn create_user(
-    hub: web::Data<Hub>,
-    Auth(who): Auth,
-    body: ApiJson<NewUser>,
-) -> ApiResult<HttpResponse> {
+async fn create_user(hub: web::Data<Hub>, Auth(who): Auth, body: ApiJson<NewUser>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(users::create(&hub, &who, body.0).await?))
 }
 
@@ -46,11 +42,7 @@ async fn create_user(
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "The user", body = User)))]
 #[get("/users/{id}")]
-async fn get_user(
-    hub: web::Data<Hub>,
-    Auth(who): Auth,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<User>> {
+async fn get_user(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<User>> {
     Ok(web::Json(users::get(&hub, &who, *id).await?))
 }
 
