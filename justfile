@@ -1,0 +1,49 @@
+# Integration Hub — the commands a developer types. `just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# PostgreSQL the tests create their databases in (one per test).
+export IHUB_TEST_POSTGRES_URL := env_var_or_default("IHUB_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+default:
+    @just --list
+
+# Build the web app and run the hub with its embedded defaults (SQLite in ./data, in-process jobs) on :8080.
+serve *ARGS: web-build
+    cargo run --release -p ihub-api --bin ihub -- serve {{ARGS}}
+
+# Everything CI checks: formatting, lints, the OpenAPI document, Rust tests on SQLite and PostgreSQL, web tests, the OpenAPI smoke test.
+test: lint test-rust test-web smoke
+
+# Rust unit and end-to-end tests (each end-to-end test runs on SQLite and on PostgreSQL).
+test-rust:
+    cargo test --workspace --all-targets
+
+# Formatting and clippy, warnings as errors.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Regenerate the checked-in OpenAPI document from the code (a test fails when they differ).
+openapi:
+    cargo run --quiet -p ihub-api --bin ihub -- openapi > openapi/openapi.json
+
+# Install the web app's dependencies exactly as locked.
+web-install:
+    npm --prefix web ci --no-audit --no-fund
+
+# Build the web app into web/dist, where the hub serves it from.
+web-build: web-install
+    npm --prefix web run build
+
+# Type-check, unit-test and build the web app (types are generated from openapi/openapi.json).
+test-web: web-install
+    npm --prefix web run check
+    npm --prefix web test
+    npm --prefix web run build
+
+# Drive a running hub from its OpenAPI document with schemathesis, on SQLite and on PostgreSQL.
+smoke:
+    cargo build -p ihub-api --bin ihub
+    IHUB_BIN=target/debug/ihub bash smoke/run.sh
+    IHUB_BIN=target/debug/ihub SMOKE_DATABASE_URL="$IHUB_TEST_POSTGRES_URL" bash smoke/run.sh
