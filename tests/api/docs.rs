@@ -1,7 +1,7 @@
 //! The OpenAPI document: checked in, identical to what the code generates and serves; browsable offline.
 use reqwest::Method;
 
-use crate::harness::{Backend, TestHub};
+use crate::harness::{Backend, Options, TestHub};
 
 #[test]
 fn checked_in_openapi_matches_the_code() {
@@ -91,4 +91,33 @@ async fn served_document_and_docs_work_offline() {
     t.call(Method::GET, "/api/v2/anything", None, None)
         .await
         .expect_problem(404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_redis_queue() {
+    let redis = std::env::var("IHUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let up = TestHub::start_with(
+        Backend::Postgres,
+        Options {
+            redis_url: Some(redis),
+            ..Options::default()
+        },
+    )
+    .await;
+    let ready = up.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.expect(200)["queue"], "ok");
+
+    // Nothing listens on port 9: the queue is unreachable, so the process is live but not ready.
+    let down = TestHub::start_with(
+        Backend::Sqlite,
+        Options {
+            redis_url: Some("redis://127.0.0.1:9".into()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let not_ready = down.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(not_ready.expect(503)["queue"], "unreachable");
+    assert_eq!(not_ready.body["database"], "ok");
+    down.call(Method::GET, "/healthz", None, None).await.expect(200);
 }

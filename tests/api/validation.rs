@@ -23,6 +23,13 @@ async fn bad_bodies_and_parameters(t: TestHub) {
     post_raw(r#"{"name": "x"}"#, "text/plain")
         .await
         .expect_problem(415, "unsupported_media_type");
+    // Arrays are not objects, even where serde could read one as a struct.
+    post_raw(r#"["x", "scim"]"#, "application/json")
+        .await
+        .expect_problem(422, "validation_error");
+    post_raw("", "application/json")
+        .await
+        .expect_problem(400, "malformed_json");
 
     let wrong_type = post_raw(r#"{"name": 42, "connector": "scim"}"#, "application/json").await;
     assert_eq!(wrong_type.invalid_fields(), vec!["name"]);

@@ -256,65 +256,206 @@ fn migrate_works_on_postgres() {
     psql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"));
 }
 
+/// A running `ihub` process whose log lines are collected as they come.
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(cmd: &mut Command) -> Self {
+        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    fn wait_for_log(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.seen.iter().any(|l| l.contains(needle)) {
+            assert!(
+                Instant::now() < deadline,
+                "no log line with `{needle}`: {:?}",
+                self.seen
+            );
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.push(line);
+            }
+        }
+    }
+
+    /// SIGTERM, then the exit status and every line logged.
+    fn terminate(&mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "did not stop after SIGTERM: {:?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.seen.push(line);
+        }
+        (status, self.seen.clone())
+    }
+}
+
+/// A test that fails midway must not leave a hub running behind it.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain HTTP/1.1 exchange, so the CLI tests need no HTTP client.
+fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = body.unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    response
+}
+
 #[test]
 fn serve_answers_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = ihub()
-        .current_dir(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = Vec::new();
-    while !lines.iter().any(|l: &String| l.contains("listening")) {
-        assert!(Instant::now() < deadline, "serve did not start: {lines:?}");
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            lines.push(line);
-        }
-    }
-    let health = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
-        use std::io::{Read, Write};
-        s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
-        let mut response = String::new();
-        s.read_to_string(&mut response)?;
-        Ok(response)
-    });
-    let health = health.unwrap();
+    let port = free_port();
+    let mut hub =
+        Running::start(
+            ihub()
+                .current_dir(dir.path())
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}")]),
+        );
+    hub.wait_for_log("listening");
+    let health = http(port, "GET", "/readyz", None);
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.to_lowercase().contains("x-request-id"), "{health}");
-
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "serve did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let (status, lines) = hub.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
-    while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-        lines.push(line);
-    }
     assert!(
         lines.iter().any(|l| l.contains("shutdown signal received")),
         "{lines:?}"
     );
     assert!(lines.iter().any(|l| l.contains("worker stopped")), "{lines:?}");
+}
+
+/// The scaled-out shape: separate API and worker processes sharing PostgreSQL and Redis.
+#[test]
+fn api_and_worker_run_apart_on_postgres_and_redis() {
+    let url = std::env::var("IHUB_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let redis = std::env::var("IHUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let name = format!(
+        "ihub_t_{}_roles_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        std::process::id()
+    );
+    let psql = |sql: &str| {
+        let out = Command::new("psql")
+            .args([&format!("{url}/postgres"), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    psql(&format!("CREATE DATABASE \"{name}\""));
+    let (api_dir, worker_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let database_url = format!("{url}/{name}");
+    let env = |cmd: &mut Command| {
+        cmd.env("DATABASE_URL", &database_url)
+            .env("REDIS_URL", &redis)
+            .env("IHUB_SECRET_KEY", "a-shared-secret-for-all-processes-0123456789");
+    };
+    let port = free_port();
+    let mut api = {
+        let mut cmd = ihub();
+        env(cmd
+            .current_dir(api_dir.path())
+            .args(["api", "--listen", &format!("127.0.0.1:{port}")]));
+        Running::start(&mut cmd)
+    };
+    let mut worker = {
+        let mut cmd = ihub();
+        env(cmd.current_dir(worker_dir.path()).arg("worker"));
+        Running::start(&mut cmd)
+    };
+    api.wait_for_log("listening");
+    worker.wait_for_log("worker started");
+    let ready = http(port, "GET", "/readyz", None);
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.contains(r#""queue":"ok""#),
+        "{ready}"
+    );
+
+    // An operator command from a third place acts on the same database the API serves.
+    let mut create = ihub();
+    env(create
+        .current_dir(worker_dir.path())
+        .args(["admin", "create-org", "--name", "Acme"]));
+    assert!(run(&mut create).status.success());
+    let mut create = ihub();
+    env(create.current_dir(worker_dir.path()).args([
+        "admin",
+        "create-user",
+        "--org",
+        "Acme",
+        "--email",
+        "ada@example.com",
+        "--password",
+        "correct horse battery",
+        "--role",
+        "admin",
+    ]));
+    assert!(run(&mut create).status.success());
+    let login = http(
+        port,
+        "POST",
+        "/api/v1/auth/login",
+        Some(r#"{"email":"ada@example.com","password":"correct horse battery"}"#),
+    );
+    assert!(
+        login.starts_with("HTTP/1.1 200") && login.contains("access_token"),
+        "{login}"
+    );
+    assert!(!api_dir.path().join("data/ihub.db").exists() && !worker_dir.path().join("data/ihub.db").exists());
+
+    let (api_status, _) = api.terminate();
+    let (worker_status, worker_lines) = worker.terminate();
+    assert!(api_status.success() && worker_status.success());
+    assert!(worker_lines.iter().any(|l| l.contains("redis")), "{worker_lines:?}");
+    psql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"));
 }

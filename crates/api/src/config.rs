@@ -76,13 +76,24 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
+        let keys = Self::keys();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let config: Config = figment
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
-            .merge(Env::prefixed("IHUB_").ignore(&["CONFIG"]))
+            // Only our own settings: other IHUB_* variables (IHUB_LOG, test and tooling variables) are not config.
+            .merge(Env::prefixed("IHUB_").only(&keys))
             .extract()
             .map_err(|e| ConfigError(describe(e)))?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The setting names, from the type itself so a new field is configurable from the environment at once.
+    fn keys() -> Vec<String> {
+        match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -203,6 +214,11 @@ mod tests {
             let config = Config::load(None).expect("defaults load");
             assert_eq!(config.listen, "127.0.0.1:8080");
             assert!(config.database_url().starts_with("sqlite://./data/ihub.db"));
+
+            // Variables that are not settings are left alone.
+            jail.set_env("IHUB_LOG", "debug");
+            jail.set_env("IHUB_TEST_POSTGRES_URL", "postgres://elsewhere");
+            Config::load(None).expect("unrelated IHUB_ variables are ignored");
 
             jail.set_env("IHUB_ENVIRONMENT", "staging");
             jail.set_env("DATABASE_URL", "postgres://localhost/x");

@@ -85,6 +85,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    // serde reads a struct from an array too (`["a@b.c", "pw"]`); every body of this API is an object.
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => return Err(ApiError::MalformedJson("the body is empty".into())),
+        Some(_) if serde_json::from_slice::<serde_json::Value>(body).is_err() => {
+            return Err(ApiError::MalformedJson("the body is not valid JSON".into()));
+        }
+        Some(_) => return Err(ApiError::invalid("", "the body must be a JSON object")),
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 pub use sea_orm::DbErr;
-use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, TransactionTrait};
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -27,8 +27,18 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Any number of processes may start at once against one PostgreSQL database; an advisory lock held for the
+/// migration's transaction lets the first migrate and the rest find the work done.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if is_postgres(db) {
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(4832197761)")
+            .await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
+    } else {
+        Migrator::up(db, None).await
+    }
 }
 
 /// A trivial query, for readiness checks.

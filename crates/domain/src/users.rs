@@ -56,7 +56,7 @@ pub struct NewUser {
     #[schema(example = "Grace Hopper")]
     pub name: Option<String>,
     /// At least 10 characters.
-    #[schema(example = "a long passphrase")]
+    #[schema(example = "a long passphrase", min_length = 10, max_length = 256)]
     pub password: String,
     pub role: Role,
 }
@@ -68,6 +68,8 @@ pub struct UserChanges {
     pub role: Option<Role>,
     /// `false` deactivates the user: sign-ins, refresh tokens and their API keys stop working at once.
     pub active: Option<bool>,
+    /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: Option<String>,
 }
 

@@ -387,7 +387,7 @@ export interface components {
             last_error?: string | null;
             /** @example Employment Hero (production) */
             name: string;
-            settings: Record<string, never>;
+            settings: Record<string, unknown>;
             status: components["schemas"]["ConnectionStatus"];
             /** Format: date-time */
             updated_at: string;
@@ -395,7 +395,7 @@ export interface components {
         ConnectionChanges: {
             name?: string | null;
             /** @description Replaces the settings as a whole; the connection must be tested again afterwards. */
-            settings?: Record<string, never> | null;
+            settings?: Record<string, unknown> | null;
         };
         /** @enum {string} */
         ConnectionStatus: "disconnected" | "connected" | "error";
@@ -403,7 +403,7 @@ export interface components {
         ConnectorInfo: {
             auth: components["schemas"]["AuthKind"];
             /** @description JSON Schema of the connection's write-only `credentials`. */
-            credentials_schema: Record<string, never>;
+            credentials_schema: Record<string, unknown>;
             /**
              * @description The entities this connector reads or writes.
              * @example [
@@ -420,7 +420,7 @@ export interface components {
             name: string;
             roles: components["schemas"]["ConnectorRole"][];
             /** @description JSON Schema of the connection's `settings`. */
-            settings_schema: Record<string, never>;
+            settings_schema: Record<string, unknown>;
             /** @description Whether the system can push change notifications to the hub. */
             webhooks: boolean;
         };
@@ -436,7 +436,7 @@ export interface components {
         };
         CredentialsReplacement: {
             /** @description Must match the connector's `credentials_schema`. Write-only: never returned. */
-            credentials: Record<string, never>;
+            credentials: Record<string, unknown>;
         };
         /**
          * @description What happens in the target when a person leaves.
@@ -480,7 +480,7 @@ export interface components {
         IntegrationChanges: {
             name?: string | null;
             /** @description Merged into the current settings key by key. */
-            settings?: Record<string, never> | null;
+            settings?: Record<string, unknown> | null;
             /**
              * Format: uuid
              * @description Only while inactive.
@@ -541,11 +541,11 @@ export interface components {
              */
             connector: string;
             /** @description Must match the connector's `credentials_schema`. Write-only: never returned. */
-            credentials?: Record<string, never> | null;
+            credentials?: Record<string, unknown> | null;
             /** @example Learning platform */
             name: string;
             /** @description Must match the connector's `settings_schema`. */
-            settings?: Record<string, never>;
+            settings?: Record<string, unknown>;
         };
         NewIntegration: {
             kind: components["schemas"]["IntegrationKind"];
@@ -631,7 +631,7 @@ export interface components {
                 last_error?: string | null;
                 /** @example Employment Hero (production) */
                 name: string;
-                settings: Record<string, never>;
+                settings: Record<string, unknown>;
                 status: components["schemas"]["ConnectionStatus"];
                 /** Format: date-time */
                 updated_at: string;

@@ -1,0 +1,62 @@
+import { Navigate, Route, Routes, useLocation } from "react-router";
+import { useAuth } from "./auth/AuthContext";
+import { Layout } from "./components/Layout";
+import { ErrorAlert, Loading } from "./components/ui";
+import { SignIn } from "./pages/SignIn";
+import { Overview } from "./pages/Overview";
+import { ConnectionsPage } from "./pages/Connections";
+import { ConnectionNewPage } from "./pages/ConnectionNew";
+import { ConnectionDetailPage } from "./pages/ConnectionDetail";
+import { IntegrationsPage } from "./pages/Integrations";
+import { IntegrationNewPage } from "./pages/IntegrationNew";
+import { IntegrationDetailPage } from "./pages/IntegrationDetail";
+import { UsersPage } from "./pages/Users";
+import { ApiKeysPage } from "./pages/ApiKeys";
+import { NotFound } from "./pages/NotFound";
+
+function RequireAuth() {
+  const { status, loadError, retry } = useAuth();
+  const location = useLocation();
+  if (status === "signed_out") {
+    const next = location.pathname + location.search;
+    return <Navigate to={next === "/" ? "/signin" : `/signin?next=${encodeURIComponent(next)}`} replace />;
+  }
+  if (status === "loading") {
+    return (
+      <div className="boot">
+        {loadError ? (
+          <>
+            <ErrorAlert error={loadError} />
+            <button type="button" className="btn btn-primary" onClick={retry}>
+              Try again
+            </button>
+          </>
+        ) : (
+          <Loading label="Loading your organisation…" />
+        )}
+      </div>
+    );
+  }
+  return <Layout />;
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/signin" element={<SignIn />} />
+      <Route element={<RequireAuth />}>
+        <Route index element={<Overview />} />
+        <Route path="connections" element={<ConnectionsPage />} />
+        <Route path="connections/new" element={<ConnectionNewPage />} />
+        <Route path="connections/:id" element={<ConnectionDetailPage />} />
+        <Route path="integrations" element={<IntegrationsPage />} />
+        <Route path="integrations/new" element={<IntegrationNewPage />} />
+        <Route path="integrations/:id" element={<IntegrationDetailPage />} />
+        <Route path="settings" element={<Navigate to="/settings/users" replace />} />
+        <Route path="settings/users" element={<UsersPage />} />
+        <Route path="settings/api-keys" element={<ApiKeysPage />} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,121 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { toApiError, type ApiError } from "../api/errors";
+import type { Page } from "../api/client";
+
+export interface AsyncState<T> {
+  data: T | undefined;
+  error: ApiError | null;
+  loading: boolean;
+  reload: () => void;
+  setData: (update: T | ((prev: T | undefined) => T)) => void;
+}
+
+/** Load something when the component mounts or `deps` change; a later load wins over an earlier one. */
+export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): AsyncState<T> {
+  const [data, setDataState] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const gen = useRef(0);
+  useEffect(() => {
+    const mine = ++gen.current;
+    setLoading(true);
+    setError(null);
+    load().then(
+      (d) => {
+        if (gen.current !== mine) return;
+        setDataState(d);
+        setLoading(false);
+      },
+      (e: unknown) => {
+        if (gen.current !== mine) return;
+        setError(toApiError(e));
+        setLoading(false);
+      },
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  const setData = useCallback((update: T | ((prev: T | undefined) => T)) => {
+    setDataState((prev) => (typeof update === "function" ? (update as (p: T | undefined) => T)(prev) : update));
+  }, []);
+  return { data, error, loading, reload, setData };
+}
+
+export interface PagedState<T> {
+  items: T[];
+  nextCursor: string | null;
+  loading: boolean;
+  loadingMore: boolean;
+  error: ApiError | null;
+  loadMore: () => void;
+  reload: () => void;
+  /** Replace one item in place (after an action answered the updated object). */
+  replace: (match: (item: T) => boolean, next: T) => void;
+  remove: (match: (item: T) => boolean) => void;
+}
+
+/** A cursor-paged list: the first page on mount, more pages appended with loadMore(). */
+export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, deps: readonly unknown[] = []): PagedState<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [tick, setTick] = useState(0);
+  const gen = useRef(0);
+  const fetchRef = useRef(fetchPage);
+  fetchRef.current = fetchPage;
+
+  useEffect(() => {
+    const mine = ++gen.current;
+    setLoading(true);
+    setError(null);
+    fetchRef.current(undefined).then(
+      (p) => {
+        if (gen.current !== mine) return;
+        setItems(p.items);
+        setNextCursor(p.next_cursor ?? null);
+        setLoading(false);
+      },
+      (e: unknown) => {
+        if (gen.current !== mine) return;
+        setError(toApiError(e));
+        setLoading(false);
+      },
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+
+  const loadMore = useCallback(() => {
+    if (!nextCursor || loadingMore) return;
+    const mine = gen.current;
+    setLoadingMore(true);
+    setError(null);
+    fetchRef.current(nextCursor).then(
+      (p) => {
+        if (gen.current !== mine) return;
+        setItems((prev) => [...prev, ...p.items]);
+        setNextCursor(p.next_cursor ?? null);
+        setLoadingMore(false);
+      },
+      (e: unknown) => {
+        if (gen.current !== mine) return;
+        setError(toApiError(e));
+        setLoadingMore(false);
+      },
+    );
+  }, [nextCursor, loadingMore]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  const replace = useCallback((match: (item: T) => boolean, next: T) => setItems((prev) => prev.map((i) => (match(i) ? next : i))), []);
+  const remove = useCallback((match: (item: T) => boolean) => setItems((prev) => prev.filter((i) => !match(i))), []);
+  return { items, nextCursor, loading, loadingMore, error, loadMore, reload, replace, remove };
+}
+
+/** Set the document title for a page. */
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = title ? `${title} · Integration Hub` : "Integration Hub";
+  }, [title]);
+}

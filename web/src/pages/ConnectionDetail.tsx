@@ -1,0 +1,260 @@
+import { useMemo, useRef, useState, type FormEvent } from "react";
+import { useLocation, useNavigate, useParams } from "react-router";
+import { api, call, type Connection, type ConnectorInfo } from "../api/client";
+import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
+import { useAuth } from "../auth/AuthContext";
+import { useAsync, useTitle } from "../lib/hooks";
+import { loadConnectors } from "../lib/data";
+import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../lib/schemaForm";
+import { AUTH_KIND, CONNECTOR_ROLE } from "../lib/labels";
+import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, Loading, Notice, PageHeader, Ticks } from "../components/ui";
+import { SchemaFields, TextField, fieldId, focusFirstInvalid } from "../components/fields";
+import { useConfirm } from "../components/ConfirmDialog";
+
+export function ConnectionDetailPage() {
+  const { id = "" } = useParams();
+  const { isAdmin } = useAuth();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const [message, setMessage] = useState<string | null>((location.state as { flash?: string } | null)?.flash ?? null);
+  const [tone, setTone] = useState<"success" | "warning">("success");
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState<"test" | "delete" | null>(null);
+  const [dialog, confirm] = useConfirm();
+  const data = useAsync(async () => {
+    const [connection, connectors] = await Promise.all([call(api.GET("/api/v1/connections/{id}", { params: { path: { id } } })), loadConnectors()]);
+    return { connection, connector: connectors.find((c) => c.kind === connection.connector) };
+  }, [id]);
+  const c = data.data?.connection;
+  useTitle(c?.name ?? "Connection");
+
+  const setConnection = (next: Connection) => data.setData((prev) => ({ connection: next, connector: prev?.connector }));
+
+  const test = async () => {
+    if (!c) return;
+    setBusy("test");
+    setActionError(null);
+    setMessage(null);
+    try {
+      const updated = await call(api.POST("/api/v1/connections/{id}/test", { params: { path: { id: c.id } } }));
+      setConnection(updated);
+      setTone(updated.status === "connected" ? "success" : "warning");
+      setMessage(updated.status === "connected" ? "Test passed: the connection is connected." : `Test finished with status “${updated.status}”${updated.last_error ? `: ${updated.last_error}` : "."}`);
+    } catch (e) {
+      setActionError(toApiError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async () => {
+    if (!c) return;
+    const ok = await confirm({
+      title: `Delete “${c.name}”?`,
+      body: <p>The connection and its stored credentials are deleted. Integrations that use it must be deleted or moved to another connection first.</p>,
+      confirmLabel: "Delete connection",
+      danger: true,
+    });
+    if (!ok) return;
+    setBusy("delete");
+    setActionError(null);
+    setMessage(null);
+    try {
+      await call(api.DELETE("/api/v1/connections/{id}", { params: { path: { id: c.id } } }));
+      navigate("/connections", { state: { flash: `Connection “${c.name}” deleted.` } });
+    } catch (e) {
+      setActionError(toApiError(e));
+      setBusy(null);
+    }
+  };
+
+  return (
+    <>
+      {dialog}
+      <PageHeader
+        back={{ to: "/connections", label: "Connections" }}
+        title={c ? c.name : "Connection"}
+        subtitle={c ? <ConnectionStatusBadge status={c.status} /> : undefined}
+        actions={
+          c && isAdmin ? (
+            <>
+              <button type="button" className="btn btn-primary" onClick={test} disabled={busy !== null}>
+                {busy === "test" ? "Testing…" : "Test connection"}
+              </button>
+              <button type="button" className="btn btn-danger-outline" onClick={remove} disabled={busy !== null}>
+                {busy === "delete" ? "Deleting…" : "Delete"}
+              </button>
+            </>
+          ) : undefined
+        }
+      />
+      {message && (
+        <Notice tone={tone} onDismiss={() => setMessage(null)}>
+          <Ticks text={message} />
+        </Notice>
+      )}
+      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={data.error} />
+      {data.loading && !c && <Loading />}
+      {c && (
+        <>
+          {!isAdmin && <AdminOnlyHint>Only admins can test, change or delete connections.</AdminOnlyHint>}
+          <Card title="Status">
+            <DefinitionList
+              items={[
+                ["Connector", data.data?.connector ? `${data.data.connector.name} (${data.data.connector.roles.map((r) => CONNECTOR_ROLE[r]).join(" and ")}, ${AUTH_KIND[data.data.connector.auth]})` : c.connector],
+                ["Status", <ConnectionStatusBadge key="s" status={c.status} />],
+                ["Last error", c.last_error ? <span className="text-danger"><Ticks text={c.last_error} /></span> : <span className="muted">none</span>],
+                ["Last checked", <DateTime key="t" value={c.checked_at} empty="never tested" />],
+                ["Credentials", c.has_credentials ? "stored (never shown)" : <span className="text-warning">none stored</span>],
+                ["Created", <DateTime key="c" value={c.created_at} />],
+                ["Updated", <DateTime key="u" value={c.updated_at} />],
+              ]}
+            />
+          </Card>
+          {data.data?.connector ? (
+            <>
+              <SettingsForm key={`s-${c.updated_at}`} connection={c} connector={data.data.connector} disabled={!isAdmin} onSaved={(next) => { setConnection(next); setTone("success"); setMessage("Settings saved. Test the connection again to check them."); }} />
+              {isAdmin ? (
+                <CredentialsForm connection={c} connector={data.data.connector} onSaved={(next) => { setConnection(next); setTone("success"); setMessage("Credentials replaced. Test the connection to check them."); }} />
+              ) : (
+                <Card title="Credentials">
+                  <AdminOnlyHint>Credentials are write-only and can be replaced by admins only.</AdminOnlyHint>
+                </Card>
+              )}
+            </>
+          ) : (
+            <Card title="Settings">
+              <pre className="code-block">{JSON.stringify(c.settings, null, 2)}</pre>
+              <p className="muted small">The connector “{c.connector}” is not offered by this server, so its settings cannot be edited here.</p>
+            </Card>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+function SettingsForm({ connection, connector, disabled, onSaved }: { connection: Connection; connector: ConnectorInfo; disabled: boolean; onSaved: (c: Connection) => void }) {
+  const fields = useMemo(() => schemaToFields(connector.settings_schema, { prefix: "settings" }), [connector]);
+  const [name, setName] = useState(connection.name);
+  const [values, setValues] = useState<FormValues>(() => initialValues(fields, connection.settings as Record<string, unknown>));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [other, setOther] = useState<FieldError[]>([]);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errs = { ...(name.trim() ? {} : { name: "is required" }), ...validateValues(fields, values) };
+    setErrors(errs);
+    setError(null);
+    setOther([]);
+    if (Object.keys(errs).length) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setBusy(true);
+    try {
+      const updated = await call(
+        api.PATCH("/api/v1/connections/{id}", {
+          params: { path: { id: connection.id } },
+          body: { name: name.trim(), settings: valuesToPayload(fields, values, { blankAsNull: true }) },
+        }),
+      );
+      onSaved(updated);
+    } catch (err) {
+      const apiErr = toApiError(err);
+      const mapped = mapFieldErrors(apiErr.errors, ["name", "settings", ...fields.map((f) => f.path)]);
+      setErrors(mapped.fields);
+      setOther(mapped.other);
+      setError(apiErr);
+      focusFirstInvalid(formRef.current);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={formRef} onSubmit={submit} noValidate>
+      <Card title="Name and settings">
+        <TextField path="name" label="Name" value={name} onChange={setName} required error={errors.name} disabled={disabled} />
+        <fieldset className="plain-fieldset" id={fieldId("settings")}>
+          <legend className="sr-only">Settings</legend>
+          {errors.settings && <p className="field-error">{errors.settings}</p>}
+          <SchemaFields fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
+        </fieldset>
+        <ErrorAlert error={error} other={other} fieldsShown />
+        {!disabled && (
+          <div className="form-actions">
+            <button type="submit" className="btn btn-primary" disabled={busy}>
+              {busy ? "Saving…" : "Save settings"}
+            </button>
+            <span className="muted small">Changing settings marks the connection for a new test.</span>
+          </div>
+        )}
+      </Card>
+    </form>
+  );
+}
+
+function CredentialsForm({ connection, connector, onSaved }: { connection: Connection; connector: ConnectorInfo; onSaved: (c: Connection) => void }) {
+  const fields = useMemo(() => schemaToFields(connector.credentials_schema, { prefix: "credentials", secret: true }), [connector]);
+  const [values, setValues] = useState<FormValues>(() => initialValues(fields));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [other, setOther] = useState<FieldError[]>([]);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errs = validateValues(fields, values);
+    setErrors(errs);
+    setError(null);
+    setOther([]);
+    if (Object.keys(errs).length) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setBusy(true);
+    try {
+      const updated = await call(
+        api.PUT("/api/v1/connections/{id}/credentials", { params: { path: { id: connection.id } }, body: { credentials: valuesToPayload(fields, values) } }),
+      );
+      setValues(initialValues(fields));
+      onSaved(updated);
+    } catch (err) {
+      const apiErr = toApiError(err);
+      const mapped = mapFieldErrors(apiErr.errors, ["credentials", ...fields.map((f) => f.path)]);
+      setErrors(mapped.fields);
+      setOther(mapped.other);
+      setError(apiErr);
+      focusFirstInvalid(formRef.current);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={formRef} onSubmit={submit} noValidate autoComplete="off">
+      <Card title="Replace credentials">
+        <p className="muted small">
+          {connection.has_credentials ? "Credentials are stored. They are never shown; enter new ones to replace them all." : "No credentials are stored yet."}
+        </p>
+        <fieldset className="plain-fieldset" id={fieldId("credentials")}>
+          <legend className="sr-only">Credentials</legend>
+          {errors.credentials && <p className="field-error">{errors.credentials}</p>}
+          <SchemaFields fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} secretPlaceholder={connection.has_credentials ? "•••••••• (stored; type to replace)" : undefined} />
+        </fieldset>
+        <ErrorAlert error={error} other={other} fieldsShown />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? "Saving…" : "Replace credentials"}
+          </button>
+        </div>
+      </Card>
+    </form>
+  );
+}

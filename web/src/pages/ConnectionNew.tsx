@@ -1,0 +1,152 @@
+import { useMemo, useRef, useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router";
+import { api, call, type ConnectorInfo } from "../api/client";
+import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
+import { useAuth } from "../auth/AuthContext";
+import { useAsync, useTitle } from "../lib/hooks";
+import { loadConnectors } from "../lib/data";
+import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../lib/schemaForm";
+import { AUTH_KIND, CONNECTOR_ROLE } from "../lib/labels";
+import { AdminOnlyHint, Badge, Card, ErrorAlert, Loading, PageHeader } from "../components/ui";
+import { SchemaFields, TextField, fieldId, focusFirstInvalid } from "../components/fields";
+
+export function ConnectionNewPage() {
+  useTitle("Add connection");
+  const { isAdmin } = useAuth();
+  const connectors = useAsync(loadConnectors, []);
+  const [kind, setKind] = useState<string>("");
+  const connector = connectors.data?.find((c) => c.kind === kind);
+
+  return (
+    <>
+      <PageHeader title="Add connection" back={{ to: "/connections", label: "Connections" }} subtitle="Pick the kind of system, then give the hub its address and credentials." />
+      {!isAdmin && <AdminOnlyHint>Only admins can add connections. You can look at the connectors here, but saving will be refused.</AdminOnlyHint>}
+      <ErrorAlert error={connectors.error} />
+      {connectors.loading && <Loading />}
+      {connectors.data && (
+        <Card title="1. Connector">
+          <fieldset className="connector-picker">
+            <legend className="sr-only">Connector</legend>
+            {connectors.data.map((c) => (
+              <label key={c.kind} className={`connector-option ${kind === c.kind ? "selected" : ""}`}>
+                <input type="radio" name="connector" value={c.kind} checked={kind === c.kind} onChange={() => setKind(c.kind)} />
+                <span className="connector-name">{c.name}</span>
+                <span className="connector-meta">
+                  {c.roles.map((r) => (
+                    <Badge key={r} tone={r === "source" ? "info" : "neutral"}>
+                      {CONNECTOR_ROLE[r]}
+                    </Badge>
+                  ))}
+                </span>
+                <span className="connector-desc muted small">
+                  {AUTH_KIND[c.auth]}
+                  {c.webhooks ? " · real-time webhooks" : ""}
+                  {c.entities.length ? ` · ${c.entities.join(", ")}` : ""}
+                </span>
+              </label>
+            ))}
+          </fieldset>
+        </Card>
+      )}
+      {connector && <ConnectionForm key={connector.kind} connector={connector} disabled={!isAdmin} />}
+    </>
+  );
+}
+
+function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; disabled: boolean }) {
+  const navigate = useNavigate();
+  const settingsFields = useMemo(() => schemaToFields(connector.settings_schema, { prefix: "settings" }), [connector]);
+  const credentialFields = useMemo(() => schemaToFields(connector.credentials_schema, { prefix: "credentials", secret: true }), [connector]);
+  const [name, setName] = useState(connector.name);
+  const [settings, setSettings] = useState<FormValues>(() => initialValues(settingsFields));
+  const [credentials, setCredentials] = useState<FormValues>(() => initialValues(credentialFields));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [other, setOther] = useState<FieldError[]>([]);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  const known = ["name", "connector", "settings", "credentials", ...settingsFields.map((f) => f.path), ...credentialFields.map((f) => f.path)];
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {
+      ...(name.trim() ? {} : { name: "is required" }),
+      ...validateValues(settingsFields, settings),
+      ...validateValues(credentialFields, credentials),
+    };
+    setErrors(errs);
+    setError(null);
+    setOther([]);
+    if (Object.keys(errs).length) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setBusy(true);
+    try {
+      const created = await call(
+        api.POST("/api/v1/connections", {
+          body: {
+            name: name.trim(),
+            connector: connector.kind,
+            settings: valuesToPayload(settingsFields, settings),
+            credentials: valuesToPayload(credentialFields, credentials),
+          },
+        }),
+      );
+      navigate(`/connections/${created.id}`, { state: { flash: `Connection “${created.name}” created. Test it to check the settings and credentials.` } });
+    } catch (err) {
+      const apiErr = toApiError(err);
+      const mapped = mapFieldErrors(apiErr.errors, known);
+      setErrors(mapped.fields);
+      setOther(mapped.other);
+      setError(apiErr);
+      focusFirstInvalid(formRef.current);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={formRef} onSubmit={submit} noValidate className="stack">
+      <Card title={`2. ${connector.name} connection`}>
+        <TextField path="name" label="Name" value={name} onChange={setName} required error={errors.name} help="How this account is called in the hub, e.g. “Employment Hero (production)”." disabled={disabled} />
+      </Card>
+      <Card title="Settings">
+        <fieldset className="plain-fieldset" id={fieldId("settings")} aria-describedby={errors.settings ? `${fieldId("settings")}-error` : undefined}>
+          <legend className="sr-only">Settings</legend>
+          {errors.settings && (
+            <p className="field-error" id={`${fieldId("settings")}-error`}>
+              {errors.settings}
+            </p>
+          )}
+          <SchemaFields fields={settingsFields} values={settings} onChange={(n, v) => setSettings((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
+        </fieldset>
+      </Card>
+      <Card title="Credentials">
+        <p className="muted small">Stored encrypted and never shown again, not even to admins.</p>
+        {connector.auth === "oauth2" && (
+          <p className="muted small">This system uses OAuth 2: enter the app's client id and secret here; the hub obtains the access tokens when the connection is connected.</p>
+        )}
+        <fieldset className="plain-fieldset" id={fieldId("credentials")} aria-describedby={errors.credentials ? `${fieldId("credentials")}-error` : undefined}>
+          <legend className="sr-only">Credentials</legend>
+          {errors.credentials && (
+            <p className="field-error" id={`${fieldId("credentials")}-error`}>
+              {errors.credentials}
+            </p>
+          )}
+          <SchemaFields fields={credentialFields} values={credentials} onChange={(n, v) => setCredentials((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
+        </fieldset>
+      </Card>
+      <ErrorAlert error={error} other={other} fieldsShown />
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={busy || disabled}>
+          {busy ? "Saving…" : "Create connection"}
+        </button>
+        <Link to="/connections" className="btn btn-ghost">
+          Cancel
+        </Link>
+      </div>
+    </form>
+  );
+}

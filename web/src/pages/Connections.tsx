@@ -1,0 +1,129 @@
+import { useState } from "react";
+import { Link, useLocation } from "react-router";
+import { api, call, type Connection } from "../api/client";
+import { toApiError, type ApiError } from "../api/errors";
+import { useAuth } from "../auth/AuthContext";
+import { useAsync, usePaged, useTitle } from "../lib/hooks";
+import { connectionsPage, connectorName, loadConnectors } from "../lib/data";
+import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
+
+export function ConnectionsPage() {
+  useTitle("Connections");
+  const { isAdmin } = useAuth();
+  const location = useLocation();
+  const flash = (location.state as { flash?: string } | null)?.flash;
+  const list = usePaged<Connection>((cursor) => connectionsPage(cursor));
+  const connectors = useAsync(loadConnectors, []);
+  const [testing, setTesting] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [message, setMessage] = useState<string | null>(flash ?? null);
+  const [tone, setTone] = useState<"success" | "warning">("success");
+
+  const test = async (c: Connection) => {
+    setTesting(c.id);
+    setActionError(null);
+    setMessage(null);
+    try {
+      const updated = await call(api.POST("/api/v1/connections/{id}/test", { params: { path: { id: c.id } } }));
+      list.replace((x) => x.id === c.id, updated);
+      setTone(updated.status === "connected" ? "success" : "warning");
+      setMessage(
+        updated.status === "connected" ? `“${updated.name}” is connected.` : `“${updated.name}” test finished: ${updated.status}${updated.last_error ? ` — ${updated.last_error}` : ""}.`,
+      );
+    } catch (e) {
+      setActionError(toApiError(e));
+    } finally {
+      setTesting(null);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Connections"
+        subtitle="Configured accounts of the systems the hub reads from (sources) and writes to (targets)."
+        actions={
+          isAdmin ? (
+            <Link className="btn btn-primary" to="/connections/new">
+              Add connection
+            </Link>
+          ) : undefined
+        }
+      />
+      {!isAdmin && <AdminOnlyHint>Connections and their credentials are managed by admins; you can view them.</AdminOnlyHint>}
+      {message && (
+        <Notice tone={tone} onDismiss={() => setMessage(null)}>
+          <Ticks text={message} />
+        </Notice>
+      )}
+      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={list.error} />
+      <ErrorAlert error={connectors.error} />
+      <Card>
+        {list.loading ? (
+          <Loading />
+        ) : list.items.length === 0 && !list.error ? (
+          <EmptyState
+            title="No connections yet"
+            action={
+              isAdmin ? (
+                <Link className="btn btn-primary" to="/connections/new">
+                  Add the first connection
+                </Link>
+              ) : undefined
+            }
+          >
+            A connection is one account of a system such as BambooHR, Employment Hero, a SCIM service or Odoo.
+          </EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="sr-only">Connections</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Connector</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Last error</th>
+                  <th scope="col">Checked</th>
+                  {isAdmin && (
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  )}
+                </tr>
+              </thead>
+              <tbody>
+                {list.items.map((c) => (
+                  <tr key={c.id}>
+                    <td>
+                      <Link to={`/connections/${c.id}`} className="strong-link">
+                        {c.name}
+                      </Link>
+                    </td>
+                    <td>{connectorName(connectors.data, c.connector)}</td>
+                    <td>
+                      <ConnectionStatusBadge status={c.status} />
+                    </td>
+                    <td className="cell-error">{c.last_error ? <span className="text-danger"><Ticks text={c.last_error} /></span> : <span className="muted">—</span>}</td>
+                    <td className="nowrap">
+                      <DateTime value={c.checked_at} empty="never" />
+                    </td>
+                    {isAdmin && (
+                      <td className="cell-actions">
+                        <button type="button" className="btn btn-secondary btn-sm" onClick={() => test(c)} disabled={testing !== null} aria-label={`Test connection ${c.name}`}>
+                          {testing === c.id ? "Testing…" : "Test"}
+                        </button>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,105 @@
+import { Link, useLocation } from "react-router";
+import { useState } from "react";
+import type { Integration } from "../api/client";
+import { useAuth } from "../auth/AuthContext";
+import { useAsync, usePaged, useTitle } from "../lib/hooks";
+import { allConnections, byId, integrationsPage } from "../lib/data";
+import { INTEGRATION_KIND } from "../lib/labels";
+import { Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, IntegrationStateBadge, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
+
+export function IntegrationsPage() {
+  useTitle("Integrations");
+  const { isAdmin } = useAuth();
+  const location = useLocation();
+  const [message, setMessage] = useState<string | null>((location.state as { flash?: string } | null)?.flash ?? null);
+  const list = usePaged<Integration>((cursor) => integrationsPage(cursor));
+  const connections = useAsync(allConnections, []);
+  const conns = byId(connections.data ?? []);
+
+  const conn = (id: string) => {
+    const c = conns.get(id);
+    if (!c) return <span className="muted">{connections.loading ? "…" : "unknown"}</span>;
+    return (
+      <span className="conn-cell">
+        <Link to={`/connections/${c.id}`}>{c.name}</Link> <ConnectionStatusBadge status={c.status} />
+      </span>
+    );
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Integrations"
+        subtitle="Each integration keeps one target in sync with one source."
+        actions={
+          isAdmin ? (
+            <Link className="btn btn-primary" to="/integrations/new">
+              New integration
+            </Link>
+          ) : undefined
+        }
+      />
+      {message && (
+        <Notice onDismiss={() => setMessage(null)}>
+          <Ticks text={message} />
+        </Notice>
+      )}
+      <ErrorAlert error={list.error} />
+      <ErrorAlert error={connections.error} />
+      <Card>
+        {list.loading ? (
+          <Loading />
+        ) : list.items.length === 0 && !list.error ? (
+          <EmptyState
+            title="No integrations yet"
+            action={
+              isAdmin ? (
+                <Link className="btn btn-primary" to="/integrations/new">
+                  Create an integration
+                </Link>
+              ) : undefined
+            }
+          >
+            An integration joins a source connection (your HR system) to a target connection.
+          </EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="sr-only">Integrations</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Target</th>
+                  <th scope="col">Updated</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.items.map((i) => (
+                  <tr key={i.id}>
+                    <td>
+                      <Link to={`/integrations/${i.id}`} className="strong-link">
+                        {i.name}
+                      </Link>
+                      <div className="muted small">{INTEGRATION_KIND[i.kind]}</div>
+                    </td>
+                    <td>
+                      <IntegrationStateBadge state={i.state} />
+                    </td>
+                    <td>{conn(i.source_connection_id)}</td>
+                    <td>{conn(i.target_connection_id)}</td>
+                    <td className="nowrap">
+                      <DateTime value={i.updated_at} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
+      </Card>
+    </>
+  );
+}

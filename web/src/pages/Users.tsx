@@ -1,0 +1,256 @@
+import { useRef, useState, type FormEvent } from "react";
+import { api, call, type Role, type User } from "../api/client";
+import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
+import { useAuth } from "../auth/AuthContext";
+import { usePaged, useTitle } from "../lib/hooks";
+import { PAGE_SIZE } from "../lib/data";
+import { ROLE, ROLE_HELP, keysOf } from "../lib/labels";
+import { AdminOnlyHint, Badge, Card, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
+import { RadioGroup, TextField, focusFirstInvalid } from "../components/fields";
+import { useConfirm } from "../components/ConfirmDialog";
+
+export function UsersPage() {
+  useTitle("Users");
+  const { isAdmin, me } = useAuth();
+  const list = usePaged<User>((cursor) => call(api.GET("/api/v1/users", { params: { query: { limit: PAGE_SIZE, cursor } } })));
+  const [message, setMessage] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [showForm, setShowForm] = useState(false);
+  const [dialog, confirm] = useConfirm();
+
+  const patch = async (u: User, body: { role?: Role; active?: boolean }, done: string) => {
+    setBusy(u.id);
+    setActionError(null);
+    setMessage(null);
+    try {
+      const updated = await call(api.PATCH("/api/v1/users/{id}", { params: { path: { id: u.id } }, body }));
+      list.replace((x) => x.id === u.id, updated);
+      setMessage(done.replace("{name}", updated.name));
+    } catch (e) {
+      setActionError(toApiError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const changeRole = async (u: User, role: Role) => {
+    if (role === u.role) return;
+    const ok = await confirm({
+      title: `Make ${u.name} ${ROLE[role].toLowerCase()}?`,
+      body: <p>{ROLE_HELP[role]}</p>,
+      confirmLabel: `Change role to ${ROLE[role]}`,
+    });
+    if (!ok) return; // the controlled <select> falls back to the current role
+    await patch(u, { role }, `{name} is now ${ROLE[role].toLowerCase()}.`);
+  };
+
+  const toggleActive = async (u: User) => {
+    if (u.active) {
+      const ok = await confirm({
+        title: `Deactivate ${u.name}?`,
+        body: <p>{u.email} can no longer sign in; their sessions and API keys stop working at once. You can reactivate them later.</p>,
+        confirmLabel: "Deactivate",
+        danger: true,
+      });
+      if (!ok) return;
+      await patch(u, { active: false }, "{name} is deactivated.");
+    } else {
+      await patch(u, { active: true }, "{name} is active again.");
+    }
+  };
+
+  return (
+    <>
+      {dialog}
+      <PageHeader
+        title="Users"
+        subtitle="People who can sign in to this organisation's hub."
+        actions={
+          isAdmin && !showForm ? (
+            <button type="button" className="btn btn-primary" onClick={() => setShowForm(true)}>
+              Add user
+            </button>
+          ) : undefined
+        }
+      />
+      {!isAdmin && <AdminOnlyHint>Users are managed by admins.</AdminOnlyHint>}
+      {message && (
+        <Notice onDismiss={() => setMessage(null)}>
+          <Ticks text={message} />
+        </Notice>
+      )}
+      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      {isAdmin && showForm && (
+        <NewUserForm
+          onCancel={() => setShowForm(false)}
+          onCreated={(u) => {
+            setShowForm(false);
+            setMessage(`${u.name} (${u.email}) can now sign in as ${ROLE[u.role].toLowerCase()}.`);
+            list.reload();
+          }}
+        />
+      )}
+      <ErrorAlert error={list.error} />
+      {!list.error && (
+        <Card>
+          {list.loading ? (
+            <Loading />
+          ) : list.items.length === 0 ? (
+            <EmptyState title="No users" />
+          ) : (
+            <div className="table-wrap">
+              <table className="table">
+                <caption className="sr-only">Users</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Added</th>
+                    {isAdmin && (
+                      <th scope="col">
+                        <span className="sr-only">Actions</span>
+                      </th>
+                    )}
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.items.map((u) => (
+                    <tr key={u.id} className={u.active ? "" : "row-muted"}>
+                      <td>
+                        {u.name}
+                        {u.id === me?.id && <span className="muted small"> (you)</span>}
+                      </td>
+                      <td>{u.email}</td>
+                      <td>
+                        {isAdmin ? (
+                          <select
+                            className="input input-sm"
+                            aria-label={`Role of ${u.name}`}
+                            value={u.role}
+                            disabled={busy !== null}
+                            onChange={(e) => changeRole(u, e.target.value as Role)}
+                          >
+                            {keysOf(ROLE).map((r) => (
+                              <option key={r} value={r}>
+                                {ROLE[r]}
+                              </option>
+                            ))}
+                          </select>
+                        ) : (
+                          ROLE[u.role]
+                        )}
+                      </td>
+                      <td>{u.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Deactivated</Badge>}</td>
+                      <td className="nowrap">
+                        <DateTime value={u.created_at} />
+                      </td>
+                      {isAdmin && (
+                        <td className="cell-actions">
+                          <button
+                            type="button"
+                            className={`btn btn-sm ${u.active ? "btn-danger-outline" : "btn-secondary"}`}
+                            onClick={() => toggleActive(u)}
+                            disabled={busy !== null}
+                            aria-label={`${u.active ? "Deactivate" : "Reactivate"} ${u.name}`}
+                          >
+                            {busy === u.id ? "Saving…" : u.active ? "Deactivate" : "Reactivate"}
+                          </button>
+                        </td>
+                      )}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
+        </Card>
+      )}
+    </>
+  );
+}
+
+function NewUserForm({ onCreated, onCancel }: { onCreated: (u: User) => void; onCancel: () => void }) {
+  const [email, setEmail] = useState("");
+  const [name, setName] = useState("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState<Role>("support");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [other, setOther] = useState<FieldError[]>([]);
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    if (!email.trim()) errs.email = "is required";
+    else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errs.email = "is not a valid email address";
+    if (password.length < 10) errs.password = "must be at least 10 characters";
+    setErrors(errs);
+    setError(null);
+    setOther([]);
+    if (Object.keys(errs).length) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setBusy(true);
+    try {
+      const u = await call(api.POST("/api/v1/users", { body: { email: email.trim(), name: name.trim() || null, password, role } }));
+      onCreated(u);
+    } catch (err) {
+      const apiErr = toApiError(err);
+      const mapped = mapFieldErrors(apiErr.errors, ["email", "name", "password", "role"]);
+      // 409 email_taken names no field but is about the email.
+      if (apiErr.code === "email_taken") mapped.fields.email = apiErr.detail;
+      setErrors(mapped.fields);
+      setOther(mapped.other);
+      setError(apiErr);
+      focusFirstInvalid(formRef.current);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={formRef} onSubmit={submit} noValidate autoComplete="off">
+      <Card title="Add user">
+        <div className="grid-2">
+          <TextField path="email" label="Email" type="email" value={email} onChange={setEmail} required error={errors.email} autoComplete="off" autoFocus />
+          <TextField path="name" label="Name" value={name} onChange={setName} error={errors.name} help="Defaults to the part of the email before the @." />
+        </div>
+        <TextField
+          path="password"
+          label="Initial password"
+          type="password"
+          value={password}
+          onChange={setPassword}
+          required
+          error={errors.password}
+          autoComplete="new-password"
+          help="At least 10 characters. Share it with the person through a safe channel."
+        />
+        <RadioGroup
+          path="role"
+          legend="Role"
+          value={role}
+          onChange={setRole}
+          options={keysOf(ROLE).map((r) => ({ value: r, label: ROLE[r], description: ROLE_HELP[r] }))}
+          error={errors.role}
+        />
+        <ErrorAlert error={error} other={other} fieldsShown />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? "Adding…" : "Add user"}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </Card>
+    </form>
+  );
+}
