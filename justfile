@@ -24,9 +24,10 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Regenerate the checked-in OpenAPI document from the code (a test fails when they differ).
+# Regenerate the checked-in OpenAPI document and the web app's types from the code (tests fail when they differ).
 openapi:
     cargo run --quiet -p ihub-api --bin ihub -- openapi > openapi/openapi.json
+    npm --prefix web run gen:api
 
 # Install the web app's dependencies exactly as locked.
 web-install:
@@ -36,8 +37,10 @@ web-install:
 web-build: web-install
     npm --prefix web run build
 
-# Type-check, unit-test and build the web app (types are generated from openapi/openapi.json).
+# Type-check, unit-test and build the web app; its API types must match openapi/openapi.json.
 test-web: web-install
+    npm --prefix web run gen:api
+    git diff --exit-code -- web/src/api/schema.d.ts || (echo "web/src/api/schema.d.ts is stale: run 'npm --prefix web run gen:api' and commit it" && exit 1)
     npm --prefix web run check
     npm --prefix web test
     npm --prefix web run build

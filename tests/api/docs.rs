@@ -121,3 +121,38 @@ async fn readiness_follows_the_redis_queue() {
     assert_eq!(not_ready.body["database"], "ok");
     down.call(Method::GET, "/healthz", None, None).await.expect(200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_is_served_with_client_side_routes() {
+    let t = TestHub::start(Backend::Sqlite).await;
+    // Built after the hub started: it is found without a restart.
+    let dir = t.web_dir();
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>Integration Hub app</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("assets/app-3f2a.js"), "console.log('hub')").unwrap();
+
+    for route in ["/", "/connections", "/integrations/0195-abc/settings"] {
+        let page = t.call(Method::GET, route, None, None).await;
+        page.expect(200);
+        assert!(page.text.contains("Integration Hub app"), "{route}: {}", page.text);
+        assert_eq!(page.header("cache-control"), Some("no-cache"), "{route}");
+    }
+    let asset = t.call(Method::GET, "/assets/app-3f2a.js", None, None).await;
+    asset.expect(200);
+    assert!(asset.header("cache-control").unwrap().contains("immutable"));
+    assert!(asset.content_type().contains("javascript"));
+    // Nothing outside the web directory is reachable.
+    let escape = t.call(Method::GET, "/assets/../../secret.key", None, None).await;
+    assert!(!escape.text.contains("test-instance-secret"));
+    // API paths are never answered by the app.
+    t.call(Method::GET, "/api/v1/nothing-here", None, None)
+        .await
+        .expect_problem(404, "not_found");
+    t.call(Method::POST, "/connections", None, None)
+        .await
+        .expect_problem(405, "method_not_allowed");
+}

@@ -211,6 +211,11 @@ impl TestHub {
         }
     }
 
+    /// Where this hub looks for the built web app (nothing is there until a test puts it there).
+    pub fn web_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("no-web")
+    }
+
     /// Registers a value that must never appear in any response body.
     pub fn never_echo(&self, secret: &str) {
         self.secrets.lock().unwrap().push(secret.to_owned());

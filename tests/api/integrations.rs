@@ -121,6 +121,20 @@ async fn settings_are_validated_and_merged(t: TestHub) {
         )
         .await;
     assert_eq!(bad_settings.invalid_fields(), vec!["settings.new_person_trigger"]);
+    let missing = t.post("/api/v1/integrations", &admin.token, json!({"name": "x"})).await;
+    assert_eq!(
+        missing.invalid_fields(),
+        vec!["kind"],
+        "a missing field is named by itself"
+    );
+    let missing_setting = t
+        .post(
+            "/api/v1/connections",
+            &admin.token,
+            json!({"name": "x", "connector": "scim", "settings": {}}),
+        )
+        .await;
+    assert_eq!(missing_setting.invalid_fields(), vec!["settings.base_url"]);
     let bad_kind = t
         .post(
             "/api/v1/integrations",

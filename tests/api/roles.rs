@@ -73,6 +73,10 @@ async fn support_is_read_only(t: TestHub) {
         resp.expect_problem(403, "forbidden");
     }
 
+    // The role is checked before the body: a support user is told they may not act, not how to fix the body.
+    let empty = t.post("/api/v1/connections", &support.token, json!({})).await;
+    empty.expect_problem(403, "forbidden");
+
     // Nothing changed.
     let still = t.get(&format!("/api/v1/connections/{s}"), &admin.token).await;
     assert_eq!(still.expect(200)["name"], source["name"]);

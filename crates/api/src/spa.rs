@@ -2,44 +2,61 @@
 use std::path::{Path, PathBuf};
 
 use actix_files::NamedFile;
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
 pub struct Spa {
-    dir: Option<PathBuf>,
+    candidates: Vec<PathBuf>,
 }
 
 impl Spa {
-    /// Uses `configured`, else `web/dist` beside the working directory, else beside the binary.
+    /// Looks in `configured`, else `web/dist` under the working directory, else `web` beside the binary. The
+    /// directory is looked up per request, so a build finished after start is served without a restart.
     pub fn locate(configured: Option<PathBuf>) -> Self {
         let beside_binary = std::env::current_exe()
             .ok()
             .and_then(|exe| exe.parent().map(|d| d.join("web")));
-        let mut candidates = configured
-            .into_iter()
-            .chain([PathBuf::from("web/dist")])
-            .chain(beside_binary);
-        let dir = candidates.find(|d| d.join("index.html").is_file());
-        match &dir {
+        let candidates: Vec<PathBuf> = match configured {
+            Some(dir) => vec![dir],
+            None => [PathBuf::from("web/dist")].into_iter().chain(beside_binary).collect(),
+        };
+        let spa = Self { candidates };
+        match spa.dir() {
             Some(d) => tracing::info!(dir = %d.display(), "serving the web app"),
-            None => {
-                tracing::info!("web app not built (npm --prefix web run build); serving API only")
-            }
+            None => tracing::info!("web app not built (npm --prefix web run build); serving the API only"),
         }
-        Self { dir }
+        spa
+    }
+
+    fn dir(&self) -> Option<&Path> {
+        self.candidates
+            .iter()
+            .map(PathBuf::as_path)
+            .find(|d| d.join("index.html").is_file())
     }
 
     pub async fn serve(&self, req: &HttpRequest) -> HttpResponse {
-        let Some(dir) = &self.dir else {
+        let Some(dir) = self.dir() else {
             return HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .body(NOT_BUILT);
         };
         let requested = req.path().trim_start_matches('/');
-        let file = safe_join(dir, requested)
-            .filter(|p| p.is_file())
-            .unwrap_or_else(|| dir.join("index.html"));
+        let asset = safe_join(dir, requested).filter(|p| p.is_file());
+        // Vite names built assets by content hash, so they never change; index.html must always be revalidated.
+        let (file, cache) = match asset {
+            Some(path) if requested.starts_with("assets/") => (path, "public, max-age=31536000, immutable"),
+            Some(path) => (path, "no-cache"),
+            None => (dir.join("index.html"), "no-cache"),
+        };
         match NamedFile::open_async(&file).await {
-            Ok(named) => named.into_response(req),
+            Ok(named) => {
+                let mut response = named.into_response(req);
+                response
+                    .headers_mut()
+                    .insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+                response
+            }
             Err(_) => HttpResponse::NotFound().finish(),
         }
     }

@@ -52,11 +52,14 @@ pub struct Credentials {
     pub client_secret: String,
     /// Set by the hub when the connection is connected through OAuth.
     #[serde(default)]
+    #[schemars(extend("readOnly" = true))]
     pub access_token: Option<String>,
     #[serde(default)]
+    #[schemars(extend("readOnly" = true))]
     pub refresh_token: Option<String>,
     /// RFC 3339 expiry of the access token.
     #[serde(default)]
+    #[schemars(extend("readOnly" = true))]
     pub expires_at: Option<String>,
 }
 

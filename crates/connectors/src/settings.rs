@@ -8,8 +8,7 @@ use serde_json::Value;
 pub fn parse<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<FieldError>> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        vec![FieldError::new(field, e.into_inner().to_string())]
+        vec![FieldError::from_serde(&path, &e.into_inner().to_string())]
     })
 }
 

@@ -36,10 +36,10 @@ pub struct ConnectorInfo {
     pub roles: Vec<ConnectorRole>,
     pub auth: AuthKind,
     /// JSON Schema of the connection's `settings`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub settings_schema: Value,
     /// JSON Schema of the connection's write-only `credentials`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub credentials_schema: Value,
     /// The entities this connector reads or writes.
     #[schema(example = json!(["employees"]))]

@@ -45,7 +45,7 @@ pub struct Connection {
     pub name: String,
     #[schema(example = "scim")]
     pub connector: String,
-    #[schema(value_type = Object, example = json!({"base_url": "https://lms.example.com/scim/v2"}))]
+    #[schema(value_type = HashMap<String, serde_json::Value>, example = json!({"base_url": "https://lms.example.com/scim/v2"}))]
     pub settings: Value,
     pub status: ConnectionStatus,
     /// Why the last test or use failed.
@@ -85,10 +85,10 @@ pub struct NewConnection {
     pub connector: String,
     /// Must match the connector's `settings_schema`.
     #[serde(default = "empty_object")]
-    #[schema(value_type = Object, example = json!({"base_url": "https://lms.example.com/scim/v2"}))]
+    #[schema(value_type = HashMap<String, serde_json::Value>, example = json!({"base_url": "https://lms.example.com/scim/v2"}))]
     pub settings: Value,
     /// Must match the connector's `credentials_schema`. Write-only: never returned.
-    #[schema(value_type = Option<Object>, example = json!({"token": "s3cr3t"}))]
+    #[schema(value_type = Option<HashMap<String, serde_json::Value>>, example = json!({"token": "s3cr3t"}))]
     pub credentials: Option<Value>,
 }
 
@@ -97,7 +97,7 @@ pub struct NewConnection {
 pub struct ConnectionChanges {
     pub name: Option<String>,
     /// Replaces the settings as a whole; the connection must be tested again afterwards.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<HashMap<String, serde_json::Value>>)]
     pub settings: Option<Value>,
 }
 
@@ -105,7 +105,7 @@ pub struct ConnectionChanges {
 #[serde(deny_unknown_fields)]
 pub struct CredentialsReplacement {
     /// Must match the connector's `credentials_schema`. Write-only: never returned.
-    #[schema(value_type = Object, example = json!({"token": "n3w-s3cr3t"}))]
+    #[schema(value_type = HashMap<String, serde_json::Value>, example = json!({"token": "n3w-s3cr3t"}))]
     pub credentials: Value,
 }
 

@@ -19,6 +19,27 @@ impl FieldError {
         }
     }
 
+    /// From a deserialisation failure at `path` (serde_path_to_error's form, `.` for the top): a missing field is
+    /// named by itself rather than by its parent, and the parser's line/column position is dropped, since it means
+    /// nothing to someone who sent a form.
+    pub fn from_serde(path: &str, message: &str) -> Self {
+        let message = match message.rfind(" at line ") {
+            Some(idx) => &message[..idx],
+            None => message,
+        };
+        let parent = if path == "." { "" } else { path };
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let field = match (parent, missing) {
+            ("", Some(name)) => name.to_owned(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (parent, None) => parent.to_owned(),
+        };
+        let message = if missing.is_some() { "is required" } else { message };
+        Self::new(field, message)
+    }
+
     /// The same error nested under a parent field, e.g. `base_url` inside `settings`.
     pub fn under(mut self, parent: &str) -> Self {
         self.field = if self.field.is_empty() {
@@ -66,6 +87,31 @@ impl DomainError {
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;
 
 /// Collects field errors so a request reports everything wrong with it at once, not one field per round trip.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_failures_name_the_field() {
+        assert_eq!(
+            FieldError::from_serde(".", "missing field `kind` at line 1 column 12"),
+            FieldError::new("kind", "is required")
+        );
+        assert_eq!(
+            FieldError::from_serde("settings", "missing field `base_url`").field,
+            "settings.base_url"
+        );
+        let typed = FieldError::from_serde(
+            "name",
+            "invalid type: integer `42`, expected a string at line 1 column 11",
+        );
+        assert_eq!(
+            typed,
+            FieldError::new("name", "invalid type: integer `42`, expected a string")
+        );
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Problems(Vec<FieldError>);
 

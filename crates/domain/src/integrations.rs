@@ -129,12 +129,9 @@ impl IntegrationSettings {
     pub fn parse(value: &Value) -> Result<Self> {
         let mut settings: Self = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." {
-                "settings".to_owned()
-            } else {
-                format!("settings.{path}")
-            };
-            DomainError::Validation(vec![FieldError::new(field, e.into_inner().to_string())])
+            DomainError::Validation(vec![
+                FieldError::from_serde(&path, &e.into_inner().to_string()).under("settings"),
+            ])
         })?;
         if let Some(email) = &settings.error_notification_email {
             settings.error_notification_email = Some(validate::email("settings.error_notification_email", email)?);
@@ -200,8 +197,8 @@ pub struct IntegrationChanges {
     pub source_connection_id: Option<Uuid>,
     /// Only while inactive.
     pub target_connection_id: Option<Uuid>,
-    /// Merged into the current settings key by key.
-    #[schema(value_type = Option<Object>)]
+    /// Merged into the current settings key by key: name only what changes.
+    #[schema(value_type = Option<IntegrationSettings>)]
     pub settings: Option<Value>,
 }
 

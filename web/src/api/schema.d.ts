@@ -387,7 +387,14 @@ export interface components {
             last_error?: string | null;
             /** @example Employment Hero (production) */
             name: string;
-            settings: Record<string, unknown>;
+            /**
+             * @example {
+             *       "base_url": "https://lms.example.com/scim/v2"
+             *     }
+             */
+            settings: {
+                [key: string]: unknown;
+            };
             status: components["schemas"]["ConnectionStatus"];
             /** Format: date-time */
             updated_at: string;
@@ -395,7 +402,9 @@ export interface components {
         ConnectionChanges: {
             name?: string | null;
             /** @description Replaces the settings as a whole; the connection must be tested again afterwards. */
-            settings?: Record<string, unknown> | null;
+            settings?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** @enum {string} */
         ConnectionStatus: "disconnected" | "connected" | "error";
@@ -403,7 +412,9 @@ export interface components {
         ConnectorInfo: {
             auth: components["schemas"]["AuthKind"];
             /** @description JSON Schema of the connection's write-only `credentials`. */
-            credentials_schema: Record<string, unknown>;
+            credentials_schema: {
+                [key: string]: unknown;
+            };
             /**
              * @description The entities this connector reads or writes.
              * @example [
@@ -420,7 +431,9 @@ export interface components {
             name: string;
             roles: components["schemas"]["ConnectorRole"][];
             /** @description JSON Schema of the connection's `settings`. */
-            settings_schema: Record<string, unknown>;
+            settings_schema: {
+                [key: string]: unknown;
+            };
             /** @description Whether the system can push change notifications to the hub. */
             webhooks: boolean;
         };
@@ -435,8 +448,15 @@ export interface components {
             secret: string;
         };
         CredentialsReplacement: {
-            /** @description Must match the connector's `credentials_schema`. Write-only: never returned. */
-            credentials: Record<string, unknown>;
+            /**
+             * @description Must match the connector's `credentials_schema`. Write-only: never returned.
+             * @example {
+             *       "token": "n3w-s3cr3t"
+             *     }
+             */
+            credentials: {
+                [key: string]: unknown;
+            };
         };
         /**
          * @description What happens in the target when a person leaves.
@@ -479,8 +499,7 @@ export interface components {
         };
         IntegrationChanges: {
             name?: string | null;
-            /** @description Merged into the current settings key by key. */
-            settings?: Record<string, unknown> | null;
+            settings?: components["schemas"]["IntegrationSettings"] | null;
             /**
              * Format: uuid
              * @description Only while inactive.
@@ -540,12 +559,26 @@ export interface components {
              * @example scim
              */
             connector: string;
-            /** @description Must match the connector's `credentials_schema`. Write-only: never returned. */
-            credentials?: Record<string, unknown> | null;
+            /**
+             * @description Must match the connector's `credentials_schema`. Write-only: never returned.
+             * @example {
+             *       "token": "s3cr3t"
+             *     }
+             */
+            credentials?: {
+                [key: string]: unknown;
+            } | null;
             /** @example Learning platform */
             name: string;
-            /** @description Must match the connector's `settings_schema`. */
-            settings?: Record<string, unknown>;
+            /**
+             * @description Must match the connector's `settings_schema`.
+             * @example {
+             *       "base_url": "https://lms.example.com/scim/v2"
+             *     }
+             */
+            settings?: {
+                [key: string]: unknown;
+            };
         };
         NewIntegration: {
             kind: components["schemas"]["IntegrationKind"];
@@ -631,7 +664,14 @@ export interface components {
                 last_error?: string | null;
                 /** @example Employment Hero (production) */
                 name: string;
-                settings: Record<string, unknown>;
+                /**
+                 * @example {
+                 *       "base_url": "https://lms.example.com/scim/v2"
+                 *     }
+                 */
+                settings: {
+                    [key: string]: unknown;
+                };
                 status: components["schemas"]["ConnectionStatus"];
                 /** Format: date-time */
                 updated_at: string;
@@ -751,6 +791,7 @@ export interface components {
             /** @description `false` deactivates the user: sign-ins, refresh tokens and their API keys stop working at once. */
             active?: boolean | null;
             name?: string | null;
+            /** @description At least 10 characters. */
             password?: string | null;
             role?: components["schemas"]["Role"] | null;
         };

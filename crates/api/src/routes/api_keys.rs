@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{Admin, AdminJson};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_api_keys)
@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[get("/api-keys")]
 async fn list_api_keys(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     page: web::Query<PageRequest>,
 ) -> ApiResult<web::Json<Page<ApiKey>>> {
     Ok(web::Json(api_keys::list(&hub, &who, &page).await?))
@@ -30,14 +30,14 @@ async fn list_api_keys(
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = NewApiKey,
     responses((status = 201, description = "Created; `secret` is shown this once", body = CreatedApiKey)))]
 #[post("/api-keys")]
-async fn create_api_key(hub: web::Data<Hub>, Auth(who): Auth, body: ApiJson<NewApiKey>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Created().json(api_keys::create(&hub, &who, body.0).await?))
+async fn create_api_key(hub: web::Data<Hub>, AdminJson(who, body): AdminJson<NewApiKey>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(api_keys::create(&hub, &who, body).await?))
 }
 
 /// Revoke an API key (admins only). It stops working at once; revoking again changes nothing.
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(("id" = Uuid, Path, description = "API key id")),
     responses((status = 200, description = "Revoked", body = ApiKey)))]
 #[post("/api-keys/{id}/revoke")]
-async fn revoke_api_key(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<ApiKey>> {
+async fn revoke_api_key(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<Uuid>) -> ApiResult<web::Json<ApiKey>> {
     Ok(web::Json(api_keys::revoke(&hub, &who, *id).await?))
 }

@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{Admin, AdminJson, Auth};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_connections)
@@ -39,10 +39,9 @@ async fn list_connections(
 #[post("/connections")]
 async fn create_connection(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
-    body: ApiJson<NewConnection>,
+    AdminJson(who, body): AdminJson<NewConnection>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Created().json(connections::create(&hub, &who, body.0).await?))
+    Ok(HttpResponse::Created().json(connections::create(&hub, &who, body).await?))
 }
 
 #[utoipa::path(tag = "connections", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Connection id")),
@@ -62,11 +61,10 @@ async fn get_connection(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid
 #[patch("/connections/{id}")]
 async fn update_connection(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
     id: web::Path<Uuid>,
-    body: ApiJson<ConnectionChanges>,
+    AdminJson(who, body): AdminJson<ConnectionChanges>,
 ) -> ApiResult<web::Json<Connection>> {
-    Ok(web::Json(connections::update(&hub, &who, *id, body.0).await?))
+    Ok(web::Json(connections::update(&hub, &who, *id, body).await?))
 }
 
 /// Replace the credentials (admins only). They are sealed at rest and never returned.
@@ -76,12 +74,11 @@ async fn update_connection(
 #[put("/connections/{id}/credentials")]
 async fn replace_connection_credentials(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
     id: web::Path<Uuid>,
-    body: ApiJson<CredentialsReplacement>,
+    AdminJson(who, body): AdminJson<CredentialsReplacement>,
 ) -> ApiResult<web::Json<Connection>> {
     Ok(web::Json(
-        connections::replace_credentials(&hub, &who, *id, body.0).await?,
+        connections::replace_credentials(&hub, &who, *id, body).await?,
     ))
 }
 
@@ -92,7 +89,7 @@ async fn replace_connection_credentials(
         (status = 409, description = "An integration uses the connection", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[delete("/connections/{id}")]
-async fn delete_connection(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn delete_connection(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     connections::delete(&hub, &who, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -103,7 +100,7 @@ async fn delete_connection(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<U
 #[post("/connections/{id}/test")]
 async fn test_connection(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Connection>> {
     Ok(web::Json(connections::test(&hub, &who, *id).await?))

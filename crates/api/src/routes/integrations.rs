@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{Admin, AdminJson, Auth};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_integrations)
@@ -38,10 +38,9 @@ async fn list_integrations(
 #[post("/integrations")]
 async fn create_integration(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
-    body: ApiJson<NewIntegration>,
+    AdminJson(who, body): AdminJson<NewIntegration>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Created().json(integrations::create(&hub, &who, body.0).await?))
+    Ok(HttpResponse::Created().json(integrations::create(&hub, &who, body).await?))
 }
 
 #[utoipa::path(tag = "integrations", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Integration id")),
@@ -65,11 +64,10 @@ async fn get_integration(
 #[patch("/integrations/{id}")]
 async fn update_integration(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
     id: web::Path<Uuid>,
-    body: ApiJson<IntegrationChanges>,
+    AdminJson(who, body): AdminJson<IntegrationChanges>,
 ) -> ApiResult<web::Json<Integration>> {
-    Ok(web::Json(integrations::update(&hub, &who, *id, body.0).await?))
+    Ok(web::Json(integrations::update(&hub, &who, *id, body).await?))
 }
 
 /// Delete an integration (admins only); refused while it is enabled.
@@ -79,7 +77,7 @@ async fn update_integration(
         (status = 409, description = "The integration is enabled; disable it first", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[delete("/integrations/{id}")]
-async fn delete_integration(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn delete_integration(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     integrations::delete(&hub, &who, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -94,7 +92,7 @@ async fn delete_integration(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<
 #[post("/integrations/{id}/enable")]
 async fn enable_integration(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Integration>> {
     Ok(web::Json(integrations::enable(&hub, &who, *id).await?))
@@ -106,7 +104,7 @@ async fn enable_integration(
 #[post("/integrations/{id}/disable")]
 async fn disable_integration(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Integration>> {
     Ok(web::Json(integrations::disable(&hub, &who, *id).await?))

@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{Admin, AdminJson, Auth};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[get("/users")]
 async fn list_users(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
+    Admin(who): Admin,
     page: web::Query<PageRequest>,
 ) -> ApiResult<web::Json<Page<User>>> {
     Ok(web::Json(users::list(&hub, &who, &page).await?))
@@ -34,8 +34,8 @@ async fn list_users(
         (status = 409, description = "The email is taken", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/users")]
-async fn create_user(hub: web::Data<Hub>, Auth(who): Auth, body: ApiJson<NewUser>) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Created().json(users::create(&hub, &who, body.0).await?))
+async fn create_user(hub: web::Data<Hub>, AdminJson(who, body): AdminJson<NewUser>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Created().json(users::create(&hub, &who, body).await?))
 }
 
 /// One user; anyone may read themselves, admins anyone in their organisation.
@@ -59,9 +59,8 @@ async fn get_user(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> 
 #[patch("/users/{id}")]
 async fn update_user(
     hub: web::Data<Hub>,
-    Auth(who): Auth,
     id: web::Path<Uuid>,
-    body: ApiJson<UserChanges>,
+    AdminJson(who, body): AdminJson<UserChanges>,
 ) -> ApiResult<web::Json<User>> {
-    Ok(web::Json(users::update(&hub, &who, *id, body.0).await?))
+    Ok(web::Json(users::update(&hub, &who, *id, body).await?))
 }
