@@ -1,15 +1,14 @@
 //! BambooHR source. Facts from documentation.bamboohr.com (API basics: gateway URL per company domain, HTTP Basic
 //! with the API key as user and any password, `Accept: application/json` or the answer is XML).
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectionFailure, Connector, ConnectorInfo, ConnectorRole};
+use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::error::ConnectorError;
 use crate::http;
-use crate::scim::stored_invalid;
-use crate::settings::{base_url, finish, non_empty, parse, schema};
+use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::typed::{Configured, TypedConnector};
 
 const SYSTEM: &str = "BambooHR";
 pub const DEFAULT_API_BASE_URL: &str = "https://api.bamboohr.com/api/gateway.php";
@@ -40,8 +39,8 @@ pub struct Credentials {
     pub webhook_private_key: Option<String>,
 }
 
-impl Settings {
-    fn check(&self) -> Result<(), Vec<FieldError>> {
+impl Configured for Settings {
+    fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let domain = self.company_domain.trim();
         if domain.is_empty() || !domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -50,10 +49,20 @@ impl Settings {
                 "must be the company's subdomain, letters, digits and dashes",
             ));
         }
-        base_url("api_base_url", &self.api_base_url, &mut errors);
-        finish(errors)
+        check_base_url("api_base_url", &self.api_base_url, &mut errors);
+        errors
     }
+}
 
+impl Configured for Credentials {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        check_not_blank("api_key", &self.api_key, &mut errors);
+        errors
+    }
+}
+
+impl Settings {
     fn url(&self, path: &str) -> String {
         format!(
             "{}/{}/v1/{path}",
@@ -84,6 +93,22 @@ impl BambooHr {
             http: http::client(),
         }
     }
+}
+
+impl Default for BambooHr {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl TypedConnector for BambooHr {
+    type Settings = Settings;
+    type Credentials = Credentials;
+
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
 
     /// `GET meta/fields` needs a valid key and reads no employee data.
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
@@ -97,35 +122,5 @@ impl BambooHr {
             .map_err(|e| http::transport_error(SYSTEM, e))?;
         http::check(SYSTEM, response).await?;
         Ok(())
-    }
-}
-
-impl Default for BambooHr {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[async_trait::async_trait]
-impl Connector for BambooHr {
-    fn info(&self) -> &ConnectorInfo {
-        &self.info
-    }
-
-    fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {
-        parse::<Settings>(settings)?.check()
-    }
-
-    fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
-        let credentials = parse::<Credentials>(credentials)?;
-        let mut errors = Vec::new();
-        non_empty("api_key", &credentials.api_key, &mut errors);
-        finish(errors)
-    }
-
-    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
-        let settings = parse::<Settings>(settings).map_err(stored_invalid)?;
-        let credentials = parse::<Credentials>(credentials).map_err(stored_invalid)?;
-        Ok(self.probe(&settings, &credentials).await?)
     }
 }

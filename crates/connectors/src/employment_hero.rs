@@ -1,15 +1,15 @@
 //! Employment Hero source. Facts from developer.employmenthero.com/api-references: OAuth 2.0 authorization code at
 //! oauth.employmenthero.com, REST under api.employmenthero.com/api/v1, `GET organisations` lists what a token sees.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectionFailure, Connector, ConnectorInfo, ConnectorRole};
+use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ConnectorError;
 use crate::http;
-use crate::scim::stored_invalid;
-use crate::settings::{base_url, finish, non_empty, parse, schema};
+use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::typed::{Configured, TypedConnector};
 
 const SYSTEM: &str = "Employment Hero";
 pub const DEFAULT_API_BASE_URL: &str = "https://api.employmenthero.com/api/v1";
@@ -63,18 +63,27 @@ pub struct Credentials {
     pub expires_at: Option<String>,
 }
 
-impl Settings {
-    fn check(&self) -> Result<(), Vec<FieldError>> {
+impl Configured for Settings {
+    fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if let Some(org) = &self.organisation_id
             && !is_uuid(org)
         {
             errors.push(FieldError::new("organisation_id", "must be the organisation's UUID"));
         }
-        base_url("api_base_url", &self.api_base_url, &mut errors);
-        base_url("authorize_url", &self.authorize_url, &mut errors);
-        base_url("token_url", &self.token_url, &mut errors);
-        finish(errors)
+        check_base_url("api_base_url", &self.api_base_url, &mut errors);
+        check_base_url("authorize_url", &self.authorize_url, &mut errors);
+        check_base_url("token_url", &self.token_url, &mut errors);
+        errors
+    }
+}
+
+impl Configured for Credentials {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        check_not_blank("client_id", &self.client_id, &mut errors);
+        check_not_blank("client_secret", &self.client_secret, &mut errors);
+        errors
     }
 }
 
@@ -103,6 +112,22 @@ impl EmploymentHero {
             },
             http: http::client(),
         }
+    }
+}
+
+impl Default for EmploymentHero {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl TypedConnector for EmploymentHero {
+    type Settings = Settings;
+    type Credentials = Credentials;
+
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
     }
 
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
@@ -139,36 +164,5 @@ impl EmploymentHero {
             }
         }
         Ok(())
-    }
-}
-
-impl Default for EmploymentHero {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[async_trait::async_trait]
-impl Connector for EmploymentHero {
-    fn info(&self) -> &ConnectorInfo {
-        &self.info
-    }
-
-    fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {
-        parse::<Settings>(settings)?.check()
-    }
-
-    fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
-        let credentials = parse::<Credentials>(credentials)?;
-        let mut errors = Vec::new();
-        non_empty("client_id", &credentials.client_id, &mut errors);
-        non_empty("client_secret", &credentials.client_secret, &mut errors);
-        finish(errors)
-    }
-
-    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
-        let settings = parse::<Settings>(settings).map_err(stored_invalid)?;
-        let credentials = parse::<Credentials>(credentials).map_err(stored_invalid)?;
-        Ok(self.probe(&settings, &credentials).await?)
     }
 }

@@ -11,16 +11,18 @@ pub mod http;
 pub mod odoo;
 pub mod scim;
 mod settings;
+pub mod typed;
 
 pub use error::ConnectorError;
+use typed::Typed;
 
 /// Every connector this build ships, ready to hand to the domain.
 pub fn catalog() -> Catalog {
     let connectors: Vec<Arc<dyn Connector>> = vec![
-        Arc::new(employment_hero::EmploymentHero::new()),
-        Arc::new(bamboohr::BambooHr::new()),
-        Arc::new(scim::Scim::new()),
-        Arc::new(odoo::Odoo::new()),
+        Arc::new(Typed(employment_hero::EmploymentHero::new())),
+        Arc::new(Typed(bamboohr::BambooHr::new())),
+        Arc::new(Typed(scim::Scim::new())),
+        Arc::new(Typed(odoo::Odoo::new())),
     ];
     Catalog::new(connectors)
 }

@@ -1,14 +1,14 @@
 //! Odoo target through the external JSON-RPC API (`/jsonrpc`, `common.authenticate`, then `object.execute_kw`).
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectionFailure, Connector, ConnectorInfo, ConnectorRole};
+use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ConnectorError;
 use crate::http;
-use crate::scim::stored_invalid;
-use crate::settings::{base_url, finish, non_empty, parse, schema};
+use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::typed::{Configured, TypedConnector};
 
 const SYSTEM: &str = "Odoo";
 
@@ -32,12 +32,21 @@ pub struct Credentials {
     pub api_key: String,
 }
 
-impl Settings {
-    fn check(&self) -> Result<(), Vec<FieldError>> {
+impl Configured for Settings {
+    fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        base_url("base_url", &self.base_url, &mut errors);
-        non_empty("database", &self.database, &mut errors);
-        finish(errors)
+        check_base_url("base_url", &self.base_url, &mut errors);
+        check_not_blank("database", &self.database, &mut errors);
+        errors
+    }
+}
+
+impl Configured for Credentials {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        check_not_blank("login", &self.login, &mut errors);
+        check_not_blank("api_key", &self.api_key, &mut errors);
+        errors
     }
 }
 
@@ -120,27 +129,15 @@ impl Default for Odoo {
 }
 
 #[async_trait::async_trait]
-impl Connector for Odoo {
+impl TypedConnector for Odoo {
+    type Settings = Settings;
+    type Credentials = Credentials;
+
     fn info(&self) -> &ConnectorInfo {
         &self.info
     }
 
-    fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {
-        parse::<Settings>(settings)?.check()
-    }
-
-    fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
-        let credentials = parse::<Credentials>(credentials)?;
-        let mut errors = Vec::new();
-        non_empty("login", &credentials.login, &mut errors);
-        non_empty("api_key", &credentials.api_key, &mut errors);
-        finish(errors)
-    }
-
-    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
-        let settings = parse::<Settings>(settings).map_err(stored_invalid)?;
-        let credentials = parse::<Credentials>(credentials).map_err(stored_invalid)?;
-        self.authenticate(&settings, &credentials).await?;
-        Ok(())
+    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
+        self.authenticate(settings, credentials).await.map(drop)
     }
 }

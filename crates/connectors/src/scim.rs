@@ -1,13 +1,14 @@
 //! SCIM 2.0 target (RFC 7643 schema, RFC 7644 protocol): how learning platforms and identity providers take users.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectionFailure, Connector, ConnectorInfo, ConnectorRole};
+use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ConnectorError;
 use crate::http;
-use crate::settings::{base_url, finish, non_empty, parse, schema};
+use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::typed::{Configured, TypedConnector};
 
 const SYSTEM: &str = "SCIM service";
 /// RFC 7644 §3.1: SCIM messages use this media type.
@@ -35,11 +36,19 @@ pub struct Credentials {
     pub token: String,
 }
 
-impl Settings {
-    fn check(&self) -> Result<(), Vec<FieldError>> {
+impl Configured for Settings {
+    fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        base_url("base_url", &self.base_url, &mut errors);
-        finish(errors)
+        check_base_url("base_url", &self.base_url, &mut errors);
+        errors
+    }
+}
+
+impl Configured for Credentials {
+    fn problems(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        check_not_blank("token", &self.token, &mut errors);
+        errors
     }
 }
 
@@ -64,8 +73,24 @@ impl Scim {
             http: http::client(),
         }
     }
+}
 
-    /// The cheapest authenticated call: one user from `/Users` (RFC 7644 §3.4.2.4 paging).
+impl Default for Scim {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl TypedConnector for Scim {
+    type Settings = Settings;
+    type Credentials = Credentials;
+
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+
+    /// One user from `/Users` (RFC 7644 §3.4.2.4 paging): needs a valid token and reads almost nothing.
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
         let url = format!("{}/Users", settings.base_url.trim_end_matches('/'));
         let response = self
@@ -89,42 +114,4 @@ impl Scim {
         }
         Ok(())
     }
-}
-
-impl Default for Scim {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[async_trait::async_trait]
-impl Connector for Scim {
-    fn info(&self) -> &ConnectorInfo {
-        &self.info
-    }
-
-    fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {
-        parse::<Settings>(settings)?.check()
-    }
-
-    fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
-        let credentials = parse::<Credentials>(credentials)?;
-        let mut errors = Vec::new();
-        non_empty("token", &credentials.token, &mut errors);
-        finish(errors)
-    }
-
-    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
-        let settings = parse::<Settings>(settings).map_err(stored_invalid)?;
-        let credentials = parse::<Credentials>(credentials).map_err(stored_invalid)?;
-        Ok(self.probe(&settings, &credentials).await?)
-    }
-}
-
-pub(crate) fn stored_invalid(errors: Vec<FieldError>) -> ConnectionFailure {
-    let fields: Vec<String> = errors
-        .into_iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect();
-    ConnectionFailure(format!("stored configuration is invalid ({})", fields.join("; ")))
 }

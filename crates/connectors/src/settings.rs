@@ -16,25 +16,16 @@ pub fn schema<T: JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialise")
 }
 
-/// An absolute http(s) URL, without a trailing slash so paths can be appended.
-pub fn base_url(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
+/// An absolute http(s) URL (paths are appended to it, so a trailing slash is tolerated and trimmed at use).
+pub fn check_base_url(field: &str, value: &str, errors: &mut Vec<FieldError>) {
     match url::Url::parse(value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-            value.trim_end_matches('/').to_owned()
-        }
-        _ => {
-            errors.push(FieldError::new(field, "must be an absolute http(s) URL"));
-            String::new()
-        }
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+        _ => errors.push(FieldError::new(field, "must be an absolute http(s) URL")),
     }
 }
 
-pub fn non_empty(field: &str, value: &str, errors: &mut Vec<FieldError>) {
+pub fn check_not_blank(field: &str, value: &str, errors: &mut Vec<FieldError>) {
     if value.trim().is_empty() {
         errors.push(FieldError::new(field, "must not be empty"));
     }
-}
-
-pub fn finish(errors: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }

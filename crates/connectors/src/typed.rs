@@ -1,0 +1,64 @@
+//! Connectors are written against typed settings and credentials; `Typed` adapts them to the domain's JSON port,
+//! so parsing, field errors and the handling of bad stored configuration live in one place.
+use ihub_domain::FieldError;
+use ihub_domain::catalog::{ConnectionFailure, Connector, ConnectorInfo};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::ConnectorError;
+use crate::settings::parse;
+
+/// Checks beyond the shape: URLs that parse, values that are not blank.
+pub trait Configured {
+    fn problems(&self) -> Vec<FieldError>;
+}
+
+#[async_trait::async_trait]
+pub trait TypedConnector: Send + Sync + 'static {
+    type Settings: DeserializeOwned + Configured + Send + Sync;
+    type Credentials: DeserializeOwned + Configured + Send + Sync;
+
+    fn info(&self) -> &ConnectorInfo;
+
+    /// The cheapest real call that proves the settings and credentials work.
+    async fn probe(&self, settings: &Self::Settings, credentials: &Self::Credentials) -> Result<(), ConnectorError>;
+}
+
+pub struct Typed<C>(pub C);
+
+fn validate<T: DeserializeOwned + Configured>(value: &Value) -> Result<T, Vec<FieldError>> {
+    let parsed: T = parse(value)?;
+    let problems = parsed.problems();
+    if problems.is_empty() { Ok(parsed) } else { Err(problems) }
+}
+
+/// Stored configuration passed validation when it was stored; if it no longer parses (a newer version is
+/// stricter), the test says so instead of failing obscurely.
+fn stored_invalid(errors: Vec<FieldError>) -> ConnectionFailure {
+    let fields: Vec<String> = errors
+        .into_iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    ConnectionFailure(format!("stored configuration is invalid ({})", fields.join("; ")))
+}
+
+#[async_trait::async_trait]
+impl<C: TypedConnector> Connector for Typed<C> {
+    fn info(&self) -> &ConnectorInfo {
+        self.0.info()
+    }
+
+    fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {
+        validate::<C::Settings>(settings).map(drop)
+    }
+
+    fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
+        validate::<C::Credentials>(credentials).map(drop)
+    }
+
+    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
+        let settings = validate::<C::Settings>(settings).map_err(stored_invalid)?;
+        let credentials = validate::<C::Credentials>(credentials).map_err(stored_invalid)?;
+        Ok(self.0.probe(&settings, &credentials).await?)
+    }
+}
