@@ -5,10 +5,10 @@ use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::error::ConnectorError;
-use crate::http;
+use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector};
+use ihub_domain::catalog::ConnectorError;
 
 const SYSTEM: &str = "BambooHR";
 pub const DEFAULT_API_BASE_URL: &str = "https://api.bamboohr.com/api/gateway.php";
@@ -72,9 +72,14 @@ impl Settings {
     }
 }
 
+/// BambooHR does not publish a number; it throttles with 503 (and 429 from September 2026) and Retry-After.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    per_minute: 300,
+    burst: 10,
+};
+
 pub struct BambooHr {
     info: ConnectorInfo,
-    http: reqwest::Client,
 }
 
 impl BambooHr {
@@ -90,7 +95,6 @@ impl BambooHr {
                 entities: vec!["employees".into()],
                 webhooks: true,
             },
-            http: http::client(),
         }
     }
 }
@@ -112,15 +116,14 @@ impl TypedConnector for BambooHr {
 
     /// `GET meta/fields` needs a valid key and reads no employee data.
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
-        let response = self
-            .http
-            .get(settings.url("meta/fields"))
-            .basic_auth(&credentials.api_key, Some("x"))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| http::transport_error(SYSTEM, e))?;
-        http::check(SYSTEM, response).await?;
+        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
+        let url = settings.url("meta/fields");
+        http.send(Idempotence::Idempotent, |c| {
+            c.get(&url)
+                .basic_auth(&credentials.api_key, Some("x"))
+                .header(reqwest::header::ACCEPT, "application/json")
+        })
+        .await?;
         Ok(())
     }
 }

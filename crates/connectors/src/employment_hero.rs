@@ -6,10 +6,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::ConnectorError;
-use crate::http;
+use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector};
+use ihub_domain::catalog::ConnectorError;
 
 const SYSTEM: &str = "Employment Hero";
 pub const DEFAULT_API_BASE_URL: &str = "https://api.employmenthero.com/api/v1";
@@ -92,9 +92,14 @@ fn is_uuid(value: &str) -> bool {
     value.len() == 36 && hex.len() == 32 && hex.iter().all(char::is_ascii_hexdigit)
 }
 
+/// Employment Hero answers 429 when a client goes too fast; this stays well below where that starts.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    per_minute: 300,
+    burst: 10,
+};
+
 pub struct EmploymentHero {
     info: ConnectorInfo,
-    http: reqwest::Client,
 }
 
 impl EmploymentHero {
@@ -110,7 +115,6 @@ impl EmploymentHero {
                 entities: vec!["employees".into()],
                 webhooks: true,
             },
-            http: http::client(),
         }
     }
 }
@@ -136,15 +140,12 @@ impl TypedConnector for EmploymentHero {
                 "not connected yet: connect through Employment Hero's sign-in first".into(),
             ));
         };
-        let response = self
-            .http
-            .get(format!("{}/organisations", settings.api_base_url.trim_end_matches('/')))
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| http::transport_error(SYSTEM, e))?;
-        let body: Value = http::check(SYSTEM, response)
-            .await?
+        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
+        let url = format!("{}/organisations", settings.api_base_url.trim_end_matches('/'));
+        let response = http
+            .send(Idempotence::Idempotent, |c| c.get(&url).bearer_auth(token))
+            .await?;
+        let body: Value = response
             .json()
             .await
             .map_err(|_| ConnectorError::Rejected(format!("{SYSTEM} did not answer with JSON")))?;

@@ -1,16 +1,14 @@
-//! The one HTTP client setup every connector uses, and the classification of HTTP outcomes.
-use std::sync::Once;
+//! The one HTTP setup every connector uses: timeouts and a user agent, a per-connection rate limiter, retries with
+//! exponential backoff and jitter that honour `Retry-After`, and the classification of what came back.
+use std::num::NonZeroU32;
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
-use reqwest::{Response, StatusCode};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use ihub_domain::catalog::ConnectorError;
+use reqwest::{RequestBuilder, Response, StatusCode};
 
-use crate::error::ConnectorError;
-
-pub const USER_AGENT: &str = concat!(
-    "IntegrationHub/",
-    env!("CARGO_PKG_VERSION"),
-    " (+https://github.com/integration-hub)"
-);
+pub const USER_AGENT: &str = concat!("IntegrationHub/", env!("CARGO_PKG_VERSION"));
 
 /// rustls needs a process-wide crypto provider; ring is the one this workspace builds.
 pub fn install_crypto_provider() {
@@ -20,14 +18,184 @@ pub fn install_crypto_provider() {
     });
 }
 
+/// One client for the process: it pools connections and holds the TLS roots, both worth sharing; what differs
+/// per connection (the rate limit) lives in `Http`.
 pub fn client() -> reqwest::Client {
-    install_crypto_provider();
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("the HTTP client configuration is valid")
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            install_crypto_provider();
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("the HTTP client configuration is valid")
+        })
+        .clone()
+}
+
+/// Requests per minute and burst a connection may send; each connector has a default, settings may override it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is not waited out here: the error goes up with the hint, and the caller
+    /// (a run, a queue item) reschedules instead of holding a worker.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// For a person waiting on "Test connection": one quick retry, and no long waits.
+    pub fn interactive() -> Self {
+        Self { attempts: 2, max_retry_after: Duration::from_secs(5), ..Self::default() }
+    }
+}
+
+/// Whether sending the same request twice is harmless. Only idempotent requests are retried after an answer that
+/// may mean the request took effect (500, 502, 504, a timeout); 429 and 503 mean it did not, so they are retried
+/// for every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotence {
+    Idempotent,
+    NotIdempotent,
+}
+
+/// An HTTP client for one connection of one system.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    system: &'static str,
+    limiter: Arc<DefaultDirectRateLimiter>,
+    retry: RetryPolicy,
+}
+
+impl Http {
+    pub fn new(system: &'static str, limit: RateLimit, retry: RetryPolicy) -> Self {
+        let per_minute = NonZeroU32::new(limit.per_minute.max(1)).expect("at least one");
+        let burst = NonZeroU32::new(limit.burst.max(1)).expect("at least one");
+        Self {
+            client: client(),
+            system,
+            limiter: Arc::new(RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(burst))),
+            retry,
+        }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn system(&self) -> &'static str {
+        self.system
+    }
+
+    /// Sends what `build` makes (called again for each attempt), retrying what is worth retrying, and answers a
+    /// success or the classified failure.
+    pub async fn send(
+        &self,
+        idempotence: Idempotence,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response, ConnectorError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.limiter.until_ready().await;
+            let failure = match build(&self.client).send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = retry_after(&response);
+                    let error = classify(self.system, response).await;
+                    let worth_retrying = match status {
+                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,
+                        s if s.is_server_error() => idempotence == Idempotence::Idempotent,
+                        StatusCode::REQUEST_TIMEOUT => idempotence == Idempotence::Idempotent,
+                        _ => false,
+                    };
+                    if !worth_retrying {
+                        return Err(error);
+                    }
+                    (error, retry_after)
+                }
+                Err(e) => {
+                    // Refused connections never reached the server; anything later may have.
+                    let safe = e.is_connect() || idempotence == Idempotence::Idempotent;
+                    let error = transport_error(self.system, e);
+                    if !safe {
+                        return Err(error);
+                    }
+                    (error, None)
+                }
+            };
+            let (error, hint) = failure;
+            if attempt >= self.retry.attempts {
+                return Err(with_hint(error, hint));
+            }
+            let delay = match hint {
+                Some(hint) if hint > self.retry.max_retry_after => return Err(with_hint(error, Some(hint))),
+                Some(hint) => hint,
+                None => backoff(self.retry, attempt),
+            };
+            tracing::debug!(system = self.system, attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+fn with_hint(error: ConnectorError, hint: Option<Duration>) -> ConnectorError {
+    match error {
+        ConnectorError::Retryable { message, retry_after } => ConnectorError::Retryable {
+            message,
+            retry_after: hint.or(retry_after),
+        },
+        other => other,
+    }
+}
+
+/// Full jitter: a random delay up to the exponential bound, so many clients backing off do not retry in step.
+fn backoff(policy: RetryPolicy, attempt: u32) -> Duration {
+    let bound = policy
+        .base_delay
+        .saturating_mul(1 << attempt.min(16))
+        .min(policy.max_delay);
+    let random = getrandom::u64().unwrap_or(u64::MAX / 2);
+    let fraction = (random >> 11) as f64 / (1u64 << 53) as f64;
+    bound.mul_f64(fraction.max(0.1))
+}
+
+/// `Retry-After` in either of its forms (RFC 9110 §10.2.3): seconds, or an HTTP date.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
 }
 
 /// Describes a transport failure without echoing the URL's query (it may carry secrets).
@@ -43,15 +211,12 @@ pub fn transport_error(system: &str, err: reqwest::Error) -> ConnectorError {
         .url()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
-    ConnectorError::Retryable(format!("{system}: {what} ({host})"))
+    ConnectorError::retryable(format!("{system}: {what} ({host})"))
 }
 
-/// Turns a non-success answer into the error class the caller acts on; passes successes through.
-pub async fn check(system: &str, response: Response) -> Result<Response, ConnectorError> {
+/// Turns a non-success answer into the error class the caller acts on.
+pub async fn classify(system: &str, response: Response) -> ConnectorError {
     let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
     let body = response.text().await.unwrap_or_default();
     let snippet: String = body.chars().take(200).collect();
     let message = format!(
@@ -62,11 +227,174 @@ pub async fn check(system: &str, response: Response) -> Result<Response, Connect
             format!(": {snippet}")
         }
     );
-    Err(match status {
+    match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ConnectorError::Auth(message),
         StatusCode::NOT_FOUND => ConnectorError::NotFound(message),
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => ConnectorError::Retryable(message),
-        s if s.is_server_error() => ConnectorError::Retryable(message),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => ConnectorError::retryable(message),
+        s if s.is_server_error() => ConnectorError::retryable(message),
         _ => ConnectorError::Rejected(message),
-    })
+    }
+}
+
+/// Passes a success through; classifies anything else.
+pub async fn check(system: &str, response: Response) -> Result<Response, ConnectorError> {
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        Err(classify(system, response).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use actix_web::{App, HttpResponse, HttpServer, web};
+
+    use super::*;
+
+    /// A server whose first `failures` answers are `status` with `Retry-After: retry_after`, then 200.
+    async fn flaky(status: u16, failures: u32, retry_after: Option<&'static str>) -> (String, Arc<AtomicU32>) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = calls.clone();
+        let server = HttpServer::new(move || {
+            let counter = counter.clone();
+            App::new().default_service(web::to(move || {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < failures {
+                        let mut response = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+                        if let Some(after) = retry_after {
+                            response.insert_header(("Retry-After", after));
+                        }
+                        response.body("busy")
+                    } else {
+                        HttpResponse::Ok().body("ok")
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let addr = server.addrs()[0];
+        tokio::spawn(server.run());
+        (format!("http://{addr}/"), calls)
+    }
+
+    fn http() -> Http {
+        let retry = RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        };
+        Http::new(
+            "Test system",
+            RateLimit {
+                per_minute: 6000,
+                burst: 100,
+            },
+            retry,
+        )
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_honoured() {
+        let (url, calls) = flaky(429, 1, Some("1")).await;
+        let started = std::time::Instant::now();
+        let response = http().send(Idempotence::NotIdempotent, |c| c.post(&url)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_only_when_repeating_is_harmless() {
+        let (url, calls) = flaky(500, 3, None).await;
+        assert_eq!(
+            http()
+                .send(Idempotence::Idempotent, |c| c.get(&url))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+
+        let (url, calls) = flaky(500, 3, None).await;
+        let err = http()
+            .send(Idempotence::NotIdempotent, |c| c.post(&url))
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable(), "{err:?}");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a create is not repeated after an ambiguous failure"
+        );
+    }
+
+    #[tokio::test]
+    async fn storms_longer_than_the_budget_return_a_retryable_error_with_the_hint() {
+        let (url, calls) = flaky(503, 100, None).await;
+        let err = http().send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap_err();
+        assert!(err.is_retryable());
+        assert_eq!(calls.load(Ordering::SeqCst), RetryPolicy::default().attempts);
+
+        let (url, _) = flaky(429, 1, Some("3600")).await;
+        match http().send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap_err() {
+            ConnectorError::Retryable { retry_after, .. } => assert_eq!(retry_after, Some(Duration::from_secs(3600))),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_are_classified() {
+        for (status, check) in [
+            (401u16, ConnectorError::Auth as fn(String) -> ConnectorError),
+            (404, ConnectorError::NotFound),
+            (422, ConnectorError::Rejected),
+        ] {
+            let (url, _) = flaky(status, 100, None).await;
+            let err = http().send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap_err();
+            assert_eq!(
+                std::mem::discriminant(&err),
+                std::mem::discriminant(&check(String::new())),
+                "{status}"
+            );
+        }
+        let refused = http()
+            .send(Idempotence::NotIdempotent, |c| c.get("http://127.0.0.1:9/"))
+            .await
+            .unwrap_err();
+        assert!(refused.is_retryable() && refused.to_string().contains("could not connect"));
+    }
+
+    #[tokio::test]
+    async fn the_rate_limit_spaces_requests() {
+        let (url, calls) = flaky(200, 0, None).await;
+        let limited = Http::new(
+            "Test system",
+            RateLimit {
+                per_minute: 600,
+                burst: 1,
+            },
+            RetryPolicy::default(),
+        );
+        let started = std::time::Instant::now();
+        for _ in 0..4 {
+            limited.send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap();
+        }
+        // One at once, then one every 100 ms.
+        assert!(
+            started.elapsed() >= Duration::from_millis(290),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
 }

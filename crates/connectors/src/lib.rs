@@ -6,14 +6,13 @@ use ihub_domain::catalog::{Catalog, Connector};
 
 pub mod bamboohr;
 pub mod employment_hero;
-pub mod error;
 pub mod http;
 pub mod odoo;
 pub mod scim;
 mod settings;
 pub mod typed;
 
-pub use error::ConnectorError;
+pub use ihub_domain::catalog::ConnectorError;
 use typed::Typed;
 
 /// Every connector this build ships, ready to hand to the domain.

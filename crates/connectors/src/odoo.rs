@@ -5,10 +5,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::ConnectorError;
-use crate::http;
+use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector};
+use ihub_domain::catalog::ConnectorError;
 
 const SYSTEM: &str = "Odoo";
 
@@ -50,9 +50,14 @@ impl Configured for Credentials {
     }
 }
 
+/// Odoo.sh and self-hosted instances have no published limit; a modest pace keeps a shared server responsive.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    per_minute: 600,
+    burst: 20,
+};
+
 pub struct Odoo {
     info: ConnectorInfo,
-    http: reqwest::Client,
 }
 
 impl Odoo {
@@ -68,7 +73,6 @@ impl Odoo {
                 entities: vec!["hr.employee".into()],
                 webhooks: false,
             },
-            http: http::client(),
         }
     }
 
@@ -84,15 +88,13 @@ impl Odoo {
             },
             "id": 1,
         });
-        let response = self
-            .http
-            .post(format!("{}/jsonrpc", settings.base_url.trim_end_matches('/')))
-            .json(&request)
-            .send()
-            .await
-            .map_err(|e| http::transport_error(SYSTEM, e))?;
-        let body: Value = http::check(SYSTEM, response)
-            .await?
+        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
+        let url = format!("{}/jsonrpc", settings.base_url.trim_end_matches('/'));
+        // authenticate changes nothing, so it is safe to repeat.
+        let response = http
+            .send(Idempotence::Idempotent, |c| c.post(&url).json(&request))
+            .await?;
+        let body: Value = response
             .json()
             .await
             .map_err(|_| ConnectorError::Config(format!("{SYSTEM} did not answer JSON-RPC at /jsonrpc")))?;

@@ -5,10 +5,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::ConnectorError;
-use crate::http;
+use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector};
+use ihub_domain::catalog::ConnectorError;
 
 const SYSTEM: &str = "SCIM service";
 /// RFC 7644 §3.1: SCIM messages use this media type.
@@ -52,9 +52,14 @@ impl Configured for Credentials {
     }
 }
 
+/// Provisioning services commonly allow a few requests per second per token.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
+    per_minute: 600,
+    burst: 20,
+};
+
 pub struct Scim {
     info: ConnectorInfo,
-    http: reqwest::Client,
 }
 
 impl Scim {
@@ -70,7 +75,6 @@ impl Scim {
                 entities: vec!["users".into()],
                 webhooks: false,
             },
-            http: http::client(),
         }
     }
 }
@@ -93,17 +97,16 @@ impl TypedConnector for Scim {
     /// One user from `/Users` (RFC 7644 §3.4.2.4 paging): needs a valid token and reads almost nothing.
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
         let url = format!("{}/Users", settings.base_url.trim_end_matches('/'));
-        let response = self
-            .http
-            .get(&url)
-            .query(&[("startIndex", "1"), ("count", "1")])
-            .bearer_auth(&credentials.token)
-            .header(reqwest::header::ACCEPT, MEDIA_TYPE)
-            .send()
-            .await
-            .map_err(|e| http::transport_error(SYSTEM, e))?;
-        let body: Value = http::check(SYSTEM, response)
-            .await?
+        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
+        let response = http
+            .send(Idempotence::Idempotent, |c| {
+                c.get(&url)
+                    .query(&[("startIndex", "1"), ("count", "1")])
+                    .bearer_auth(&credentials.token)
+                    .header(reqwest::header::ACCEPT, MEDIA_TYPE)
+            })
+            .await?;
+        let body: Value = response
             .json()
             .await
             .map_err(|_| ConnectorError::Rejected(format!("{SYSTEM} did not answer with JSON at {url}")))?;

@@ -1,12 +1,12 @@
 //! Connectors are written against typed settings and credentials; `Typed` adapts them to the domain's JSON port,
 //! so parsing, field errors and the handling of bad stored configuration live in one place.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{ConnectionFailure, Connector, ConnectorInfo};
+use ihub_domain::catalog::{ConnectionContext, Connector, ConnectorInfo};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::ConnectorError;
 use crate::settings::parse;
+use ihub_domain::catalog::ConnectorError;
 
 /// Checks beyond the shape: URLs that parse, values that are not blank.
 pub trait Configured {
@@ -34,12 +34,12 @@ fn validate<T: DeserializeOwned + Configured>(value: &Value) -> Result<T, Vec<Fi
 
 /// Stored configuration passed validation when it was stored; if it no longer parses (a newer version is
 /// stricter), the test says so instead of failing obscurely.
-fn stored_invalid(errors: Vec<FieldError>) -> ConnectionFailure {
+fn stored_invalid(errors: Vec<FieldError>) -> ConnectorError {
     let fields: Vec<String> = errors
         .into_iter()
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect();
-    ConnectionFailure(format!("stored configuration is invalid ({})", fields.join("; ")))
+    ConnectorError::Config(format!("stored configuration is invalid ({})", fields.join("; ")))
 }
 
 #[async_trait::async_trait]
@@ -56,9 +56,9 @@ impl<C: TypedConnector> Connector for Typed<C> {
         validate::<C::Credentials>(credentials).map(drop)
     }
 
-    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure> {
-        let settings = validate::<C::Settings>(settings).map_err(stored_invalid)?;
-        let credentials = validate::<C::Credentials>(credentials).map_err(stored_invalid)?;
-        Ok(self.0.probe(&settings, &credentials).await?)
+    async fn test(&self, connection: &ConnectionContext) -> Result<(), ConnectorError> {
+        let settings = validate::<C::Settings>(&connection.settings).map_err(stored_invalid)?;
+        let credentials = validate::<C::Credentials>(&connection.credentials).map_err(stored_invalid)?;
+        self.0.probe(&settings, &credentials).await
     }
 }

@@ -2,11 +2,15 @@
 //! checked, and how a connection is tested. `ihub-connectors` implements it; the domain never speaks HTTP itself.
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::FieldError;
+use crate::people::{FieldChange, Person, TargetUser};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -48,10 +52,116 @@ pub struct ConnectorInfo {
     pub webhooks: bool,
 }
 
-/// Why a connection test failed, in words safe to store and show (never containing credentials).
+/// How a call to an external system failed, classified by what the caller should do about it. Messages are safe
+/// to store and show: they never contain credentials.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConnectionFailure(pub String);
+pub enum ConnectorError {
+    /// Worth trying again later: rate limited, 5xx, timeouts, connection refused. `retry_after` is the system's
+    /// own hint, when it gave one.
+    #[error("{message}")]
+    Retryable {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The credentials were refused: the connection goes to `error` until someone fixes it.
+    #[error("{0}")]
+    Auth(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The system refused this one record; a run goes on with the others.
+    #[error("{0}")]
+    Rejected(String),
+    /// The settings cannot work (a malformed URL, a missing organisation, a stored value that no longer parses).
+    #[error("{0}")]
+    Config(String),
+}
+
+impl ConnectorError {
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Self::Retryable {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Retryable { .. })
+    }
+}
+
+/// A page of people read from a source, and where to go on.
+#[derive(Debug, Clone, Default)]
+pub struct SourcePage {
+    pub people: Vec<Person>,
+    /// Opaque to the caller; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// A change the source reported, by webhook or by its change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceEvent {
+    /// The source's id for this delivery, so redeliveries are recognised.
+    pub event_id: Option<String>,
+    pub kind: SourceEventKind,
+    pub source_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceEventKind {
+    Created,
+    Updated,
+    OnboardingComplete,
+    Terminated,
+    Deleted,
+}
+
+/// A system of record people are read from.
+#[async_trait::async_trait]
+pub trait PeopleSource: Send + Sync {
+    /// One page of everyone; `cursor` is `None` for the first page.
+    async fn list_page(&self, cursor: Option<&str>) -> Result<SourcePage, ConnectorError>;
+
+    /// The people changed since `since`, a page at a time, where the source can say; `Ok(None)` when it cannot,
+    /// and the caller reads everything instead.
+    async fn changed_page(
+        &self,
+        since: DateTime<Utc>,
+        cursor: Option<&str>,
+    ) -> Result<Option<SourcePage>, ConnectorError>;
+
+    /// One person by the source's id; `Ok(None)` when the source no longer has them.
+    async fn fetch(&self, source_id: &str) -> Result<Option<Person>, ConnectorError>;
+}
+
+/// A system users are written to.
+#[async_trait::async_trait]
+pub trait UserTarget: Send + Sync {
+    /// The user the hub created for `external_id`, or else one with this email (to link rather than duplicate).
+    async fn find(&self, external_id: &str, email: Option<&str>) -> Result<Option<TargetUser>, ConnectorError>;
+
+    /// Creates the user and answers the target's id for them.
+    async fn create(&self, person: &Person) -> Result<String, ConnectorError>;
+
+    /// Writes only the given fields; `person` carries their new values and the ids they may need.
+    async fn update(&self, target_id: &str, person: &Person, changes: &[FieldChange]) -> Result<(), ConnectorError>;
+
+    async fn deactivate(&self, target_id: &str) -> Result<(), ConnectorError>;
+}
+
+/// Credentials a connector changed while working (a refreshed OAuth token), to be sealed and stored again.
+#[async_trait::async_trait]
+pub trait CredentialSink: Send + Sync {
+    async fn store(&self, credentials: Value) -> Result<(), ConnectorError>;
+}
+
+/// What a connector needs to act for one connection.
+#[derive(Clone)]
+pub struct ConnectionContext {
+    pub settings: Value,
+    pub credentials: Value,
+    pub sink: Arc<dyn CredentialSink>,
+}
 
 #[async_trait::async_trait]
 pub trait Connector: Send + Sync {
@@ -63,7 +173,17 @@ pub trait Connector: Send + Sync {
     fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>>;
 
     /// A cheap real call that proves the settings and credentials work.
-    async fn test(&self, settings: &Value, credentials: &Value) -> Result<(), ConnectionFailure>;
+    async fn test(&self, connection: &ConnectionContext) -> Result<(), ConnectorError>;
+
+    /// The connection as a source, for connectors that are one.
+    fn source(&self, _connection: ConnectionContext) -> Option<Result<Arc<dyn PeopleSource>, ConnectorError>> {
+        None
+    }
+
+    /// The connection as a target, for connectors that are one.
+    fn target(&self, _connection: ConnectionContext) -> Option<Result<Arc<dyn UserTarget>, ConnectorError>> {
+        None
+    }
 }
 
 /// All connector kinds this build knows, by kind.

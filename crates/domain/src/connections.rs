@@ -5,7 +5,9 @@ use sea_orm::{Condition, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::catalog::Connector;
+use std::sync::Arc;
+
+use crate::catalog::{ConnectionContext, Connector, ConnectorError, CredentialSink};
 use crate::database::is_unique_violation;
 use crate::entities::{connection, integration};
 use crate::error::{DomainError, FieldError, Problems, Result};
@@ -340,20 +342,58 @@ pub async fn delete(hub: &Hub, who: &Principal, id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// Stores credentials a connector changed mid-work (a refreshed token) back into the connection, sealed.
+struct StoredCredentials {
+    hub: Hub,
+    connection_id: Uuid,
+}
+
+#[async_trait::async_trait]
+impl CredentialSink for StoredCredentials {
+    async fn store(&self, credentials: Value) -> std::result::Result<(), ConnectorError> {
+        let sealed = seal(&self.hub, self.connection_id, &credentials);
+        connection::Entity::update_many()
+            .col_expr(connection::Column::Credentials, sea_orm::sea_query::Expr::value(sealed))
+            .col_expr(
+                connection::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .filter(connection::Column::Id.eq(self.connection_id))
+            .exec(&self.hub.db)
+            .await
+            .map(drop)
+            .map_err(|e| ConnectorError::retryable(format!("storing refreshed credentials: {e}")))
+    }
+}
+
+/// Everything a connector needs to act for this connection; fails when no credentials are stored.
+pub fn context(hub: &Hub, model: &connection::Model) -> Result<Option<ConnectionContext>> {
+    Ok(open_credentials(hub, model)?.map(|credentials| ConnectionContext {
+        settings: model.settings.clone(),
+        credentials,
+        sink: Arc::new(StoredCredentials {
+            hub: hub.clone(),
+            connection_id: model.id,
+        }),
+    }))
+}
+
 /// Makes the connector's cheap real call and records the outcome as the connection's status.
 pub async fn test(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
     who.require_admin()?;
     let current = find(&hub.db, who.organisation_id, id).await?;
-    let outcome = match open_credentials(hub, &current)? {
+    let outcome = match context(hub, &current)? {
         None => Err("no credentials are stored for this connection".to_owned()),
-        Some(credentials) => connector(hub, &current.connector)?
-            .test(&current.settings, &credentials)
+        Some(ctx) => connector(hub, &current.connector)?
+            .test(&ctx)
             .await
-            .map_err(|f| f.0),
+            .map_err(|e| e.to_string()),
     };
     if let Err(reason) = &outcome {
         tracing::warn!(connection_id = %id, connector = %current.connector, %reason, "connection test failed");
     }
+    // Re-read: the test may have refreshed and stored credentials meanwhile.
+    let current = find(&hub.db, who.organisation_id, id).await?;
     let mut model: connection::ActiveModel = current.into();
     match outcome {
         Ok(()) => {

@@ -11,6 +11,7 @@ pub mod hub;
 pub mod integrations;
 pub mod organisations;
 pub mod pagination;
+pub mod people;
 pub mod roles;
 pub mod secrets;
 pub mod users;
