@@ -174,6 +174,8 @@ impl TestHub {
             Backend::Sqlite => None,
             Backend::Postgres => Some(create_postgres_database().await),
         };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("bound address");
         let config = Config {
             data_dir: dir.path().to_path_buf(),
             database_url: pg_database.as_ref().map(|db| format!("{}/{db}", postgres_admin_url())),
@@ -182,12 +184,13 @@ impl TestHub {
             login_attempts_per_email_per_minute: options.login_attempts_per_email_per_minute,
             max_body_bytes: options.max_body_bytes,
             web_dir: Some(dir.path().join("no-web")),
+            public_url: Some(format!("http://{addr}")),
             ..Config::default()
         };
         let hub = runtime::open_hub(&config).await.expect("hub opens");
         let queue = QueueBackend::from_url(options.redis_url.as_deref()).expect("queue URL");
         let ctx = runtime::app_context(&config, hub.clone(), queue);
-        let (server, handle, addr) = app::serve(ctx, "127.0.0.1:0".parse().unwrap()).expect("bind");
+        let (server, handle, addr) = app::serve_on(ctx, listener).expect("serve");
         tokio::spawn(server);
         let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
         let accepted = Accepted::default();

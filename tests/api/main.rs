@@ -6,6 +6,7 @@ mod auth;
 mod connections;
 mod docs;
 mod integrations;
+mod oauth;
 mod roles;
 mod tenancy;
 mod users;

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
 use ihub_domain::Hub;
@@ -17,7 +17,7 @@ use crate::extract::{path_config, query_config};
 use crate::openapi;
 use crate::routes;
 use crate::spa::Spa;
-use crate::state::{Limits, LoginLimiter};
+use crate::state::{Limits, LoginLimiter, OAuthCallback};
 
 /// Everything the HTTP app needs, cloned into each server worker thread.
 #[derive(Clone)]
@@ -26,6 +26,7 @@ pub struct AppContext {
     pub queue: QueueBackend,
     pub limits: Limits,
     pub login_limiter: LoginLimiter,
+    pub oauth_callback: OAuthCallback,
     pub spa: Arc<Spa>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
 }
@@ -36,6 +37,7 @@ impl AppContext {
         queue: QueueBackend,
         limits: Limits,
         login_limiter: LoginLimiter,
+        oauth_callback: OAuthCallback,
         web_dir: Option<PathBuf>,
     ) -> Self {
         Self {
@@ -43,6 +45,7 @@ impl AppContext {
             queue,
             limits,
             login_limiter,
+            oauth_callback,
             spa: Arc::new(Spa::locate(web_dir)),
             openapi: Arc::new(openapi::document()),
         }
@@ -66,6 +69,7 @@ pub fn build(
         .app_data(web::Data::new(ctx.queue.clone()))
         .app_data(web::Data::new(ctx.limits.clone()))
         .app_data(web::Data::new(ctx.login_limiter.clone()))
+        .app_data(web::Data::new(ctx.oauth_callback.clone()))
         .app_data(path_config())
         .app_data(query_config())
         .into_utoipa_app()
@@ -112,13 +116,21 @@ async fn fallback(req: &HttpRequest, spa: &Spa) -> Result<HttpResponse, ApiError
 pub fn serve(
     ctx: AppContext,
     listen: std::net::SocketAddr,
-) -> std::io::Result<(actix_web::dev::Server, ServerHandle, std::net::SocketAddr)> {
+) -> std::io::Result<(Server, ServerHandle, std::net::SocketAddr)> {
+    serve_on(ctx, std::net::TcpListener::bind(listen)?)
+}
+
+/// Starts the server on a socket the caller bound (tests bind first to learn the port the hub's URLs need).
+pub fn serve_on(
+    ctx: AppContext,
+    listener: std::net::TcpListener,
+) -> std::io::Result<(Server, ServerHandle, std::net::SocketAddr)> {
+    let bound = listener.local_addr()?;
     let server = HttpServer::new(move || build(ctx.clone()))
         .disable_signals()
         .shutdown_timeout(30)
-        .bind(listen)?;
-    let bound = server.addrs().first().copied().unwrap_or(listen);
-    let server = server.run();
+        .listen(listener)?
+        .run();
     let handle = server.handle();
     Ok((server, handle, bound))
 }

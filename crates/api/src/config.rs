@@ -19,6 +19,9 @@ pub struct Config {
     /// `redis://…` for the shared job queue; the embedded queue when unset.
     pub redis_url: Option<String>,
     pub listen: String,
+    /// The address browsers and providers reach this hub at (OAuth redirects come back here); `http://<listen>`
+    /// when unset.
+    pub public_url: Option<String>,
     /// Seals credentials and signs tokens. Generated into `data_dir/secret.key` when unset.
     pub secret_key: Option<String>,
     pub environment: Environment,
@@ -45,6 +48,7 @@ impl Default for Config {
             database_url: None,
             redis_url: None,
             listen: "127.0.0.1:8080".into(),
+            public_url: None,
             secret_key: None,
             environment: Environment::Production,
             web_dir: None,
@@ -117,6 +121,11 @@ impl Config {
                 "IHUB_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters"
             )));
         }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError("IHUB_PUBLIC_URL must be an http:// or https:// URL".into()));
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("IHUB_MAX_BODY_BYTES must be at least 1024".into()));
         }
@@ -130,6 +139,14 @@ impl Config {
                 self.listen
             ))
         })
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     pub fn database_url(&self) -> String {

@@ -8,7 +8,7 @@ use ihub_worker::QueueBackend;
 
 use crate::app::{self, AppContext};
 use crate::config::{Config, ConfigError};
-use crate::state::{Limits, LoginLimiter};
+use crate::state::{Limits, LoginLimiter, OAuthCallback};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -55,6 +55,7 @@ pub fn app_context(config: &Config, hub: Hub, queue: QueueBackend) -> AppContext
             config.login_attempts_per_email_per_minute,
             config.login_attempts_per_ip_per_minute,
         ),
+        OAuthCallback::for_public_url(&config.public_url()),
         config.web_dir.clone(),
     )
 }

@@ -9,6 +9,16 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
 
+/// Where OAuth providers send the browser back to.
+#[derive(Debug, Clone)]
+pub struct OAuthCallback(pub String);
+
+impl OAuthCallback {
+    pub fn for_public_url(public_url: &str) -> Self {
+        Self(format!("{public_url}/api/v1/oauth/callback"))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_body_bytes: usize,

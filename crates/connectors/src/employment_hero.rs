@@ -1,14 +1,15 @@
 //! Employment Hero source. Facts from developer.employmenthero.com/api-references: OAuth 2.0 authorization code at
 //! oauth.employmenthero.com, REST under api.employmenthero.com/api/v1, `GET organisations` lists what a token sees.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
+use ihub_domain::catalog::{AuthKind, AuthorizeRequest, ConnectorInfo, ConnectorRole, OAuthFlow};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
+use crate::oauth::OAuthApp;
 use crate::settings::{check_base_url, check_not_blank, schema};
-use crate::typed::{Configured, TypedConnector};
+use crate::typed::{Configured, TypedConnector, stored_invalid, validate};
 use ihub_domain::catalog::ConnectorError;
 
 const SYSTEM: &str = "Employment Hero";
@@ -44,7 +45,7 @@ pub struct Settings {
 
 /// Credentials of an Employment Hero connection: the OAuth app's client, plus the tokens the hub obtains by
 /// connecting.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// Client id of the OAuth app created in the customer's Employment Hero developer portal.
@@ -134,6 +135,10 @@ impl TypedConnector for EmploymentHero {
         &self.info
     }
 
+    fn oauth(&self) -> Option<&dyn OAuthFlow> {
+        Some(self)
+    }
+
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
         let Some(token) = &credentials.access_token else {
             return Err(ConnectorError::Auth(
@@ -165,5 +170,52 @@ impl TypedConnector for EmploymentHero {
             }
         }
         Ok(())
+    }
+}
+
+impl Settings {
+    fn app<'a>(&'a self, credentials: &'a Credentials) -> OAuthApp<'a> {
+        OAuthApp {
+            authorize_url: &self.authorize_url,
+            token_url: &self.token_url,
+            client_id: &credentials.client_id,
+            client_secret: &credentials.client_secret,
+            // Employment Hero fixes scopes when the app is created in its developer portal; none are requested.
+            scopes: &[],
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl OAuthFlow for EmploymentHero {
+    fn authorize(
+        &self,
+        settings: &Value,
+        credentials: &Value,
+        redirect_uri: &str,
+    ) -> Result<AuthorizeRequest, ConnectorError> {
+        let settings = validate::<Settings>(settings).map_err(stored_invalid)?;
+        let credentials = validate::<Credentials>(credentials).map_err(stored_invalid)?;
+        settings.app(&credentials).authorize(redirect_uri)
+    }
+
+    async fn exchange(
+        &self,
+        settings: &Value,
+        credentials: &Value,
+        redirect_uri: &str,
+        code: &str,
+        verifier: &str,
+    ) -> Result<Value, ConnectorError> {
+        let settings = validate::<Settings>(settings).map_err(stored_invalid)?;
+        let mut credentials = validate::<Credentials>(credentials).map_err(stored_invalid)?;
+        let tokens = settings
+            .app(&credentials)
+            .exchange(redirect_uri, code, verifier)
+            .await?;
+        credentials.access_token = Some(tokens.access_token);
+        credentials.refresh_token = tokens.refresh_token;
+        credentials.expires_at = tokens.expires_at.map(|t| t.to_rfc3339());
+        Ok(serde_json::to_value(&credentials).expect("credentials serialise"))
     }
 }

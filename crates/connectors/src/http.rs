@@ -67,7 +67,11 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// For a person waiting on "Test connection": one quick retry, and no long waits.
     pub fn interactive() -> Self {
-        Self { attempts: 2, max_retry_after: Duration::from_secs(5), ..Self::default() }
+        Self {
+            attempts: 2,
+            max_retry_after: Duration::from_secs(5),
+            ..Self::default()
+        }
     }
 }
 

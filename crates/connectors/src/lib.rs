@@ -7,6 +7,7 @@ use ihub_domain::catalog::{Catalog, Connector};
 pub mod bamboohr;
 pub mod employment_hero;
 pub mod http;
+pub mod oauth;
 pub mod odoo;
 pub mod scim;
 mod settings;

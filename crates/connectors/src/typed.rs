@@ -1,7 +1,7 @@
 //! Connectors are written against typed settings and credentials; `Typed` adapts them to the domain's JSON port,
 //! so parsing, field errors and the handling of bad stored configuration live in one place.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{ConnectionContext, Connector, ConnectorInfo};
+use ihub_domain::catalog::{ConnectionContext, Connector, ConnectorInfo, OAuthFlow};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -20,13 +20,18 @@ pub trait TypedConnector: Send + Sync + 'static {
 
     fn info(&self) -> &ConnectorInfo;
 
+    /// The OAuth2 flow, for connectors that authenticate that way.
+    fn oauth(&self) -> Option<&dyn OAuthFlow> {
+        None
+    }
+
     /// The cheapest real call that proves the settings and credentials work.
     async fn probe(&self, settings: &Self::Settings, credentials: &Self::Credentials) -> Result<(), ConnectorError>;
 }
 
 pub struct Typed<C>(pub C);
 
-fn validate<T: DeserializeOwned + Configured>(value: &Value) -> Result<T, Vec<FieldError>> {
+pub(crate) fn validate<T: DeserializeOwned + Configured>(value: &Value) -> Result<T, Vec<FieldError>> {
     let parsed: T = parse(value)?;
     let problems = parsed.problems();
     if problems.is_empty() { Ok(parsed) } else { Err(problems) }
@@ -34,7 +39,7 @@ fn validate<T: DeserializeOwned + Configured>(value: &Value) -> Result<T, Vec<Fi
 
 /// Stored configuration passed validation when it was stored; if it no longer parses (a newer version is
 /// stricter), the test says so instead of failing obscurely.
-fn stored_invalid(errors: Vec<FieldError>) -> ConnectorError {
+pub(crate) fn stored_invalid(errors: Vec<FieldError>) -> ConnectorError {
     let fields: Vec<String> = errors
         .into_iter()
         .map(|e| format!("{}: {}", e.field, e.message))
@@ -46,6 +51,10 @@ fn stored_invalid(errors: Vec<FieldError>) -> ConnectorError {
 impl<C: TypedConnector> Connector for Typed<C> {
     fn info(&self) -> &ConnectorInfo {
         self.0.info()
+    }
+
+    fn oauth(&self) -> Option<&dyn OAuthFlow> {
+        self.0.oauth()
     }
 
     fn validate_settings(&self, settings: &Value) -> Result<(), Vec<FieldError>> {

@@ -155,6 +155,37 @@ pub trait CredentialSink: Send + Sync {
     async fn store(&self, credentials: Value) -> Result<(), ConnectorError>;
 }
 
+/// Where to send the browser to authorise, and what to keep until it comes back.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    pub url: String,
+    /// Opaque, random; comes back on the callback and names the flow.
+    pub state: String,
+    /// The PKCE code verifier (RFC 7636) matching the challenge in `url`.
+    pub verifier: String,
+}
+
+/// The OAuth2 authorization-code flow with PKCE.
+#[async_trait::async_trait]
+pub trait OAuthFlow: Send + Sync {
+    fn authorize(
+        &self,
+        settings: &Value,
+        credentials: &Value,
+        redirect_uri: &str,
+    ) -> Result<AuthorizeRequest, ConnectorError>;
+
+    /// Exchanges the code for tokens and answers the connection's new credentials, tokens included.
+    async fn exchange(
+        &self,
+        settings: &Value,
+        credentials: &Value,
+        redirect_uri: &str,
+        code: &str,
+        verifier: &str,
+    ) -> Result<Value, ConnectorError>;
+}
+
 /// What a connector needs to act for one connection.
 #[derive(Clone)]
 pub struct ConnectionContext {
@@ -174,6 +205,11 @@ pub trait Connector: Send + Sync {
 
     /// A cheap real call that proves the settings and credentials work.
     async fn test(&self, connection: &ConnectionContext) -> Result<(), ConnectorError>;
+
+    /// The OAuth2 authorization-code flow, for connectors that authenticate that way.
+    fn oauth(&self) -> Option<&dyn OAuthFlow> {
+        None
+    }
 
     /// The connection as a source, for connectors that are one.
     fn source(&self, _connection: ConnectionContext) -> Option<Result<Arc<dyn PeopleSource>, ConnectorError>> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::catalog::{ConnectionContext, Connector, ConnectorError, CredentialSink};
 use crate::database::is_unique_violation;
-use crate::entities::{connection, integration};
+use crate::entities::{connection, integration, oauth_state};
 use crate::error::{DomainError, FieldError, Problems, Result};
 use crate::pagination::{self, Page, PageRequest};
 use crate::roles::Principal;
@@ -381,7 +381,10 @@ pub fn context(hub: &Hub, model: &connection::Model) -> Result<Option<Connection
 /// Makes the connector's cheap real call and records the outcome as the connection's status.
 pub async fn test(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
     who.require_admin()?;
-    let current = find(&hub.db, who.organisation_id, id).await?;
+    test_model(hub, find(&hub.db, who.organisation_id, id).await?).await
+}
+
+async fn test_model(hub: &Hub, current: connection::Model) -> Result<Connection> {
     let outcome = match context(hub, &current)? {
         None => Err("no credentials are stored for this connection".to_owned()),
         Some(ctx) => connector(hub, &current.connector)?
@@ -389,11 +392,16 @@ pub async fn test(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
             .await
             .map_err(|e| e.to_string()),
     };
-    if let Err(reason) = &outcome {
-        tracing::warn!(connection_id = %id, connector = %current.connector, %reason, "connection test failed");
-    }
     // Re-read: the test may have refreshed and stored credentials meanwhile.
-    let current = find(&hub.db, who.organisation_id, id).await?;
+    let current = find(&hub.db, current.organisation_id, current.id).await?;
+    record(hub, current, outcome).await
+}
+
+/// Stores the outcome of using a connection as its status.
+async fn record(hub: &Hub, current: connection::Model, outcome: std::result::Result<(), String>) -> Result<Connection> {
+    if let Err(reason) = &outcome {
+        tracing::warn!(connection_id = %current.id, connector = %current.connector, %reason, "connection check failed");
+    }
     let mut model: connection::ActiveModel = current.into();
     match outcome {
         Ok(()) => {
@@ -407,4 +415,155 @@ pub async fn test(hub: &Hub, who: &Principal, id: Uuid) -> Result<Connection> {
     }
     model.checked_at = Set(Some(Utc::now()));
     Ok(model.update(&hub.db).await?.into())
+}
+
+/// How long a started connect flow may take before its state is refused.
+const CONNECT_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRequest {
+    /// A path of the web app to return to when the provider sends the browser back (default: the connection's page).
+    #[schema(example = "/connections")]
+    pub return_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConnectStart {
+    /// Send the browser here; the provider redirects back to the hub's `/api/v1/oauth/callback`.
+    pub authorize_url: String,
+}
+
+/// Starts the OAuth connect flow: answers the provider's authorize URL and remembers the state and PKCE verifier.
+pub async fn connect(
+    hub: &Hub,
+    who: &Principal,
+    id: Uuid,
+    input: ConnectRequest,
+    redirect_uri: &str,
+) -> Result<ConnectStart> {
+    who.require_admin()?;
+    let current = find(&hub.db, who.organisation_id, id).await?;
+    if let Some(path) = &input.return_to
+        && (!path.starts_with('/') || path.starts_with("//") || path.contains('\\'))
+    {
+        // Only paths of this hub: anything else would make the callback an open redirect.
+        return Err(DomainError::invalid(
+            "return_to",
+            "must be a path of this hub, starting with a single /",
+        ));
+    }
+    let connector = connector(hub, &current.connector)?;
+    let Some(flow) = connector.oauth() else {
+        return Err(DomainError::conflict(
+            "not_oauth",
+            format!(
+                "{} connections do not connect through OAuth; store credentials and test instead",
+                current.connector
+            ),
+        ));
+    };
+    let Some(credentials) = open_credentials(hub, &current)? else {
+        return Err(DomainError::conflict(
+            "credentials_missing",
+            "store the OAuth app's client id and secret as credentials before connecting",
+        ));
+    };
+    let request = flow
+        .authorize(&current.settings, &credentials, redirect_uri)
+        .map_err(|e| DomainError::conflict("oauth_unavailable", e.to_string()))?;
+    let state_hash = crate::secrets::token_hash(&request.state);
+    let now = Utc::now();
+    oauth_state::ActiveModel {
+        state_hash: Set(state_hash.clone()),
+        connection_id: Set(current.id),
+        organisation_id: Set(current.organisation_id),
+        verifier: Set(hub.keys.seal(request.verifier.as_bytes(), state_hash.as_bytes())),
+        return_to: Set(input.return_to),
+        expires_at: Set(now + CONNECT_WINDOW),
+        created_at: Set(now),
+    }
+    .insert(&hub.db)
+    .await?;
+    // Flows abandoned in the browser leave states behind; clear the expired ones as new flows start.
+    oauth_state::Entity::delete_many()
+        .filter(oauth_state::Column::ExpiresAt.lt(now))
+        .exec(&hub.db)
+        .await?;
+    Ok(ConnectStart {
+        authorize_url: request.url,
+    })
+}
+
+/// Where the browser goes after the callback, and what happened.
+#[derive(Debug, Clone)]
+pub struct ConnectOutcome {
+    pub connection: Connection,
+    pub return_to: String,
+}
+
+/// Finishes the connect flow the provider sent the browser back from: exchanges the code, stores the tokens, and
+/// tests the connection. A refused or failed authorisation leaves the connection in `error` with the reason.
+pub async fn finish_connect(
+    hub: &Hub,
+    state: &str,
+    code: Option<&str>,
+    provider_error: Option<&str>,
+    redirect_uri: &str,
+) -> Result<ConnectOutcome> {
+    let state_hash = crate::secrets::token_hash(state);
+    let pending = oauth_state::Entity::find_by_id(state_hash.clone())
+        .one(&hub.db)
+        .await?
+        .ok_or_else(|| DomainError::invalid("state", "unknown or already used; start connecting again"))?;
+    // One use only, whatever happens next.
+    oauth_state::Entity::delete_by_id(state_hash.clone())
+        .exec(&hub.db)
+        .await?;
+    if pending.expires_at <= Utc::now() {
+        return Err(DomainError::invalid("state", "expired; start connecting again"));
+    }
+    let current = find(&hub.db, pending.organisation_id, pending.connection_id).await?;
+    let return_to = pending
+        .return_to
+        .clone()
+        .unwrap_or_else(|| format!("/connections/{}", current.id));
+    let outcome = async {
+        if let Some(error) = provider_error {
+            return Err(format!("the provider refused the authorisation: {error}"));
+        }
+        let code = code.ok_or("the provider sent no authorisation code")?;
+        let verifier = hub
+            .keys
+            .open(&pending.verifier, state_hash.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let verifier = String::from_utf8(verifier).map_err(|e| e.to_string())?;
+        let credentials = open_credentials(hub, &current)
+            .map_err(|e| e.to_string())?
+            .unwrap_or(Value::Null);
+        let connector = connector(hub, &current.connector).map_err(|e| format!("{e:?}"))?;
+        let flow = connector.oauth().ok_or("this connector does not use OAuth")?;
+        flow.exchange(&current.settings, &credentials, redirect_uri, code, &verifier)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    let connection = match outcome {
+        Ok(credentials) => {
+            let mut model: connection::ActiveModel = current.clone().into();
+            model.credentials = Set(Some(seal(hub, current.id, &credentials)));
+            model.updated_at = Set(Utc::now());
+            model.update(&hub.db).await?;
+            test_model(
+                hub,
+                find(&hub.db, pending.organisation_id, pending.connection_id).await?,
+            )
+            .await?
+        }
+        Err(reason) => {
+            tracing::warn!(connection_id = %current.id, %reason, "OAuth connect failed");
+            record(hub, current, Err(reason)).await?
+        }
+    };
+    Ok(ConnectOutcome { connection, return_to })
 }

@@ -129,6 +129,27 @@ export interface paths {
         patch: operations["update_connection"];
         trace?: never;
     };
+    "/api/v1/connections/{id}/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start connecting through the provider's OAuth sign-in (admins only): answers the URL to send the browser to.
+         * @description The provider sends the browser back to `/api/v1/oauth/callback`, which stores the tokens, tests the connection
+         *     and returns to `return_to`.
+         */
+        post: operations["connect_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections/{id}/credentials": {
         parameters: {
             query?: never;
@@ -269,6 +290,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the OAuth provider sends the browser back. Needs no token: the one-time `state` names the flow.
+         * @description Stores the tokens, tests the connection, and redirects to the flow's `return_to` with `oauth=connected` or
+         *     `oauth=error` added.
+         */
+        get: operations["oauth_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -369,6 +411,17 @@ export interface components {
         };
         /** @enum {string} */
         AuthKind: "oauth2" | "api_key" | "basic";
+        ConnectRequest: {
+            /**
+             * @description A path of the web app to return to when the provider sends the browser back (default: the connection's page).
+             * @example /connections
+             */
+            return_to?: string | null;
+        };
+        ConnectStart: {
+            /** @description Send the browser here; the provider redirects back to the hub's `/api/v1/oauth/callback`. */
+            authorize_url: string;
+        };
         Connection: {
             /**
              * Format: date-time
@@ -1230,6 +1283,49 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
         };
     };
+    connect_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Connection id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectRequest"];
+            };
+        };
+        responses: {
+            /** @description Where to send the browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectStart"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The connector does not use OAuth, or its client credentials are missing */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
     replace_connection_credentials: {
         parameters: {
             query?: never;
@@ -1562,6 +1658,41 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    oauth_callback: {
+        parameters: {
+            query: {
+                /** @description The `state` of the authorize URL the hub issued. */
+                state: string;
+                /** @description The authorisation code, when the user approved. */
+                code?: string;
+                /** @description The provider's error code, when the user or provider refused (RFC 6749 §4.1.2.1). */
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Back to the web app */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unknown, used or expired state */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     list_users: {

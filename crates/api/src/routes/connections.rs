@@ -1,12 +1,15 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use ihub_domain::Hub;
-use ihub_domain::connections::{self, Connection, ConnectionChanges, CredentialsReplacement, NewConnection};
+use ihub_domain::connections::{
+    self, ConnectRequest, ConnectStart, Connection, ConnectionChanges, CredentialsReplacement, NewConnection,
+};
 use ihub_domain::pagination::{Page, PageRequest};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::extract::{Admin, AdminJson, Auth};
+use crate::state::OAuthCallback;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_connections)
@@ -15,7 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_connection)
         .service(replace_connection_credentials)
         .service(delete_connection)
-        .service(test_connection);
+        .service(test_connection)
+        .service(connect_connection);
 }
 
 /// Connections of the organisation. Credentials are never returned.
@@ -104,4 +108,26 @@ async fn test_connection(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Connection>> {
     Ok(web::Json(connections::test(&hub, &who, *id).await?))
+}
+
+/// Start connecting through the provider's OAuth sign-in (admins only): answers the URL to send the browser to.
+///
+/// The provider sends the browser back to `/api/v1/oauth/callback`, which stores the tokens, tests the connection
+/// and returns to `return_to`.
+#[utoipa::path(tag = "connections", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Connection id")),
+    request_body = ConnectRequest,
+    responses(
+        (status = 200, description = "Where to send the browser", body = ConnectStart),
+        (status = 409, description = "The connector does not use OAuth, or its client credentials are missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/connections/{id}/connect")]
+async fn connect_connection(
+    hub: web::Data<Hub>,
+    callback: web::Data<OAuthCallback>,
+    id: web::Path<Uuid>,
+    AdminJson(who, body): AdminJson<ConnectRequest>,
+) -> ApiResult<web::Json<ConnectStart>> {
+    Ok(web::Json(
+        connections::connect(&hub, &who, *id, body, &callback.0).await?,
+    ))
 }

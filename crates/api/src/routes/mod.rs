@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod health;
 pub mod integrations;
 pub mod me;
+pub mod oauth;
 pub mod users;
 
 /// Everything under `/api/v1`.
@@ -19,4 +20,5 @@ pub fn v1(cfg: &mut ServiceConfig) {
     connectors::configure(cfg);
     connections::configure(cfg);
     integrations::configure(cfg);
+    oauth::configure(cfg);
 }

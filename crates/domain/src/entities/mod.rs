@@ -2,6 +2,7 @@
 pub mod api_key;
 pub mod connection;
 pub mod integration;
+pub mod oauth_state;
 pub mod organisation;
 pub mod refresh_token;
 pub mod user;
