@@ -1,7 +1,11 @@
 //! Connectors are written against typed settings and credentials; `Typed` adapts them to the domain's JSON port,
 //! so parsing, field errors and the handling of bad stored configuration live in one place.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{ConnectionContext, Connector, ConnectorInfo, OAuthFlow};
+use std::sync::Arc;
+
+use ihub_domain::catalog::{
+    ConnectionContext, Connector, ConnectorInfo, CredentialSink, OAuthFlow, PeopleSource, UserTarget,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -27,6 +31,26 @@ pub trait TypedConnector: Send + Sync + 'static {
 
     /// The cheapest real call that proves the settings and credentials work.
     async fn probe(&self, settings: &Self::Settings, credentials: &Self::Credentials) -> Result<(), ConnectorError>;
+
+    /// The connection as a source, for connectors that are one.
+    fn source(
+        &self,
+        _settings: Self::Settings,
+        _credentials: Self::Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Option<Arc<dyn PeopleSource>> {
+        None
+    }
+
+    /// The connection as a target, for connectors that are one.
+    fn target(
+        &self,
+        _settings: Self::Settings,
+        _credentials: Self::Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Option<Arc<dyn UserTarget>> {
+        None
+    }
 }
 
 pub struct Typed<C>(pub C);
@@ -47,6 +71,14 @@ pub(crate) fn stored_invalid(errors: Vec<FieldError>) -> ConnectorError {
     ConnectorError::Config(format!("stored configuration is invalid ({})", fields.join("; ")))
 }
 
+fn parse_context<C: TypedConnector>(
+    connection: &ConnectionContext,
+) -> Result<(C::Settings, C::Credentials), ConnectorError> {
+    let settings = validate::<C::Settings>(&connection.settings).map_err(stored_invalid)?;
+    let credentials = validate::<C::Credentials>(&connection.credentials).map_err(stored_invalid)?;
+    Ok((settings, credentials))
+}
+
 #[async_trait::async_trait]
 impl<C: TypedConnector> Connector for Typed<C> {
     fn info(&self) -> &ConnectorInfo {
@@ -63,6 +95,20 @@ impl<C: TypedConnector> Connector for Typed<C> {
 
     fn validate_credentials(&self, credentials: &Value) -> Result<(), Vec<FieldError>> {
         validate::<C::Credentials>(credentials).map(drop)
+    }
+
+    fn source(&self, connection: ConnectionContext) -> Option<Result<Arc<dyn PeopleSource>, ConnectorError>> {
+        match parse_context::<C>(&connection) {
+            Ok((settings, credentials)) => self.0.source(settings, credentials, connection.sink).map(Ok),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn target(&self, connection: ConnectionContext) -> Option<Result<Arc<dyn UserTarget>, ConnectorError>> {
+        match parse_context::<C>(&connection) {
+            Ok((settings, credentials)) => self.0.target(settings, credentials, connection.sink).map(Ok),
+            Err(e) => Some(Err(e)),
+        }
     }
 
     async fn test(&self, connection: &ConnectionContext) -> Result<(), ConnectorError> {

@@ -1,14 +1,20 @@
 //! SCIM 2.0 target (RFC 7643 schema, RFC 7644 protocol): how learning platforms and identity providers take users.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
+use std::sync::Arc;
+
+use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, UserTarget};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
+
+mod target;
+
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector};
 use ihub_domain::catalog::ConnectorError;
+pub use target::{ENTERPRISE, ScimTarget, USER_SCHEMA};
 
 const SYSTEM: &str = "SCIM service";
 /// RFC 7644 §3.1: SCIM messages use this media type.
@@ -26,6 +32,21 @@ pub struct Settings {
     /// SCIM attribute path that receives the person's location.
     #[serde(default)]
     pub location_attribute: Option<String>,
+    /// Requests per minute this connection may send (default 600).
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    /// Requests that may go at once before the per-minute pace applies (default 20).
+    #[serde(default)]
+    pub burst: Option<u32>,
+}
+
+impl Settings {
+    fn rate_limit(&self) -> RateLimit {
+        RateLimit {
+            per_minute: self.requests_per_minute.unwrap_or(DEFAULT_RATE_LIMIT.per_minute),
+            burst: self.burst.unwrap_or(DEFAULT_RATE_LIMIT.burst),
+        }
+    }
 }
 
 /// Credentials of a SCIM connection.
@@ -94,10 +115,24 @@ impl TypedConnector for Scim {
         &self.info
     }
 
+    fn target(
+        &self,
+        settings: Settings,
+        credentials: Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Option<Arc<dyn UserTarget>> {
+        Some(Arc::new(ScimTarget {
+            http: Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default()),
+            settings,
+            credentials,
+            managers: Default::default(),
+        }))
+    }
+
     /// One user from `/Users` (RFC 7644 §3.4.2.4 paging): needs a valid token and reads almost nothing.
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
         let url = format!("{}/Users", settings.base_url.trim_end_matches('/'));
-        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
+        let http = Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive());
         let response = http
             .send(Idempotence::Idempotent, |c| {
                 c.get(&url)

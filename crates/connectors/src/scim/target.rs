@@ -1,0 +1,309 @@
+//! The SCIM connection as a user target (RFC 7644 §3.3 create, §3.4.2 filtered query, §3.5.2 PATCH).
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use ihub_domain::catalog::{ConnectorError, UserTarget};
+use ihub_domain::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
+use serde_json::{Map, Value, json};
+
+use super::{Credentials, MEDIA_TYPE, Settings};
+use crate::http::{Http, Idempotence};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+pub struct ScimTarget {
+    pub(super) http: Http,
+    pub(super) settings: Settings,
+    pub(super) credentials: Credentials,
+    /// Managers' SCIM ids by their source id: most people share a few managers.
+    pub(super) managers: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl ScimTarget {
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.settings.base_url.trim_end_matches('/'))
+    }
+
+    async fn query(&self, filter: &str) -> Result<Option<Value>, ConnectorError> {
+        let url = self.url("Users");
+        let response = self
+            .http
+            .send(Idempotence::Idempotent, |c| {
+                c.get(&url)
+                    .query(&[("filter", filter), ("startIndex", "1"), ("count", "2")])
+                    .bearer_auth(&self.credentials.token)
+                    .header(reqwest::header::ACCEPT, MEDIA_TYPE)
+            })
+            .await?;
+        let body: Value = response.json().await.map_err(|e| not_scim(&e))?;
+        Ok(body
+            .get("Resources")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .cloned())
+    }
+
+    /// The manager's SCIM id, when the hub (or anyone) gave them this external id.
+    async fn manager_id(&self, manager_source_id: &str) -> Result<Option<String>, ConnectorError> {
+        if let Some(known) = self.managers.lock().expect("lock").get(manager_source_id) {
+            return Ok(known.clone());
+        }
+        let found = self.query(&filter_eq("externalId", manager_source_id)).await?;
+        let id = found.and_then(|u| u.get("id").and_then(Value::as_str).map(str::to_owned));
+        // Only a found id is remembered: a manager created later in the run must still be found then.
+        if id.is_some() {
+            self.managers
+                .lock()
+                .expect("lock")
+                .insert(manager_source_id.to_owned(), id.clone());
+        }
+        Ok(id)
+    }
+
+    async fn manager_value(&self, person: &Person) -> Result<Value, ConnectorError> {
+        let Some(manager) = &person.manager else {
+            return Ok(Value::Null);
+        };
+        let mut value = Map::new();
+        if let Some(id) = self.manager_id(&manager.source_id).await? {
+            value.insert("value".into(), json!(id));
+        }
+        if let Some(name) = &manager.name {
+            value.insert("displayName".into(), json!(name));
+        }
+        Ok(Value::Object(value))
+    }
+
+    async fn patch(&self, id: &str, operations: Vec<Value>) -> Result<(), ConnectorError> {
+        let url = self.url(&format!("Users/{id}"));
+        let body = json!({"schemas": [PATCH_OP], "Operations": operations});
+        // Replacing attributes with the same values twice leaves the same user: safe to retry.
+        self.http
+            .send(Idempotence::Idempotent, |c| {
+                c.patch(&url)
+                    .bearer_auth(&self.credentials.token)
+                    .header(reqwest::header::ACCEPT, MEDIA_TYPE)
+                    .header(reqwest::header::CONTENT_TYPE, MEDIA_TYPE)
+                    .json(&body)
+            })
+            .await
+            .map(drop)
+    }
+
+    /// The value to write for one field, with the SCIM path it goes to.
+    async fn operation(&self, person: &Person, change: &FieldChange) -> Result<Option<Value>, ConnectorError> {
+        let (path, value) = match change.field {
+            UserField::FirstName => ("name.givenName".to_owned(), json!(person.first_name)),
+            UserField::LastName => ("name.familyName".to_owned(), json!(person.last_name)),
+            UserField::Email => {
+                // userName follows the work email; the emails list is replaced whole, since filtered paths
+                // (`emails[type eq "work"]`) are optional in RFC 7644 and not every provider supports them.
+                return Ok(Some(json!({"op": "replace", "value": {
+                    "userName": person.email,
+                    "emails": [{"value": person.email, "type": "work", "primary": true}],
+                }})));
+            }
+            UserField::JobTitle => ("title".to_owned(), json!(person.job_title)),
+            UserField::Department => (format!("{ENTERPRISE}:department"), json!(person.department)),
+            UserField::ManagerName => (format!("{ENTERPRISE}:manager"), self.manager_value(person).await?),
+            UserField::ManagerEmail => match &self.settings.manager_email_attribute {
+                Some(path) => (
+                    path.clone(),
+                    json!(person.manager.as_ref().and_then(|m| m.email.clone())),
+                ),
+                None => return Ok(None),
+            },
+            UserField::Location => match &self.settings.location_attribute {
+                Some(path) => (path.clone(), json!(person.location)),
+                None => return Ok(None),
+            },
+            UserField::Active => ("active".to_owned(), json!(person.status == PersonStatus::Active)),
+        };
+        Ok(Some(if value.is_null() {
+            json!({"op": "remove", "path": path})
+        } else {
+            json!({"op": "replace", "path": path, "value": value})
+        }))
+    }
+
+    async fn user_body(&self, person: &Person) -> Result<Value, ConnectorError> {
+        let email = person
+            .email
+            .as_deref()
+            .ok_or_else(|| ConnectorError::Rejected("SCIM needs an email to use as userName".into()))?;
+        let mut user = json!({
+            "schemas": [USER_SCHEMA, ENTERPRISE],
+            "externalId": person.source_id,
+            "userName": email,
+            "displayName": person.display_name(),
+            "name": {"givenName": person.first_name, "familyName": person.last_name},
+            "emails": [{"value": email, "type": "work", "primary": true}],
+            "active": person.status == PersonStatus::Active,
+        });
+        if let Some(title) = &person.job_title {
+            user["title"] = json!(title);
+        }
+        let mut enterprise = Map::new();
+        if let Some(department) = &person.department {
+            enterprise.insert("department".into(), json!(department));
+        }
+        let manager = self.manager_value(person).await?;
+        if !manager.is_null() {
+            enterprise.insert("manager".into(), manager);
+        }
+        if !enterprise.is_empty() {
+            user[ENTERPRISE] = Value::Object(enterprise);
+        }
+        if let (Some(path), Some(email)) = (
+            &self.settings.manager_email_attribute,
+            person.manager.as_ref().and_then(|m| m.email.as_ref()),
+        ) {
+            set_path(&mut user, path, json!(email));
+        }
+        if let (Some(path), Some(location)) = (&self.settings.location_attribute, &person.location) {
+            set_path(&mut user, path, json!(location));
+        }
+        Ok(user)
+    }
+}
+
+/// Places a value at a SCIM attribute path: `attr`, `attr.sub`, or `urn:…:attr` for an extension.
+fn set_path(user: &mut Value, path: &str, value: Value) {
+    let (container, attribute) = match path.rfind(':') {
+        Some(idx) if path.starts_with("urn:") => (Some(&path[..idx]), &path[idx + 1..]),
+        _ => (None, path),
+    };
+    let mut target = match container {
+        Some(urn) => user
+            .as_object_mut()
+            .expect("object")
+            .entry(urn)
+            .or_insert_with(|| json!({})),
+        None => user,
+    };
+    let mut parts = attribute.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let object = target.as_object_mut().expect("object");
+        if parts.peek().is_none() {
+            object.insert(part.to_owned(), value);
+            return;
+        }
+        target = object.entry(part).or_insert_with(|| json!({}));
+    }
+}
+
+/// RFC 7644 §3.4.2.2: string values are quoted, with `"` and `\` escaped.
+fn filter_eq(attribute: &str, value: &str) -> String {
+    format!(
+        "{attribute} eq \"{}\"",
+        value.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+fn not_scim(e: &reqwest::Error) -> ConnectorError {
+    ConnectorError::Rejected(format!("the SCIM service did not answer with JSON: {e}"))
+}
+
+fn to_target_user(user: &Value) -> Option<TargetUser> {
+    let primary_email = user
+        .get("emails")
+        .and_then(Value::as_array)
+        .and_then(|emails| emails.iter().find(|e| e["primary"] == true).or_else(|| emails.first()))
+        .and_then(|e| e.get("value"))
+        .and_then(Value::as_str)
+        .or_else(|| user.get("userName").and_then(Value::as_str));
+    Some(TargetUser {
+        target_id: user.get("id")?.as_str()?.to_owned(),
+        external_id: user.get("externalId").and_then(Value::as_str).map(str::to_owned),
+        email: primary_email.map(str::to_owned),
+        active: user.get("active").and_then(Value::as_bool).unwrap_or(true),
+    })
+}
+
+#[async_trait::async_trait]
+impl UserTarget for ScimTarget {
+    async fn find(&self, external_id: &str, email: Option<&str>) -> Result<Option<TargetUser>, ConnectorError> {
+        if let Some(user) = self.query(&filter_eq("externalId", external_id)).await? {
+            return Ok(to_target_user(&user));
+        }
+        match email {
+            Some(email) => Ok(self
+                .query(&filter_eq("userName", email))
+                .await?
+                .as_ref()
+                .and_then(to_target_user)),
+            None => Ok(None),
+        }
+    }
+
+    async fn create(&self, person: &Person) -> Result<String, ConnectorError> {
+        let body = self.user_body(person).await?;
+        let url = self.url("Users");
+        // A repeated create could make a second user; the binding saved after each write is what prevents repeats.
+        let response = self
+            .http
+            .send(Idempotence::NotIdempotent, |c| {
+                c.post(&url)
+                    .bearer_auth(&self.credentials.token)
+                    .header(reqwest::header::ACCEPT, MEDIA_TYPE)
+                    .header(reqwest::header::CONTENT_TYPE, MEDIA_TYPE)
+                    .json(&body)
+            })
+            .await?;
+        let created: Value = response.json().await.map_err(|e| not_scim(&e))?;
+        created
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ConnectorError::Rejected("the SCIM service created the user but sent no id".into()))
+    }
+
+    async fn update(&self, target_id: &str, person: &Person, changes: &[FieldChange]) -> Result<(), ConnectorError> {
+        let mut operations = Vec::new();
+        for change in changes {
+            if let Some(op) = self.operation(person, change).await? {
+                operations.push(op);
+            }
+        }
+        if operations.is_empty() {
+            return Ok(());
+        }
+        self.patch(target_id, operations).await
+    }
+
+    async fn deactivate(&self, target_id: &str) -> Result<(), ConnectorError> {
+        self.patch(
+            target_id,
+            vec![json!({"op": "replace", "path": "active", "value": false})],
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_escape_quotes() {
+        assert_eq!(filter_eq("userName", r#"a"b\c"#), r#"userName eq "a\"b\\c""#);
+    }
+
+    #[test]
+    fn attribute_paths_place_values() {
+        let mut user = json!({"userName": "x"});
+        set_path(
+            &mut user,
+            "urn:example:params:scim:schemas:extension:acme:2.0:User:managerEmail",
+            json!("m@x"),
+        );
+        set_path(&mut user, "addresses.locality", json!("Sydney"));
+        assert_eq!(
+            user["urn:example:params:scim:schemas:extension:acme:2.0:User"]["managerEmail"],
+            "m@x"
+        );
+        assert_eq!(user["addresses"]["locality"], "Sydney");
+    }
+}
