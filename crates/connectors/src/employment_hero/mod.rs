@@ -1,16 +1,24 @@
 //! Employment Hero source. Facts from developer.employmenthero.com/api-references: OAuth 2.0 authorization code at
 //! oauth.employmenthero.com, REST under api.employmenthero.com/api/v1, `GET organisations` lists what a token sees.
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, AuthorizeRequest, ConnectorInfo, ConnectorRole, OAuthFlow};
+use std::sync::Arc;
+
+use ihub_domain::catalog::{
+    AuthKind, AuthorizeRequest, ConnectorInfo, ConnectorRole, CredentialSink, OAuthFlow, PeopleSource,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
 use crate::oauth::OAuthApp;
+
+mod source;
+
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector, stored_invalid, validate};
 use ihub_domain::catalog::ConnectorError;
+pub use source::EmploymentHeroSource;
 
 const SYSTEM: &str = "Employment Hero";
 pub const DEFAULT_API_BASE_URL: &str = "https://api.employmenthero.com/api/v1";
@@ -137,6 +145,20 @@ impl TypedConnector for EmploymentHero {
 
     fn oauth(&self) -> Option<&dyn OAuthFlow> {
         Some(self)
+    }
+
+    fn source(
+        &self,
+        settings: Settings,
+        credentials: Credentials,
+        sink: Arc<dyn CredentialSink>,
+    ) -> Option<Arc<dyn PeopleSource>> {
+        Some(Arc::new(EmploymentHeroSource {
+            http: Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::default()),
+            settings,
+            credentials: tokio::sync::Mutex::new(credentials),
+            sink,
+        }))
     }
 
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
