@@ -1,14 +1,21 @@
 //! BambooHR source. Facts from documentation.bamboohr.com (API basics: gateway URL per company domain, HTTP Basic
 //! with the API key as user and any password, `Accept: application/json` or the answer is XML).
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
+use std::sync::Arc;
+
+use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, PeopleSource};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
+
+mod source;
+pub mod webhook;
+
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector};
 use ihub_domain::catalog::ConnectorError;
+pub use source::BambooHrSource;
 
 const SYSTEM: &str = "BambooHR";
 pub const DEFAULT_API_BASE_URL: &str = "https://api.bamboohr.com/api/gateway.php";
@@ -112,6 +119,19 @@ impl TypedConnector for BambooHr {
 
     fn info(&self) -> &ConnectorInfo {
         &self.info
+    }
+
+    fn source(
+        &self,
+        settings: Settings,
+        credentials: Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Option<Arc<dyn PeopleSource>> {
+        Some(Arc::new(BambooHrSource {
+            http: Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::default()),
+            settings,
+            credentials,
+        }))
     }
 
     /// `GET meta/fields` needs a valid key and reads no employee data.
