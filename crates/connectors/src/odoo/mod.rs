@@ -1,16 +1,23 @@
 //! Odoo target through the external JSON-RPC API (`/jsonrpc`, `common.authenticate`, then `object.execute_kw`).
 use ihub_domain::FieldError;
-use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole};
+use std::sync::Arc;
+
+use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, UserTarget};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
+use crate::http::{Http, RateLimit, RetryPolicy};
+
+mod rpc;
+mod target;
+
 use crate::settings::{check_base_url, check_not_blank, schema};
 use crate::typed::{Configured, TypedConnector};
 use ihub_domain::catalog::ConnectorError;
+use rpc::Rpc;
+pub use target::OdooTarget;
 
-const SYSTEM: &str = "Odoo";
+pub(crate) const SYSTEM: &str = "Odoo";
 
 /// Settings of an Odoo connection.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -20,6 +27,25 @@ pub struct Settings {
     pub base_url: String,
     /// The Odoo database name.
     pub database: String,
+    /// The `hr.employee` field that holds the HR system's id of each person (default `barcode`, the Badge ID).
+    #[serde(default = "default_external_id_field")]
+    pub external_id_field: String,
+    /// Requests per minute this connection may send (default 600).
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+}
+
+fn default_external_id_field() -> String {
+    "barcode".to_owned()
+}
+
+impl Settings {
+    fn rate_limit(&self) -> RateLimit {
+        RateLimit {
+            per_minute: self.requests_per_minute.unwrap_or(DEFAULT_RATE_LIMIT.per_minute),
+            ..DEFAULT_RATE_LIMIT
+        }
+    }
 }
 
 /// Credentials of an Odoo connection.
@@ -75,53 +101,6 @@ impl Odoo {
             },
         }
     }
-
-    /// `common.authenticate` answers the user id, or `false` when the login is refused.
-    async fn authenticate(&self, settings: &Settings, credentials: &Credentials) -> Result<i64, ConnectorError> {
-        let request = json!({
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": {
-                "service": "common",
-                "method": "authenticate",
-                "args": [settings.database, credentials.login, credentials.api_key, {}],
-            },
-            "id": 1,
-        });
-        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
-        let url = format!("{}/jsonrpc", settings.base_url.trim_end_matches('/'));
-        // authenticate changes nothing, so it is safe to repeat.
-        let response = http
-            .send(Idempotence::Idempotent, |c| c.post(&url).json(&request))
-            .await?;
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|_| ConnectorError::Config(format!("{SYSTEM} did not answer JSON-RPC at /jsonrpc")))?;
-        // Odoo reports failures inside an HTTP 200 as `error.data.name`, an exception class name.
-        if let Some(error) = body.get("error") {
-            let name = error.pointer("/data/name").and_then(Value::as_str).unwrap_or("unknown");
-            let message = error
-                .pointer("/data/message")
-                .and_then(Value::as_str)
-                .unwrap_or("no message");
-            let text = format!("{SYSTEM} error {name}: {message}");
-            return Err(if name.contains("AccessDenied") || name.contains("AccessError") {
-                ConnectorError::Auth(text)
-            } else {
-                ConnectorError::Rejected(text)
-            });
-        }
-        match body.get("result") {
-            Some(Value::Number(uid)) => uid
-                .as_i64()
-                .ok_or_else(|| ConnectorError::Rejected("odd user id".into())),
-            _ => Err(ConnectorError::Auth(format!(
-                "{SYSTEM} refused the login `{}` on database `{}`",
-                credentials.login, settings.database
-            ))),
-        }
-    }
 }
 
 impl Default for Odoo {
@@ -140,6 +119,21 @@ impl TypedConnector for Odoo {
     }
 
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
-        self.authenticate(settings, credentials).await.map(drop)
+        let http = Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive());
+        Rpc::new(http, settings, credentials).uid().await.map(drop)
+    }
+
+    fn target(
+        &self,
+        settings: Settings,
+        credentials: Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Option<Arc<dyn UserTarget>> {
+        let http = Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default());
+        Some(Arc::new(OdooTarget {
+            rpc: Rpc::new(http, &settings, &credentials),
+            external_id_field: settings.external_id_field.clone(),
+            managers: Default::default(),
+        }))
     }
 }

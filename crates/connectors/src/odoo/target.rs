@@ -1,0 +1,172 @@
+//! The Odoo connection as a user target: `hr.employee` records, archived (`active = false`) to deactivate.
+use std::collections::HashMap;
+
+use ihub_domain::catalog::{ConnectorError, UserTarget};
+use ihub_domain::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
+use serde_json::{Map, Value, json};
+use tokio::sync::Mutex;
+
+use super::rpc::Rpc;
+use crate::http::Idempotence;
+
+const MODEL: &str = "hr.employee";
+
+pub struct OdooTarget {
+    pub(super) rpc: Rpc,
+    /// The `hr.employee` field that holds the source's id.
+    pub(super) external_id_field: String,
+    /// Managers' employee ids by their source id.
+    pub(super) managers: Mutex<HashMap<String, i64>>,
+}
+
+/// Archived employees count: a person who comes back is reactivated, not created twice.
+fn with_archived() -> Value {
+    json!({"context": {"active_test": false}})
+}
+
+impl OdooTarget {
+    async fn search(&self, domain: Value) -> Result<Option<Map<String, Value>>, ConnectorError> {
+        let mut kwargs = with_archived();
+        kwargs["fields"] = json!(["id", "work_email", "active", self.external_id_field]);
+        kwargs["limit"] = json!(1);
+        let found = self
+            .rpc
+            .execute_kw(MODEL, "search_read", json!([domain]), kwargs, Idempotence::Idempotent)
+            .await?;
+        Ok(found
+            .as_array()
+            .and_then(|rows| rows.first())
+            .and_then(Value::as_object)
+            .cloned())
+    }
+
+    async fn manager_id(&self, person: &Person) -> Result<Value, ConnectorError> {
+        let Some(manager) = &person.manager else {
+            return Ok(Value::Bool(false));
+        };
+        if let Some(id) = self.managers.lock().await.get(&manager.source_id) {
+            return Ok(json!(id));
+        }
+        let found = self
+            .search(json!([[self.external_id_field, "=", manager.source_id]]))
+            .await?;
+        match found.and_then(|m| m.get("id").and_then(Value::as_i64)) {
+            Some(id) => {
+                self.managers.lock().await.insert(manager.source_id.clone(), id);
+                Ok(json!(id))
+            }
+            // Not in Odoo (yet): leave the manager empty rather than guess.
+            None => Ok(Value::Bool(false)),
+        }
+    }
+
+    async fn values(&self, person: &Person, fields: &[UserField]) -> Result<Map<String, Value>, ConnectorError> {
+        let mut values = Map::new();
+        for field in fields {
+            match field {
+                UserField::FirstName | UserField::LastName => {
+                    values.insert("name".into(), json!(person.display_name()));
+                }
+                UserField::Email => {
+                    values.insert("work_email".into(), json!(person.email.clone().unwrap_or_default()));
+                }
+                UserField::JobTitle => {
+                    values.insert("job_title".into(), json!(person.job_title.clone().unwrap_or_default()));
+                }
+                UserField::ManagerName | UserField::ManagerEmail => {
+                    values.insert("parent_id".into(), self.manager_id(person).await?);
+                }
+                UserField::Active => {
+                    values.insert("active".into(), json!(person.status == PersonStatus::Active));
+                }
+                // Odoo keeps departments and work locations as records of their own; they are mapped by the
+                // mappers, not written as free text.
+                UserField::Department | UserField::Location => {}
+            }
+        }
+        Ok(values)
+    }
+}
+
+#[async_trait::async_trait]
+impl UserTarget for OdooTarget {
+    async fn find(&self, external_id: &str, email: Option<&str>) -> Result<Option<TargetUser>, ConnectorError> {
+        let mut found = self.search(json!([[self.external_id_field, "=", external_id]])).await?;
+        if found.is_none()
+            && let Some(email) = email
+        {
+            found = self.search(json!([["work_email", "=ilike", email]])).await?;
+        }
+        Ok(found.and_then(|row| {
+            Some(TargetUser {
+                target_id: row.get("id")?.as_i64()?.to_string(),
+                external_id: row
+                    .get(&self.external_id_field)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                email: row.get("work_email").and_then(Value::as_str).map(str::to_owned),
+                active: row.get("active").and_then(Value::as_bool).unwrap_or(true),
+            })
+        }))
+    }
+
+    async fn create(&self, person: &Person) -> Result<String, ConnectorError> {
+        let mut values = self
+            .values(
+                person,
+                &[
+                    UserField::FirstName,
+                    UserField::Email,
+                    UserField::JobTitle,
+                    UserField::ManagerName,
+                    UserField::Active,
+                ],
+            )
+            .await?;
+        values.insert(self.external_id_field.clone(), json!(person.source_id));
+        let id = self
+            .rpc
+            .execute_kw(MODEL, "create", json!([values]), json!({}), Idempotence::NotIdempotent)
+            .await?;
+        // `create` answers the new id, or a list of ids when given a list.
+        let id = id
+            .as_i64()
+            .or_else(|| id.as_array().and_then(|ids| ids.first()).and_then(Value::as_i64));
+        id.map(|id| id.to_string())
+            .ok_or_else(|| ConnectorError::Rejected("Odoo created the employee but sent no id".into()))
+    }
+
+    async fn update(&self, target_id: &str, person: &Person, changes: &[FieldChange]) -> Result<(), ConnectorError> {
+        let fields: Vec<UserField> = changes.iter().map(|c| c.field).collect();
+        let values = self.values(person, &fields).await?;
+        if values.is_empty() {
+            return Ok(());
+        }
+        self.write(target_id, values).await
+    }
+
+    async fn deactivate(&self, target_id: &str) -> Result<(), ConnectorError> {
+        let mut values = Map::new();
+        values.insert("active".into(), json!(false));
+        self.write(target_id, values).await
+    }
+}
+
+impl OdooTarget {
+    async fn write(&self, target_id: &str, values: Map<String, Value>) -> Result<(), ConnectorError> {
+        let id: i64 = target_id
+            .parse()
+            .map_err(|_| ConnectorError::NotFound(format!("`{target_id}` is not an Odoo id")))?;
+        // `write` sets values; doing it twice leaves the same record.
+        self.rpc
+            .execute_kw(
+                MODEL,
+                "write",
+                json!([[id], values]),
+                json!({}),
+                Idempotence::Idempotent,
+            )
+            .await
+            .map(drop)
+    }
+}
