@@ -8,6 +8,7 @@ use crate::harness::TestHub;
 use crate::on_both_backends;
 
 on_both_backends!(
+    employment_hero_lists_its_organisations,
     connection_lifecycle,
     every_connector_tests_against_its_simulator,
     catalog_describes_connectors,
@@ -237,4 +238,56 @@ async fn lists_page_with_cursors(t: TestHub) {
     }
     assert_eq!(pages, 3);
     assert_eq!(names, vec!["c0", "c1", "c2", "c3", "c4"]);
+}
+
+async fn employment_hero_lists_its_organisations(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    let accepted = Accepted::default();
+    t.never_echo("eh-client-secret");
+    let created = t
+        .post(
+            "/api/v1/connections",
+            &admin.token,
+            json!({
+                "name": "EH",
+                "connector": "employment_hero",
+                "settings": {"api_base_url": t.sims.employment_hero_api_base_url()},
+                "credentials": {"client_id": "c", "client_secret": "eh-client-secret", "access_token": accepted.employment_hero_access_token},
+            }),
+        )
+        .await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_owned();
+    let choices = t
+        .get(
+            &format!("/api/v1/connections/{id}/settings/organisation_id/choices"),
+            &admin.token,
+        )
+        .await;
+    assert_eq!(
+        choices.expect(200)["items"],
+        json!([{"value": accepted.employment_hero_organisation_id, "label": "Acme Pty Ltd"}])
+    );
+    t.get(
+        &format!("/api/v1/connections/{id}/settings/api_base_url/choices"),
+        &admin.token,
+    )
+    .await
+    .expect_problem(404, "not_found");
+    let scim = t.scim_connection(&admin, "LMS").await;
+    t.get(
+        &format!(
+            "/api/v1/connections/{}/settings/base_url/choices",
+            scim["id"].as_str().unwrap()
+        ),
+        &admin.token,
+    )
+    .await
+    .expect_problem(404, "not_found");
+    let support = t.user_in(admin.organisation_id, ihub_domain::Role::Support).await;
+    t.get(
+        &format!("/api/v1/connections/{id}/settings/organisation_id/choices"),
+        &support.token,
+    )
+    .await
+    .expect_problem(403, "forbidden");
 }

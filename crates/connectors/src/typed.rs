@@ -4,7 +4,7 @@ use ihub_domain::FieldError;
 use std::sync::Arc;
 
 use ihub_domain::catalog::{
-    ConnectionContext, Connector, ConnectorInfo, CredentialSink, OAuthFlow, PeopleSource, UserTarget,
+    Choice, ConnectionContext, Connector, ConnectorInfo, CredentialSink, OAuthFlow, PeopleSource, UserTarget,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -31,6 +31,17 @@ pub trait TypedConnector: Send + Sync + 'static {
 
     /// The cheapest real call that proves the settings and credentials work.
     async fn probe(&self, settings: &Self::Settings, credentials: &Self::Credentials) -> Result<(), ConnectorError>;
+
+    /// See `Connector::choices`.
+    async fn choices(
+        &self,
+        _settings: &Self::Settings,
+        _credentials: &Self::Credentials,
+        _sink: Arc<dyn CredentialSink>,
+        _setting: &str,
+    ) -> Result<Option<Vec<Choice>>, ConnectorError> {
+        Ok(None)
+    }
 
     /// The connection as a source, for connectors that are one.
     fn source(
@@ -109,6 +120,17 @@ impl<C: TypedConnector> Connector for Typed<C> {
             Ok((settings, credentials)) => self.0.target(settings, credentials, connection.sink).map(Ok),
             Err(e) => Some(Err(e)),
         }
+    }
+
+    async fn choices(
+        &self,
+        connection: &ConnectionContext,
+        setting: &str,
+    ) -> Result<Option<Vec<Choice>>, ConnectorError> {
+        let (settings, credentials) = parse_context::<C>(connection)?;
+        self.0
+            .choices(&settings, &credentials, connection.sink.clone(), setting)
+            .await
     }
 
     async fn test(&self, connection: &ConnectionContext) -> Result<(), ConnectorError> {

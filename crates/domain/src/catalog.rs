@@ -155,6 +155,17 @@ pub trait CredentialSink: Send + Sync {
     async fn store(&self, credentials: Value) -> Result<(), ConnectorError>;
 }
 
+/// One value a setting may take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Choice {
+    /// What to store in the setting.
+    #[schema(example = "7b1e5f7c-2a43-4a36-9a8e-0c6f1f4bb001")]
+    pub value: String,
+    /// What to show.
+    #[schema(example = "Acme Pty Ltd")]
+    pub label: String,
+}
+
 /// Where to send the browser to authorise, and what to keep until it comes back.
 #[derive(Debug, Clone)]
 pub struct AuthorizeRequest {
@@ -209,6 +220,16 @@ pub trait Connector: Send + Sync {
     /// The OAuth2 authorization-code flow, for connectors that authenticate that way.
     fn oauth(&self) -> Option<&dyn OAuthFlow> {
         None
+    }
+
+    /// The values a setting may take, as this connection can see them (the organisations an Employment Hero
+    /// token can read, say), so people pick instead of looking ids up. `Ok(None)`: the setting has no such list.
+    async fn choices(
+        &self,
+        _connection: &ConnectionContext,
+        _setting: &str,
+    ) -> Result<Option<Vec<Choice>>, ConnectorError> {
+        Ok(None)
     }
 
     /// The connection as a source, for connectors that are one.

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use crate::catalog::{ConnectionContext, Connector, ConnectorError, CredentialSink};
+use crate::catalog::{Choice, ConnectionContext, Connector, ConnectorError, CredentialSink};
 use crate::database::is_unique_violation;
 use crate::entities::{connection, integration, oauth_state};
 use crate::error::{DomainError, FieldError, Problems, Result};
@@ -566,4 +566,29 @@ pub async fn finish_connect(
         }
     };
     Ok(ConnectOutcome { connection, return_to })
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChoiceList {
+    pub items: Vec<Choice>,
+}
+
+/// The values `setting` may take, as the system sees them through this connection.
+pub async fn choices(hub: &Hub, who: &Principal, id: Uuid, setting: &str) -> Result<ChoiceList> {
+    who.require_admin()?;
+    let current = find(&hub.db, who.organisation_id, id).await?;
+    let ctx = context(hub, &current)?.ok_or_else(|| {
+        DomainError::conflict(
+            "credentials_missing",
+            "store credentials (or connect) before listing choices",
+        )
+    })?;
+    match connector(hub, &current.connector)?.choices(&ctx, setting).await {
+        Ok(Some(items)) => Ok(ChoiceList { items }),
+        Ok(None) => Err(DomainError::NotFound("list of choices for this setting")),
+        Err(e) => Err(DomainError::conflict(
+            "connection_failed",
+            format!("the system could not list them: {e}"),
+        )),
+    }
 }

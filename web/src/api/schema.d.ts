@@ -167,6 +167,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connections/{id}/settings/{setting}/choices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The values a setting may take, read through the connection (admins only): for Employment Hero, the
+         *     organisations its token can see (`organisation_id`).
+         */
+        get: operations["list_setting_choices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections/{id}/test": {
         parameters: {
             query?: never;
@@ -411,6 +431,22 @@ export interface components {
         };
         /** @enum {string} */
         AuthKind: "oauth2" | "api_key" | "basic";
+        /** @description One value a setting may take. */
+        Choice: {
+            /**
+             * @description What to show.
+             * @example Acme Pty Ltd
+             */
+            label: string;
+            /**
+             * @description What to store in the setting.
+             * @example 7b1e5f7c-2a43-4a36-9a8e-0c6f1f4bb001
+             */
+            value: string;
+        };
+        ChoiceList: {
+            items: components["schemas"]["Choice"][];
+        };
         ConnectRequest: {
             /**
              * @description A path of the web app to return to when the provider sends the browser back (default: the connection's page).
@@ -1358,6 +1394,46 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    list_setting_choices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Connection id */
+                id: string;
+                /**
+                 * @description Setting name
+                 * @example organisation_id
+                 */
+                setting: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The choices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChoiceList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description No credentials yet, or the system could not be asked */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     test_connection: {

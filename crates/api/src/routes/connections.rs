@@ -1,7 +1,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use ihub_domain::Hub;
 use ihub_domain::connections::{
-    self, ConnectRequest, ConnectStart, Connection, ConnectionChanges, CredentialsReplacement, NewConnection,
+    self, ChoiceList, ConnectRequest, ConnectStart, Connection, ConnectionChanges, CredentialsReplacement,
+    NewConnection,
 };
 use ihub_domain::pagination::{Page, PageRequest};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,7 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(replace_connection_credentials)
         .service(delete_connection)
         .service(test_connection)
-        .service(connect_connection);
+        .service(connect_connection)
+        .service(list_setting_choices);
 }
 
 /// Connections of the organisation. Credentials are never returned.
@@ -130,4 +132,22 @@ async fn connect_connection(
     Ok(web::Json(
         connections::connect(&hub, &who, *id, body, &callback.0).await?,
     ))
+}
+
+/// The values a setting may take, read through the connection (admins only): for Employment Hero, the
+/// organisations its token can see (`organisation_id`).
+#[utoipa::path(tag = "connections", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Connection id"), ("setting" = String, Path, description = "Setting name", example = "organisation_id")),
+    responses(
+        (status = 200, description = "The choices", body = ChoiceList),
+        (status = 409, description = "No credentials yet, or the system could not be asked", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/connections/{id}/settings/{setting}/choices")]
+async fn list_setting_choices(
+    hub: web::Data<Hub>,
+    Admin(who): Admin,
+    path: web::Path<(Uuid, String)>,
+) -> ApiResult<web::Json<ChoiceList>> {
+    let (id, setting) = path.into_inner();
+    Ok(web::Json(connections::choices(&hub, &who, id, &setting).await?))
 }

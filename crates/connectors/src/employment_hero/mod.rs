@@ -4,7 +4,7 @@ use ihub_domain::FieldError;
 use std::sync::Arc;
 
 use ihub_domain::catalog::{
-    AuthKind, AuthorizeRequest, ConnectorInfo, ConnectorRole, CredentialSink, OAuthFlow, PeopleSource,
+    AuthKind, AuthorizeRequest, Choice, ConnectorInfo, ConnectorRole, CredentialSink, OAuthFlow, PeopleSource,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -153,12 +153,27 @@ impl TypedConnector for EmploymentHero {
         credentials: Credentials,
         sink: Arc<dyn CredentialSink>,
     ) -> Option<Arc<dyn PeopleSource>> {
-        Some(Arc::new(EmploymentHeroSource {
-            http: Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::default()),
+        Some(Arc::new(EmploymentHeroSource::new(
             settings,
-            credentials: tokio::sync::Mutex::new(credentials),
+            credentials,
             sink,
-        }))
+            RetryPolicy::default(),
+        )))
+    }
+
+    /// The organisations the token can read: customers find the organisation id hard to get, so they pick it.
+    async fn choices(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+        sink: Arc<dyn CredentialSink>,
+        setting: &str,
+    ) -> Result<Option<Vec<Choice>>, ConnectorError> {
+        if setting != "organisation_id" {
+            return Ok(None);
+        }
+        let source = EmploymentHeroSource::new(settings.clone(), credentials.clone(), sink, RetryPolicy::interactive());
+        source.organisations().await.map(Some)
     }
 
     async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {

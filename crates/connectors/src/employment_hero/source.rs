@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use ihub_domain::catalog::{ConnectorError, CredentialSink, PeopleSource, SourcePage};
+use ihub_domain::catalog::{Choice, ConnectorError, CredentialSink, PeopleSource, SourcePage};
 use ihub_domain::people::{ManagerRef, Person, PersonStatus};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::{Credentials, Settings};
-use crate::http::{Http, Idempotence};
+use crate::http::{Http, Idempotence, RetryPolicy};
 
 /// The page size Employment Hero's list endpoints accept at most (developer docs, "Pagination").
 pub const PAGE_SIZE: u32 = 100;
@@ -18,10 +18,10 @@ pub const PAGE_SIZE: u32 = 100;
 const REFRESH_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
 
 pub struct EmploymentHeroSource {
-    pub(super) http: Http,
-    pub(super) settings: Settings,
-    pub(super) credentials: Mutex<Credentials>,
-    pub(super) sink: Arc<dyn CredentialSink>,
+    http: Http,
+    settings: Settings,
+    credentials: Mutex<Credentials>,
+    sink: Arc<dyn CredentialSink>,
 }
 
 /// An employee as `GET organisations/{id}/employees` returns it; fields the hub does not copy are not read.
@@ -91,6 +91,52 @@ impl Employee {
 }
 
 impl EmploymentHeroSource {
+    pub fn new(
+        settings: Settings,
+        credentials: Credentials,
+        sink: Arc<dyn CredentialSink>,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            http: Http::new(super::SYSTEM, super::DEFAULT_RATE_LIMIT, retry),
+            settings,
+            credentials: Mutex::new(credentials),
+            sink,
+        }
+    }
+
+    /// `GET organisations`: what the token can see, as choices for the organisation setting.
+    pub async fn organisations(&self) -> Result<Vec<Choice>, ConnectorError> {
+        let url = format!("{}/organisations", self.settings.api_base_url.trim_end_matches('/'));
+        let mut choices = Vec::new();
+        let mut page_index = 1u64;
+        loop {
+            let body = self
+                .get(
+                    &url,
+                    &[
+                        ("page_index", page_index.to_string()),
+                        ("item_per_page", PAGE_SIZE.to_string()),
+                    ],
+                )
+                .await?;
+            let data = body.get("data").cloned().unwrap_or_default();
+            for org in data.get("items").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(id) = org.get("id").and_then(Value::as_str) {
+                    let label = org.get("name").and_then(Value::as_str).unwrap_or(id);
+                    choices.push(Choice {
+                        value: id.to_owned(),
+                        label: label.to_owned(),
+                    });
+                }
+            }
+            if page_index >= data.get("total_pages").and_then(Value::as_u64).unwrap_or(1) {
+                return Ok(choices);
+            }
+            page_index += 1;
+        }
+    }
+
     fn organisation(&self) -> Result<&str, ConnectorError> {
         self.settings.organisation_id.as_deref().ok_or_else(|| {
             ConnectorError::Config("choose the Employment Hero organisation in the connection's settings".into())
