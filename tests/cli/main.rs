@@ -208,27 +208,58 @@ fn bad_configuration_fails_with_one_line_naming_the_setting() {
     assert!(stderr(&out).contains("IHUB_ENVIRONMENT"), "{}", stderr(&out));
 }
 
-#[test]
-fn migrate_works_on_postgres() {
-    let url = std::env::var("IHUB_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = format!(
-        "ihub_t_{}_cli_{}",
-        std::time::SystemTime::now()
+/// A fresh PostgreSQL database for one test, dropped when the test ends (also when it fails).
+struct TestDatabase {
+    server: String,
+    name: String,
+}
+
+impl TestDatabase {
+    fn create(label: &str) -> Self {
+        let server =
+            std::env::var("IHUB_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_secs(),
-        std::process::id()
-    );
-    let psql = |sql: &str| {
+            .as_secs();
+        let db = Self {
+            server,
+            name: format!("ihub_t_{secs}_{label}_{}", std::process::id()),
+        };
+        db.psql(&format!("CREATE DATABASE \"{}\"", db.name));
+        db
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+
+    fn psql(&self, sql: &str) {
         let out = Command::new("psql")
-            .args([&format!("{url}/postgres"), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+            .args([
+                &format!("{}/postgres", self.server),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qc",
+                sql,
+            ])
             .output()
             .expect("psql runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
-    psql(&format!("CREATE DATABASE \"{name}\""));
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        self.psql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+    }
+}
+
+#[test]
+fn migrate_works_on_postgres() {
+    let database = TestDatabase::create("cli");
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("{url}/{name}");
+    let db_url = database.url();
     let secret = "a-shared-secret-for-all-processes-0123456789";
     let out = run(ihub()
         .current_dir(dir.path())
@@ -253,7 +284,6 @@ fn migrate_works_on_postgres() {
         !dir.path().join("data/ihub.db").exists(),
         "no SQLite file when PostgreSQL is configured"
     );
-    psql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"));
 }
 
 /// A running `ihub` process whose log lines are collected as they come.
@@ -375,26 +405,10 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
 /// The scaled-out shape: separate API and worker processes sharing PostgreSQL and Redis.
 #[test]
 fn api_and_worker_run_apart_on_postgres_and_redis() {
-    let url = std::env::var("IHUB_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let redis = std::env::var("IHUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let name = format!(
-        "ihub_t_{}_roles_{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-        std::process::id()
-    );
-    let psql = |sql: &str| {
-        let out = Command::new("psql")
-            .args([&format!("{url}/postgres"), "-v", "ON_ERROR_STOP=1", "-qc", sql])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
-    psql(&format!("CREATE DATABASE \"{name}\""));
+    let database = TestDatabase::create("roles");
     let (api_dir, worker_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let database_url = format!("{url}/{name}");
+    let database_url = database.url();
     let env = |cmd: &mut Command| {
         cmd.env("DATABASE_URL", &database_url)
             .env("REDIS_URL", &redis)
@@ -457,5 +471,4 @@ fn api_and_worker_run_apart_on_postgres_and_redis() {
     let (worker_status, worker_lines) = worker.terminate();
     assert!(api_status.success() && worker_status.success());
     assert!(worker_lines.iter().any(|l| l.contains("redis")), "{worker_lines:?}");
-    psql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"));
 }
