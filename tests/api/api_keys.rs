@@ -55,6 +55,8 @@ async fn keys_act_with_their_role_until_revoked(t: TestHub) {
     let list = t.get("/api/v1/api-keys", &admin.token).await;
     assert_eq!(list.expect(200)["items"].as_array().unwrap().len(), 2);
     assert!(list.body["items"][0].get("secret").is_none());
+    // Used keys say when.
+    assert!(list.body["items"][0]["last_used_at"].is_string(), "{}", list.text);
 
     // Revoked keys stop working at once; revoking twice is harmless.
     let id = created["id"].as_str().unwrap();
