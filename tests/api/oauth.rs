@@ -173,6 +173,22 @@ async fn callback_outcomes(t: TestHub) {
         .call(Method::GET, "/api/v1/oauth/callback?state=made-up&code=abc", None, None)
         .await;
     assert_eq!(unknown.invalid_fields(), vec!["state"]);
+    // A browser (Back or Reload on a spent callback) is taken back into the app instead.
+    let browser = no_redirects
+        .get(format!("{}/api/v1/oauth/callback?state={state}&code=abc", t.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(browser.status(), 303);
+    assert_eq!(browser.headers()["location"], "/connections?oauth=expired");
+    t.post(
+        &format!("/api/v1/connections/{id}/connect"),
+        &admin.token,
+        json!({"return_to": "/connections#x"}),
+    )
+    .await
+    .expect_problem(422, "validation_error");
 
     // The token endpoint is unreachable: the connection is in error with the reason, the browser goes back.
     let url = reqwest::Url::parse(start(json!(null)).await.expect(200)["authorize_url"].as_str().unwrap()).unwrap();

@@ -7,7 +7,9 @@
 //
 // Environment: IHUB_URL, CHROMIUM (default /usr/bin/chromium), SHOTS (default /tmp/ihub-shots), ADMIN_EMAIL,
 // SUPPORT_EMAIL, PASSWORD (default "correct horse battery"). The server must have both users in one
-// organisation. A stand-in SCIM/BambooHR service is started on a loopback port so connection tests can pass.
+// organisation. A stand-in SCIM/BambooHR service is started on a loopback port so connection tests can pass; it
+// also plays an OAuth provider (`/oauth/authorize` sends the browser straight back to the hub's callback, refusing
+// or approving as `oauthMode` says; `/oauth/token` answers tokens) for Employment Hero's connect flow.
 
 import { chromium } from "playwright-core";
 import { createServer } from "node:http";
@@ -21,8 +23,23 @@ const PASSWORD = process.env.PASSWORD ?? "correct horse battery";
 const RUN = Date.now().toString(36).slice(-5);
 mkdirSync(SHOTS, { recursive: true });
 
-// A stand-in for the external systems: answers 200 with an empty page of people to everything.
+// A stand-in for the external systems: answers 200 with an empty page of people to everything, except the OAuth
+// provider's endpoints.
+let oauthMode = "refuse";
 const fake = createServer((req, res) => {
+  const u = new URL(req.url, "http://fake");
+  if (u.pathname === "/oauth/authorize") {
+    const back = new URL(u.searchParams.get("redirect_uri") ?? "http://invalid/");
+    back.searchParams.set("state", u.searchParams.get("state") ?? "");
+    if (oauthMode === "refuse") back.searchParams.set("error", "access_denied");
+    else back.searchParams.set("code", "c0de");
+    res.writeHead(302, { location: back.toString() });
+    return res.end();
+  }
+  if (u.pathname === "/oauth/token") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify({ access_token: "at", refresh_token: "rt", expires_in: 3600, token_type: "bearer" }));
+  }
   res.writeHead(200, { "content-type": "application/json" });
   res.end(JSON.stringify({ Resources: [], totalResults: 0, itemsPerPage: 0, startIndex: 1, fields: [], employees: [] }));
 });
@@ -65,7 +82,7 @@ async function newPage() {
   page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && log.errors.push(m.text()));
   page.on("request", (r) => {
     const u = new URL(r.url());
-    if (u.origin !== new URL(BASE).origin) log.external.push(r.url());
+    if (u.origin !== new URL(BASE).origin && u.origin !== FAKE) log.external.push(r.url());
     if (u.pathname === "/api/v1/auth/refresh") log.refreshes++;
     log.requests.push(`${r.method()} ${u.pathname}`);
   });
@@ -209,6 +226,44 @@ await step("edit settings and replace credentials", async () => {
   // settings changed → disconnected; test again so it can be used
   await page.getByRole("button", { name: "Test connection" }).click();
   await page.waitForSelector("text=Test passed");
+});
+
+await step("OAuth connection: create, connect (refused, then approved), notices", async () => {
+  await page.goto(`${BASE}/connections/new`);
+  await page.getByText("Employment Hero").click();
+  check((await field(page, "Access token").count()) === 0 && (await field(page, "Refresh token").count()) === 0, "readOnly token fields not asked");
+  await field(page, "Name").fill(`EH ${RUN}`);
+  await field(page, "Authorize URL").fill(`${FAKE}/oauth/authorize`);
+  await field(page, "Token URL").fill(`${FAKE}/oauth/token`);
+  await field(page, "API base URL").fill(`${FAKE}/eh`);
+  await field(page, "Client ID").fill("client");
+  await field(page, "Client secret").fill("s3cret");
+  await page.getByRole("button", { name: "Create connection" }).click();
+  await page.waitForURL(/\/connections\/[0-9a-f-]+$/);
+  const path = new URL(page.url()).pathname;
+  await page.waitForSelector(".card-callout");
+  check(/Next, connect it/.test(await page.locator(".alert-success").innerText()), "created notice leads to connecting");
+  await shot(page, "07a-oauth-next-step");
+  const connectAndReturn = async () => {
+    const before = A.log.requests.length;
+    await page.getByRole("button", { name: "Connect to Employment Hero" }).click();
+    await page.waitForURL(/[?&]oauth=(connected|error)&connection=/);
+    await page.waitForSelector(".alert-success, .alert-error");
+    check(A.log.requests.slice(before).includes(`POST /api/v1${path}/connect`), "connect endpoint called, browser sent back with oauth=…");
+  };
+  oauthMode = "refuse";
+  await connectAndReturn();
+  const refused = await page.locator(".alert-error").innerText();
+  check(/^Connecting failed: .*access_denied/.test(refused), `refusal shown with last_error (${refused})`);
+  check(new URL(page.url()).pathname === path && !new URL(page.url()).search, "oauth parameters removed from the address");
+  await shot(page, "07b-oauth-refused");
+  oauthMode = "approve";
+  await connectAndReturn();
+  check(/Connected to Employment Hero/.test(await page.locator(".alert-success").innerText()), "approval shown as connected");
+  check(await page.getByRole("button", { name: "Reconnect" }).isVisible(), "Reconnect offered once connected");
+  await page.reload();
+  await page.waitForSelector(".deflist");
+  check((await page.locator(".alert-success, .alert-error").count()) === 0, "a reload does not repeat the notice");
 });
 
 await step("connections list with times in the organisation's timezone", async () => {
@@ -441,6 +496,7 @@ await step("support user: read-only screens, 403 shown gracefully", async () => 
   await sp.waitForSelector("table");
   check((await sp.getByRole("link", { name: "Add connection" }).count()) === 0, "no 'Add connection' for support");
   check((await sp.getByRole("button", { name: /^Test connection/ }).count()) === 0, "no Test buttons for support");
+  check((await sp.getByRole("button", { name: /^(Connect|Reconnect)\b/ }).count()) === 0, "no Connect buttons for support");
   await sp.locator("table a").first().click();
   await sp.waitForSelector(".deflist");
   check(await field(sp, "Name").isDisabled(), "connection settings read-only");

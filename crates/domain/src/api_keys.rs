@@ -133,7 +133,10 @@ pub(crate) async fn authenticate(hub: &Hub, presented: &str) -> Result<Principal
     // The last-used time is for people ("is this key still in use?"): minute precision is plenty, and a busy
     // script must not turn every read into a database write. Best effort: a lost update fails no request.
     let now = Utc::now();
-    if key.last_used_at.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
+    if key
+        .last_used_at
+        .is_none_or(|at| now - at > chrono::Duration::minutes(1))
+    {
         let _ = api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
             .filter(api_key::Column::Id.eq(key.id))

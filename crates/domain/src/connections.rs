@@ -445,12 +445,14 @@ pub async fn connect(
     who.require_admin()?;
     let current = find(&hub.db, who.organisation_id, id).await?;
     if let Some(path) = &input.return_to
-        && (!path.starts_with('/') || path.starts_with("//") || path.contains('\\'))
+        && (!path.starts_with('/')
+            || path.starts_with("//")
+            || path.chars().any(|c| c == '\\' || c == '#' || c.is_control()))
     {
         // Only paths of this hub: anything else would make the callback an open redirect.
         return Err(DomainError::invalid(
             "return_to",
-            "must be a path of this hub, starting with a single /",
+            "must be a path of this hub, starting with a single /, without a fragment",
         ));
     }
     let connector = connector(hub, &current.connector)?;

@@ -1348,7 +1348,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description The connector does not use OAuth, or its client credentials are missing */
+            /** @description The connector does not use OAuth (`not_oauth`), its client credentials are missing (`credentials_missing`), or its settings cannot make a sign-in address (`oauth_unavailable`) */
             409: {
                 headers: {
                     [name: string]: unknown;

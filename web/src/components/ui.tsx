@@ -132,9 +132,9 @@ export function ErrorAlert({ error, other, fieldsShown, onDismiss }: { error: Ap
   );
 }
 
-export function Notice({ children, tone = "success", onDismiss }: { children: ReactNode; tone?: "success" | "info" | "warning"; onDismiss?: () => void }) {
+export function Notice({ children, tone = "success", onDismiss }: { children: ReactNode; tone?: "success" | "info" | "warning" | "error"; onDismiss?: () => void }) {
   return (
-    <div className={`alert alert-${tone}`} role="status">
+    <div className={`alert alert-${tone}`} role={tone === "error" ? "alert" : "status"}>
       <div className="alert-body">{children}</div>
       {onDismiss && (
         <button type="button" className="btn-icon" onClick={onDismiss} aria-label="Dismiss message">

@@ -33,6 +33,14 @@ describe("schemaToFields with the real connector schemas", () => {
     expect(fields[0]).toMatchObject({ path: "credentials.token", required: true, secret: true, kind: "string" });
   });
 
+  it("Employment Hero credentials: only the OAuth client, not the tokens the hub sets (readOnly)", () => {
+    const fields = schemaToFields(byKind("employment_hero").credentials_schema, { prefix: "credentials", secret: true });
+    expect(fields.map((f) => [f.path, f.required])).toEqual([
+      ["credentials.client_id", true],
+      ["credentials.client_secret", true],
+    ]);
+  });
+
   it("BambooHR: defaults are kept and multi-line descriptions flattened", () => {
     const fields = schemaToFields(byKind("bamboohr").settings_schema, { prefix: "settings" });
     expect(fields.map((f) => f.name)).toEqual(["company_domain", "api_base_url"]);

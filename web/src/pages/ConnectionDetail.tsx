@@ -5,6 +5,8 @@ import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../a
 import { useAuth } from "../auth/AuthContext";
 import { useAsync, useTitle } from "../lib/hooks";
 import { loadConnectors } from "../lib/data";
+import { buildReturnTo, connectionPath } from "../lib/oauth";
+import { useConnect, useOAuthReturn } from "../lib/useOAuth";
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../lib/schemaForm";
 import { AUTH_KIND, CONNECTOR_ROLE } from "../lib/labels";
 import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, Loading, Notice, PageHeader, Ticks } from "../components/ui";
@@ -28,13 +30,29 @@ export function ConnectionDetailPage() {
   const c = data.data?.connection;
   useTitle(c?.name ?? "Connection");
 
+  const connector = data.data?.connector;
+  const isOAuth = connector?.auth === "oauth2";
+  const connect = useConnect("below");
+  const oauth = useOAuthReturn({ pageId: id, page: c, connectors: connector ? [connector] : undefined });
+  const needsConnect = !!c && isOAuth && c.status !== "connected";
+
   const setConnection = (next: Connection) => data.setData((prev) => ({ connection: next, connector: prev?.connector }));
+
+  const startConnect = () => {
+    if (!c) return;
+    setActionError(null);
+    setMessage(null);
+    oauth.dismiss();
+    void connect.start(c.id, buildReturnTo(location.pathname, location.search, connectionPath(c.id)));
+  };
 
   const test = async () => {
     if (!c) return;
     setBusy("test");
     setActionError(null);
     setMessage(null);
+    connect.clearError();
+    oauth.dismiss();
     try {
       const updated = await call(api.POST("/api/v1/connections/{id}/test", { params: { path: { id: c.id } } }));
       setConnection(updated);
@@ -59,6 +77,8 @@ export function ConnectionDetailPage() {
     setBusy("delete");
     setActionError(null);
     setMessage(null);
+    connect.clearError();
+    oauth.dismiss();
     try {
       await call(api.DELETE("/api/v1/connections/{id}", { params: { path: { id: c.id } } }));
       navigate("/connections", { state: { flash: `Connection “${c.name}” deleted.` } });
@@ -78,27 +98,41 @@ export function ConnectionDetailPage() {
         actions={
           c && isAdmin ? (
             <>
-              <button type="button" className="btn btn-primary" onClick={test} disabled={busy !== null}>
+              {isOAuth && !needsConnect && (
+                <button type="button" className="btn btn-secondary" onClick={startConnect} disabled={busy !== null || connect.connecting !== null} title={`Sign in to ${connector.name} again to renew the hub's access`}>
+                  {connect.connecting ? "Redirecting…" : "Reconnect"}
+                </button>
+              )}
+              <button type="button" className={`btn ${needsConnect ? "btn-secondary" : "btn-primary"}`} onClick={test} disabled={busy !== null || connect.connecting !== null}>
                 {busy === "test" ? "Testing…" : "Test connection"}
               </button>
-              <button type="button" className="btn btn-danger-outline" onClick={remove} disabled={busy !== null}>
+              <button type="button" className="btn btn-danger-outline" onClick={remove} disabled={busy !== null || connect.connecting !== null}>
                 {busy === "delete" ? "Deleting…" : "Delete"}
               </button>
             </>
           ) : undefined
         }
       />
+      {oauth.notice && (
+        <Notice tone={oauth.notice.tone} onDismiss={oauth.dismiss}>
+          <Ticks text={oauth.notice.text} />
+        </Notice>
+      )}
       {message && (
         <Notice tone={tone} onDismiss={() => setMessage(null)}>
           <Ticks text={message} />
         </Notice>
       )}
       <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={connect.error} onDismiss={connect.clearError} />
       <ErrorAlert error={data.error} />
       {data.loading && !c && <Loading />}
       {c && (
         <>
-          {!isAdmin && <AdminOnlyHint>Only admins can test, change or delete connections.</AdminOnlyHint>}
+          {!isAdmin && <AdminOnlyHint>Only admins can {isOAuth ? "connect, " : ""}test, change or delete connections.</AdminOnlyHint>}
+          {isAdmin && needsConnect && connector && (
+            <ConnectCard connection={c} providerName={connector.name} connecting={connect.connecting !== null} disabled={busy !== null} onConnect={startConnect} />
+          )}
           <Card title="Status">
             <DefinitionList
               items={[
@@ -116,7 +150,16 @@ export function ConnectionDetailPage() {
             <>
               <SettingsForm key={`s-${c.updated_at}`} connection={c} connector={data.data.connector} disabled={!isAdmin} onSaved={(next) => { setConnection(next); setTone("success"); setMessage("Settings saved. Test the connection again to check them."); }} />
               {isAdmin ? (
-                <CredentialsForm connection={c} connector={data.data.connector} onSaved={(next) => { setConnection(next); setTone("success"); setMessage("Credentials replaced. Test the connection to check them."); }} />
+                <CredentialsForm
+                  connection={c}
+                  connector={data.data.connector}
+                  onSaved={(next) => {
+                    setConnection(next);
+                    connect.clearError();
+                    setTone("success");
+                    setMessage(isOAuth ? `Client id and secret stored. Connect to sign in to ${data.data!.connector!.name} with them.` : "Credentials replaced. Test the connection to check them.");
+                  }}
+                />
               ) : (
                 <Card title="Credentials">
                   <AdminOnlyHint>Credentials are write-only and can be replaced by admins only.</AdminOnlyHint>
@@ -243,6 +286,12 @@ function CredentialsForm({ connection, connector, onSaved }: { connection: Conne
         <p className="muted small">
           {connection.has_credentials ? "Credentials are stored. They are never shown; enter new ones to replace them all." : "No credentials are stored yet."}
         </p>
+        {connector.auth === "oauth2" && (
+          <p className="muted small">
+            Enter the client id and secret of the OAuth app created for the hub in {connector.name}. The tokens are obtained by connecting: replacing the client id and secret removes
+            them, so connect again afterwards.
+          </p>
+        )}
         <fieldset className="plain-fieldset" id={fieldId("credentials")}>
           <legend className="sr-only">Credentials</legend>
           {errors.credentials && <p className="field-error">{errors.credentials}</p>}
@@ -256,5 +305,29 @@ function CredentialsForm({ connection, connector, onSaved }: { connection: Conne
         </div>
       </Card>
     </form>
+  );
+}
+
+/** The next step of an OAuth connection that is not connected: sign in at the provider. */
+function ConnectCard({ connection, providerName, connecting, disabled, onConnect }: { connection: Connection; providerName: string; connecting: boolean; disabled: boolean; onConnect: () => void }) {
+  const failed = connection.status === "error";
+  return (
+    <Card title={failed ? `Connect to ${providerName} again` : `Next step: connect to ${providerName}`} className="card-callout">
+      {!connection.has_credentials ? (
+        <p>
+          First store the client id and secret of the OAuth app under “Replace credentials” below. Then connect: you sign in to {providerName} and allow the hub access, and come back
+          here.
+        </p>
+      ) : failed ? (
+        <p>The last attempt failed (see “Last error”). Connecting sends you to {providerName} to sign in and allow the hub access; you come back here and the hub tests the connection.</p>
+      ) : (
+        <p>Connecting sends you to {providerName} to sign in and allow the hub access. You come back here afterwards, and the hub tests the connection.</p>
+      )}
+      <div className="form-actions">
+        <button type="button" className="btn btn-primary" onClick={onConnect} disabled={connecting || disabled}>
+          {connecting ? `Redirecting to ${providerName}…` : `Connect to ${providerName}`}
+        </button>
+      </div>
+    </Card>
   );
 }

@@ -94,7 +94,11 @@ function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; dis
           },
         }),
       );
-      navigate(`/connections/${created.id}`, { state: { flash: `Connection “${created.name}” created. Test it to check the settings and credentials.` } });
+      const flash =
+        connector.auth === "oauth2"
+          ? `Connection “${created.name}” created. Next, connect it: you sign in to ${connector.name} and allow the hub access.`
+          : `Connection “${created.name}” created. Test it to check the settings and credentials.`;
+      navigate(`/connections/${created.id}`, { state: { flash } });
     } catch (err) {
       const apiErr = toApiError(err);
       const mapped = mapFieldErrors(apiErr.errors, known);
@@ -126,7 +130,10 @@ function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; dis
       <Card title="Credentials">
         <p className="muted small">Stored encrypted and never shown again, not even to admins.</p>
         {connector.auth === "oauth2" && (
-          <p className="muted small">This system uses OAuth 2: enter the app's client id and secret here; the hub obtains the access tokens when the connection is connected.</p>
+          <p className="muted small">
+            This system uses OAuth 2: enter the client id and secret of the OAuth app created for the hub in {connector.name} here. After creating the connection you connect it: you
+            sign in to {connector.name} and allow access, and the hub obtains the tokens.
+          </p>
         )}
         <fieldset className="plain-fieldset" id={fieldId("credentials")} aria-describedby={errors.credentials ? `${fieldId("credentials")}-error` : undefined}>
           <legend className="sr-only">Credentials</legend>

@@ -1,10 +1,12 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useLocation } from "react-router";
 import { api, call, type Connection } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { useAsync, usePaged, useTitle } from "../lib/hooks";
 import { connectionsPage, connectorName, loadConnectors } from "../lib/data";
+import { buildReturnTo } from "../lib/oauth";
+import { useConnect, useOAuthReturn } from "../lib/useOAuth";
 import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
 
 export function ConnectionsPage() {
@@ -18,11 +20,31 @@ export function ConnectionsPage() {
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [message, setMessage] = useState<string | null>(flash ?? null);
   const [tone, setTone] = useState<"success" | "warning">("success");
+  const connect = useConnect("on the connection's page");
+  const oauth = useOAuthReturn({ connectors: connectors.data, connectorsLoading: connectors.loading, named: true });
+  const isOAuth = (c: Connection) => connectors.data?.find((k) => k.kind === c.connector)?.auth === "oauth2";
+  const busy = testing !== null || connect.connecting !== null;
+
+  // The connection as loaded after coming back from the provider replaces its row.
+  const returned = oauth.connection;
+  const replaceRow = list.replace;
+  useEffect(() => {
+    if (returned) replaceRow((x) => x.id === returned.id, returned);
+  }, [returned, replaceRow]);
+
+  const startConnect = (c: Connection) => {
+    setActionError(null);
+    setMessage(null);
+    oauth.dismiss();
+    void connect.start(c.id, buildReturnTo(location.pathname, location.search, "/connections"));
+  };
 
   const test = async (c: Connection) => {
     setTesting(c.id);
     setActionError(null);
     setMessage(null);
+    connect.clearError();
+    oauth.dismiss();
     try {
       const updated = await call(api.POST("/api/v1/connections/{id}/test", { params: { path: { id: c.id } } }));
       list.replace((x) => x.id === c.id, updated);
@@ -51,12 +73,18 @@ export function ConnectionsPage() {
         }
       />
       {!isAdmin && <AdminOnlyHint>Connections and their credentials are managed by admins; you can view them.</AdminOnlyHint>}
+      {oauth.notice && (
+        <Notice tone={oauth.notice.tone} onDismiss={oauth.dismiss}>
+          <Ticks text={oauth.notice.text} />
+        </Notice>
+      )}
       {message && (
         <Notice tone={tone} onDismiss={() => setMessage(null)}>
           <Ticks text={message} />
         </Notice>
       )}
       <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={connect.error} onDismiss={connect.clearError} />
       <ErrorAlert error={list.error} />
       <ErrorAlert error={connectors.error} />
       <Card>
@@ -111,7 +139,18 @@ export function ConnectionsPage() {
                     </td>
                     {isAdmin && (
                       <td className="cell-actions">
-                        <button type="button" className="btn btn-secondary btn-sm" onClick={() => test(c)} disabled={testing !== null} aria-label={`Test connection ${c.name}`}>
+                        {isOAuth(c) && (
+                          <button
+                            type="button"
+                            className={`btn btn-sm ${c.status === "connected" ? "btn-secondary" : "btn-primary"}`}
+                            onClick={() => startConnect(c)}
+                            disabled={busy}
+                            aria-label={`${c.status === "connected" ? "Reconnect" : "Connect"} ${c.name}`}
+                          >
+                            {connect.connecting === c.id ? "Redirecting…" : c.status === "connected" ? "Reconnect" : "Connect"}
+                          </button>
+                        )}
+                        <button type="button" className="btn btn-secondary btn-sm" onClick={() => test(c)} disabled={busy} aria-label={`Test connection ${c.name}`}>
                           {testing === c.id ? "Testing…" : "Test"}
                         </button>
                       </td>

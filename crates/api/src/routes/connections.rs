@@ -120,7 +120,7 @@ async fn test_connection(
     request_body = ConnectRequest,
     responses(
         (status = 200, description = "Where to send the browser", body = ConnectStart),
-        (status = 409, description = "The connector does not use OAuth, or its client credentials are missing", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The connector does not use OAuth (`not_oauth`), its client credentials are missing (`credentials_missing`), or its settings cannot make a sign-in address (`oauth_unavailable`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/connections/{id}/connect")]
 async fn connect_connection(

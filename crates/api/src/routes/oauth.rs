@@ -1,7 +1,7 @@
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, get, web};
-use ihub_domain::Hub;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use ihub_domain::connections;
+use ihub_domain::{DomainError, Hub};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -35,6 +35,7 @@ pub struct CallbackQuery {
     ))]
 #[get("/oauth/callback")]
 async fn oauth_callback(
+    req: HttpRequest,
     hub: web::Data<Hub>,
     callback: web::Data<OAuthCallback>,
     query: web::Query<CallbackQuery>,
@@ -44,7 +45,19 @@ async fn oauth_callback(
         None => e.to_owned(),
     });
     let outcome =
-        connections::finish_connect(&hub, &query.state, query.code.as_deref(), error.as_deref(), &callback.0).await?;
+        match connections::finish_connect(&hub, &query.state, query.code.as_deref(), error.as_deref(), &callback.0)
+            .await
+        {
+            Ok(outcome) => outcome,
+            // A person pressing Back or Reload on the callback reuses a spent state: send them back into the app
+            // with the outcome rather than leave them on a JSON document. Scripts asking for JSON get the problem.
+            Err(DomainError::Validation(_)) if wants_html(&req) => {
+                return Ok(HttpResponse::SeeOther()
+                    .insert_header((LOCATION, "/connections?oauth=expired"))
+                    .finish());
+            }
+            Err(e) => return Err(e.into()),
+        };
     let result = match outcome.connection.status {
         connections::ConnectionStatus::Connected => "connected",
         _ => "error",
@@ -55,4 +68,11 @@ async fn oauth_callback(
         outcome.return_to, outcome.connection.id
     );
     Ok(HttpResponse::SeeOther().insert_header((LOCATION, location)).finish())
+}
+
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
