@@ -214,3 +214,93 @@ async fn callback_outcomes(t: TestHub) {
         conn.text
     );
 }
+
+on_both_backends!(connect_refresh_and_lose_access_against_the_simulator);
+
+/// The whole flow against the Employment Hero simulator's OAuth server: connect, use, refresh, lose access.
+async fn connect_refresh_and_lose_access_against_the_simulator(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    let accepted = ihub_simulators::Accepted::default();
+    t.never_echo(&accepted.employment_hero_client_secret);
+    let created = t
+        .post(
+            "/api/v1/connections",
+            &admin.token,
+            json!({
+                "name": "Employment Hero",
+                "connector": "employment_hero",
+                "settings": {
+                    "api_base_url": t.sims.employment_hero_api_base_url(),
+                    "authorize_url": t.sims.employment_hero_authorize_url(),
+                    "token_url": t.sims.employment_hero_token_url(),
+                    "organisation_id": accepted.employment_hero_organisation_id,
+                },
+                "credentials": {
+                    "client_id": accepted.employment_hero_client_id,
+                    "client_secret": accepted.employment_hero_client_secret,
+                },
+            }),
+        )
+        .await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_owned();
+    let started = t
+        .post(&format!("/api/v1/connections/{id}/connect"), &admin.token, json!({}))
+        .await;
+    let authorize_url = started.expect(200)["authorize_url"].as_str().unwrap().to_owned();
+
+    // The browser: to the provider, which approves and sends it to the hub's callback, which sends it home.
+    let browser = reqwest::Client::new();
+    let landed = browser.get(&authorize_url).send().await.unwrap();
+    assert_eq!(landed.status(), 200);
+    assert_eq!(landed.url().path(), format!("/connections/{id}"));
+    assert!(
+        landed.url().query().unwrap().contains("oauth=connected"),
+        "{}",
+        landed.url()
+    );
+
+    let conn = t.get(&format!("/api/v1/connections/{id}"), &admin.token).await;
+    assert_eq!(conn.expect(200)["status"], "connected", "{}", conn.text);
+    let choices = t
+        .get(
+            &format!("/api/v1/connections/{id}/settings/organisation_id/choices"),
+            &admin.token,
+        )
+        .await;
+    assert_eq!(
+        choices.expect(200)["items"][0]["value"],
+        accepted.employment_hero_organisation_id
+    );
+
+    // The access token lapses: the connector refreshes it (rotating the refresh token) and carries on.
+    t.sims.expire_employment_hero_tokens();
+    let choices = t
+        .get(
+            &format!("/api/v1/connections/{id}/settings/organisation_id/choices"),
+            &admin.token,
+        )
+        .await;
+    choices.expect(200);
+    let tested = t
+        .post_empty(&format!("/api/v1/connections/{id}/test"), &admin.token)
+        .await;
+    assert_eq!(
+        tested.expect(200)["status"],
+        "connected",
+        "the rotated refresh token was stored: {}",
+        tested.text
+    );
+
+    // Access is withdrawn at the provider: the connection goes to error and says why.
+    t.sims.expire_employment_hero_tokens();
+    t.sims.revoke_employment_hero_refresh_tokens();
+    let lost = t
+        .post_empty(&format!("/api/v1/connections/{id}/test"), &admin.token)
+        .await;
+    assert_eq!(lost.expect(200)["status"], "error");
+    assert!(
+        lost.body["last_error"].as_str().unwrap().contains("refused the grant"),
+        "{}",
+        lost.text
+    );
+}

@@ -29,8 +29,14 @@ pub trait TypedConnector: Send + Sync + 'static {
         None
     }
 
-    /// The cheapest real call that proves the settings and credentials work.
-    async fn probe(&self, settings: &Self::Settings, credentials: &Self::Credentials) -> Result<(), ConnectorError>;
+    /// The cheapest real call that proves the settings and credentials work; `sink` stores credentials the call
+    /// renewed (a refreshed token).
+    async fn probe(
+        &self,
+        settings: &Self::Settings,
+        credentials: &Self::Credentials,
+        sink: Arc<dyn CredentialSink>,
+    ) -> Result<(), ConnectorError>;
 
     /// See `Connector::choices`.
     async fn choices(
@@ -136,6 +142,6 @@ impl<C: TypedConnector> Connector for Typed<C> {
     async fn test(&self, connection: &ConnectionContext) -> Result<(), ConnectorError> {
         let settings = validate::<C::Settings>(&connection.settings).map_err(stored_invalid)?;
         let credentials = validate::<C::Credentials>(&connection.credentials).map_err(stored_invalid)?;
-        self.0.probe(&settings, &credentials).await
+        self.0.probe(&settings, &credentials, connection.sink.clone()).await
     }
 }

@@ -1,15 +1,36 @@
 //! Faithful local stand-ins for the third-party APIs the hub speaks, served by one HTTP server under a prefix per
-//! system, so tests, the demo and benchmarks run offline against real HTTP.
+//! system, so tests, the demo and benchmarks run offline against real HTTP:
+//!
+//! | system | prefix |
+//! | --- | --- |
+//! | SCIM 2.0 service provider | `/scim/v2` |
+//! | Odoo JSON-RPC | `/odoo` (`/odoo/jsonrpc`) |
+//! | BambooHR API gateway | `/bamboohr/api/gateway.php` (`/{company}/v1/…`) |
+//! | Employment Hero HR API | `/employment-hero/api/v1` |
+//! | Employment Hero OAuth server | `/employment-hero/oauth2` (`/authorize`, `/token`) |
+//! | controls for demos | `/_control` |
+//!
+//! State is in memory. Tests drive it through the methods of [`SimState`], which [`Simulators`] dereferences to
+//! (see `control/mod.rs`).
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use actix_web::dev::ServerHandle;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 pub mod bamboohr;
+pub mod control;
+pub mod delivery;
 pub mod employment_hero;
+pub mod faults;
 pub mod odoo;
+pub mod people;
 pub mod scim;
+
+pub use faults::{FaultPlan, ScriptedFailure, System};
+pub use people::{Person, SeedOptions};
 
 /// The credentials each simulated system accepts; anything else is refused the way the real system refuses it.
 #[derive(Debug, Clone)]
@@ -20,8 +41,14 @@ pub struct Accepted {
     pub odoo_api_key: String,
     pub bamboohr_company: String,
     pub bamboohr_api_key: String,
+    /// A long-lived token the Employment Hero API always accepts, for tests that skip the OAuth dance.
     pub employment_hero_access_token: String,
     pub employment_hero_organisation_id: String,
+    /// The OAuth app registered in Employment Hero's Developer Portal.
+    pub employment_hero_client_id: String,
+    pub employment_hero_client_secret: String,
+    /// Redirect URIs registered for the app; empty accepts any, since the hub's callback port varies in tests.
+    pub employment_hero_redirect_uris: Vec<String>,
 }
 
 impl Default for Accepted {
@@ -35,6 +62,9 @@ impl Default for Accepted {
             bamboohr_api_key: "bamboo-secret-key".into(),
             employment_hero_access_token: "eh-secret-access-token".into(),
             employment_hero_organisation_id: "7b1e5f7c-2a43-4a36-9a8e-0c6f1f4bb001".into(),
+            employment_hero_client_id: "eh-client-id".into(),
+            employment_hero_client_secret: "eh-client-secret".into(),
+            employment_hero_redirect_uris: Vec::new(),
         }
     }
 }
@@ -45,13 +75,63 @@ pub struct Recorded {
     pub requests: Vec<String>,
 }
 
+/// Settings of the simulated companies that are not faults.
+#[derive(Debug)]
+pub struct Switches {
+    bamboohr_directory: AtomicBool,
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Self {
+            bamboohr_directory: AtomicBool::new(true),
+        }
+    }
+}
+
+impl Switches {
+    pub fn bamboohr_directory_enabled(&self) -> bool {
+        self.bamboohr_directory.load(Ordering::Relaxed)
+    }
+
+    pub fn set_bamboohr_directory_enabled(&self, enabled: bool) {
+        self.bamboohr_directory.store(enabled, Ordering::Relaxed);
+    }
+}
+
 #[derive(Clone)]
 pub struct SimState {
     pub accepted: Arc<Accepted>,
     pub recorded: Arc<Mutex<Recorded>>,
+    /// The workforce Employment Hero and BambooHR both serve.
+    pub people: Arc<RwLock<people::Population>>,
+    pub eh_auth: Arc<Mutex<employment_hero::AuthServer>>,
+    pub scim: Arc<RwLock<scim::Store>>,
+    pub odoo: Arc<Mutex<odoo::Database>>,
+    pub faults: Arc<faults::Faults>,
+    pub switches: Arc<Switches>,
+    /// Where the server listens, once it does.
+    pub base_url: Arc<OnceLock<String>>,
 }
 
-/// A running simulator server.
+impl SimState {
+    fn new(accepted: Accepted) -> Self {
+        Self {
+            accepted: Arc::new(accepted),
+            recorded: Arc::default(),
+            people: Arc::new(RwLock::new(people::Population::generate(&SeedOptions::new(0)))),
+            eh_auth: Arc::default(),
+            scim: Arc::default(),
+            odoo: Arc::default(),
+            faults: Arc::default(),
+            switches: Arc::default(),
+            base_url: Arc::default(),
+        }
+    }
+}
+
+/// A running simulator server. It dereferences to its [`SimState`], whose methods (in `control/mod.rs`) seed,
+/// change, read back and break the simulated systems.
 pub struct Simulators {
     pub addr: SocketAddr,
     pub state: SimState,
@@ -59,41 +139,33 @@ pub struct Simulators {
 }
 
 impl Simulators {
-    /// Starts all simulators on a free loopback port.
+    /// Starts all simulators on a free loopback port, with no people until seeded.
     pub async fn start(accepted: Accepted) -> std::io::Result<Self> {
         Self::start_on("127.0.0.1:0".parse().expect("valid address"), accepted).await
     }
 
     pub async fn start_on(listen: SocketAddr, accepted: Accepted) -> std::io::Result<Self> {
-        let state = SimState {
-            accepted: Arc::new(accepted),
-            recorded: Arc::default(),
-        };
+        let state = SimState::new(accepted);
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(app_state.clone()))
-                .wrap_fn(|req, srv| {
-                    use actix_web::dev::Service;
-                    if let Some(state) = req.app_data::<web::Data<SimState>>() {
-                        state
-                            .recorded
-                            .lock()
-                            .expect("lock")
-                            .requests
-                            .push(format!("{} {}", req.method(), req.path()));
-                    }
-                    srv.call(req)
-                })
+                // Large custom reports and bulk bodies are normal for these APIs.
+                .app_data(web::JsonConfig::default().limit(16 * 1024 * 1024))
+                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                .wrap(from_fn(faults::middleware))
                 .service(web::scope("/scim/v2").configure(scim::configure))
                 .service(web::scope("/odoo").configure(odoo::configure))
                 .service(web::scope("/bamboohr/api/gateway.php").configure(bamboohr::configure))
-                .service(web::scope("/employment-hero/api/v1").configure(employment_hero::configure))
+                .service(web::scope("/employment-hero/api/v1").configure(employment_hero::configure_api))
+                .service(web::scope("/employment-hero/oauth2").configure(employment_hero::configure_oauth))
+                .service(web::scope("/_control").configure(control::http::configure))
         })
-        .workers(1)
+        .workers(2)
         .disable_signals()
         .bind(listen)?;
         let addr = server.addrs()[0];
+        let _ = state.base_url.set(format!("http://{addr}"));
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
@@ -120,11 +192,27 @@ impl Simulators {
         format!("{}/employment-hero/api/v1", self.base())
     }
 
+    pub fn employment_hero_authorize_url(&self) -> String {
+        format!("{}/employment-hero/oauth2/authorize", self.base())
+    }
+
+    pub fn employment_hero_token_url(&self) -> String {
+        format!("{}/employment-hero/oauth2/token", self.base())
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.state.recorded.lock().expect("lock").requests.clone()
     }
 
     pub async fn stop(self) {
         self.handle.stop(true).await;
+    }
+}
+
+impl std::ops::Deref for Simulators {
+    type Target = SimState;
+
+    fn deref(&self) -> &SimState {
+        &self.state
     }
 }

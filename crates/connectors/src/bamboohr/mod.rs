@@ -135,7 +135,12 @@ impl TypedConnector for BambooHr {
     }
 
     /// `GET meta/fields` needs a valid key and reads no employee data.
-    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
+    async fn probe(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Result<(), ConnectorError> {
         let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
         let url = settings.url("meta/fields");
         http.send(Idempotence::Idempotent, |c| {

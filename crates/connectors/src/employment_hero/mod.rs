@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
+use crate::http::{RateLimit, RetryPolicy};
 use crate::oauth::OAuthApp;
 
 mod source;
@@ -176,35 +176,27 @@ impl TypedConnector for EmploymentHero {
         source.organisations().await.map(Some)
     }
 
-    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
-        let Some(token) = &credentials.access_token else {
+    /// `GET organisations` with the token (refreshed if it must be): proves the connection works and, when an
+    /// organisation is chosen, that the token can see it.
+    async fn probe(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+        sink: Arc<dyn CredentialSink>,
+    ) -> Result<(), ConnectorError> {
+        if credentials.access_token.is_none() && credentials.refresh_token.is_none() {
             return Err(ConnectorError::Auth(
                 "not connected yet: connect through Employment Hero's sign-in first".into(),
             ));
-        };
-        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
-        let url = format!("{}/organisations", settings.api_base_url.trim_end_matches('/'));
-        let response = http
-            .send(Idempotence::Idempotent, |c| c.get(&url).bearer_auth(token))
-            .await?;
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|_| ConnectorError::Rejected(format!("{SYSTEM} did not answer with JSON")))?;
-        if let Some(wanted) = &settings.organisation_id {
-            let items = body
-                .pointer("/data/items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let visible = items
-                .iter()
-                .any(|o| o.get("id").and_then(Value::as_str) == Some(wanted.as_str()));
-            if !visible {
-                return Err(ConnectorError::Config(format!(
-                    "organisation {wanted} is not visible to this connection"
-                )));
-            }
+        }
+        let source = EmploymentHeroSource::new(settings.clone(), credentials.clone(), sink, RetryPolicy::interactive());
+        let organisations = source.organisations().await?;
+        if let Some(wanted) = &settings.organisation_id
+            && !organisations.iter().any(|o| &o.value == wanted)
+        {
+            return Err(ConnectorError::Config(format!(
+                "organisation {wanted} is not visible to this connection"
+            )));
         }
         Ok(())
     }

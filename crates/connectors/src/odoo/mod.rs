@@ -118,7 +118,12 @@ impl TypedConnector for Odoo {
         &self.info
     }
 
-    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
+    async fn probe(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Result<(), ConnectorError> {
         let http = Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive());
         Rpc::new(http, settings, credentials).uid().await.map(drop)
     }

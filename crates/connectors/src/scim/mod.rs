@@ -130,7 +130,12 @@ impl TypedConnector for Scim {
     }
 
     /// One user from `/Users` (RFC 7644 §3.4.2.4 paging): needs a valid token and reads almost nothing.
-    async fn probe(&self, settings: &Settings, credentials: &Credentials) -> Result<(), ConnectorError> {
+    async fn probe(
+        &self,
+        settings: &Settings,
+        credentials: &Credentials,
+        _sink: Arc<dyn CredentialSink>,
+    ) -> Result<(), ConnectorError> {
         let url = format!("{}/Users", settings.base_url.trim_end_matches('/'));
         let http = Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive());
         let response = http
