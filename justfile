@@ -12,6 +12,10 @@ default:
 serve *ARGS: web-build
     cargo run --release -p ihub-api --bin ihub -- serve {{ARGS}}
 
+# The demo: the hub beside the Employment Hero and SCIM simulators, set up with an organisation, both connections and an integration.
+demo: web-build
+    bash scripts/demo.sh
+
 # Everything CI checks: formatting, lints, the OpenAPI document, Rust tests on SQLite and PostgreSQL, web tests, the OpenAPI smoke test.
 test: lint test-rust test-web smoke
 
