@@ -188,6 +188,7 @@ fn bad_configuration_fails_with_one_line_naming_the_setting() {
         ("IHUB_SECRET_KEY", "short", "IHUB_SECRET_KEY"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("REDIS_URL", "http://x", "REDIS_URL"),
+        ("IHUB_LOG_FORMAT", "xml", "IHUB_LOG_FORMAT"),
     ] {
         let out = run(ihub().current_dir(dir.path()).env(key, value).arg("migrate"));
         assert!(!out.status.success(), "{key}={value} should fail");

@@ -30,15 +30,6 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub login_attempts_per_email_per_minute: u32,
     pub login_attempts_per_ip_per_minute: u32,
-    /// `text` for people, `json` for log shippers.
-    pub log_format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 impl Default for Config {
@@ -55,7 +46,6 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             login_attempts_per_email_per_minute: 10,
             login_attempts_per_ip_per_minute: 60,
-            log_format: LogFormat::Text,
         }
     }
 }

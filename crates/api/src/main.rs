@@ -1,27 +1,37 @@
 use clap::Parser;
 use ihub_api::cli::{self, Cli};
-use ihub_api::config::LogFormat;
 use tracing_subscriber::EnvFilter;
 
-fn init_logging() {
+/// Logging starts before the configuration is read, so that configuration errors are logged in the chosen format;
+/// its two settings are therefore plain environment variables.
+fn init_logging() -> Result<(), String> {
     let filter = EnvFilter::try_from_env("IHUB_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    // The log format is read before the rest of the configuration so configuration errors are logged in it too.
-    let json = std::env::var("IHUB_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if json {
-        builder.json().init()
-    } else {
-        builder.init()
+    match std::env::var("IHUB_LOG_FORMAT")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "" | "text" => builder.init(),
+        "json" => builder.json().init(),
+        other => {
+            return Err(format!(
+                "configuration error: IHUB_LOG_FORMAT must be `text` or `json`, not `{other}`"
+            ));
+        }
     }
-    let _ = LogFormat::Text;
+    Ok(())
 }
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    if let Err(e) = init_logging() {
+        eprintln!("ihub: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     match cli::execute(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

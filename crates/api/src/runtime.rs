@@ -24,15 +24,11 @@ pub enum StartError {
 
 /// Connects the database, brings the schema up to date, and assembles the hub every service shares.
 pub async fn open_hub(config: &Config) -> Result<Hub, StartError> {
-    if config.database_url.is_none() {
+    // The data directory holds the SQLite file and, unless one is configured, the generated secret.
+    if config.database_url.is_none() || config.secret_key.is_none() {
         config.ensure_data_dir()?;
     }
-    let secret = if config.secret_key.is_none() {
-        config.ensure_data_dir()?;
-        config.secret()?
-    } else {
-        config.secret()?
-    };
+    let secret = config.secret()?;
     let db = database::connect(&config.database_url()).await?;
     database::migrate(&db).await?;
     Ok(Hub {

@@ -240,15 +240,6 @@ pub async fn classify(system: &str, response: Response) -> ConnectorError {
     }
 }
 
-/// Passes a success through; classifies anything else.
-pub async fn check(system: &str, response: Response) -> Result<Response, ConnectorError> {
-    if response.status().is_success() {
-        Ok(response)
-    } else {
-        Err(classify(system, response).await)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
