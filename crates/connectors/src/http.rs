@@ -42,6 +42,16 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
+impl RateLimit {
+    /// This default with what a connection's settings override.
+    pub fn overridden(self, per_minute: Option<u32>, burst: Option<u32>) -> Self {
+        Self {
+            per_minute: per_minute.unwrap_or(self.per_minute),
+            burst: burst.unwrap_or(self.burst),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.

@@ -29,3 +29,13 @@ pub fn check_not_blank(field: &str, value: &str, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new(field, "must not be empty"));
     }
 }
+
+/// A rate-limit override: at least one request, and no more than any real API would take from one client.
+pub fn check_rate_limit(per_minute: Option<u32>, burst: Option<u32>, errors: &mut Vec<FieldError>) {
+    if per_minute.is_some_and(|n| !(1..=100_000).contains(&n)) {
+        errors.push(FieldError::new("requests_per_minute", "must be between 1 and 100000"));
+    }
+    if burst.is_some_and(|n| !(1..=10_000).contains(&n)) {
+        errors.push(FieldError::new("burst", "must be between 1 and 10000"));
+    }
+}

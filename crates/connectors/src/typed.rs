@@ -4,7 +4,8 @@ use ihub_domain::FieldError;
 use std::sync::Arc;
 
 use ihub_domain::catalog::{
-    Choice, ConnectionContext, Connector, ConnectorInfo, CredentialSink, OAuthFlow, PeopleSource, UserTarget,
+    Choice, ConnectionContext, Connector, ConnectorInfo, CredentialSink, OAuthFlow, PeopleSource, SourceEvent,
+    UserTarget, WebhookDelivery, WebhookRejection,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -47,6 +48,16 @@ pub trait TypedConnector: Send + Sync + 'static {
         _setting: &str,
     ) -> Result<Option<Vec<Choice>>, ConnectorError> {
         Ok(None)
+    }
+
+    /// See `Connector::verify_webhook`.
+    fn verify_webhook(
+        &self,
+        _settings: &Self::Settings,
+        _credentials: &Self::Credentials,
+        _delivery: &WebhookDelivery,
+    ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
+        None
     }
 
     /// The connection as a source, for connectors that are one.
@@ -118,6 +129,19 @@ impl<C: TypedConnector> Connector for Typed<C> {
         match parse_context::<C>(&connection) {
             Ok((settings, credentials)) => self.0.source(settings, credentials, connection.sink).map(Ok),
             Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn verify_webhook(
+        &self,
+        connection: &ConnectionContext,
+        delivery: &WebhookDelivery,
+    ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
+        match parse_context::<C>(connection) {
+            Ok((settings, credentials)) => self.0.verify_webhook(&settings, &credentials, delivery),
+            // The delivery may be fine; the hub's own stored configuration is not, and says so the same way a
+            // test does.
+            Err(e) => Some(Err(WebhookRejection::Unauthenticated(e.to_string()))),
         }
     }
 

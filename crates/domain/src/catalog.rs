@@ -116,6 +116,32 @@ pub enum SourceEventKind {
     Deleted,
 }
 
+/// A webhook delivery as the hub received it, for the source's connector to verify and read.
+#[derive(Debug, Clone)]
+pub struct WebhookDelivery {
+    /// Header names in lower case.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl WebhookDelivery {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+}
+
+/// Why a webhook delivery was refused; the messages are safe to log and never quote a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookRejection {
+    /// Not signed the way the system signs, signed with another key, or too old (a replay).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed, or needing no signature, but not a delivery this connector understands.
+    #[error("{0}")]
+    Malformed(String),
+}
+
 /// A system of record people are read from.
 #[async_trait::async_trait]
 pub trait PeopleSource: Send + Sync {
@@ -230,6 +256,16 @@ pub trait Connector: Send + Sync {
         _setting: &str,
     ) -> Result<Option<Vec<Choice>>, ConnectorError> {
         Ok(None)
+    }
+
+    /// Verifies a webhook delivery the way the system signs it and reads its events. `None`: the connector takes
+    /// no webhooks. Pure: no I/O, so a receiver can answer fast and re-fetch people later.
+    fn verify_webhook(
+        &self,
+        _connection: &ConnectionContext,
+        _delivery: &WebhookDelivery,
+    ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
+        None
     }
 
     /// The connection as a source, for connectors that are one.

@@ -3,7 +3,10 @@
 use ihub_domain::FieldError;
 use std::sync::Arc;
 
-use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, PeopleSource};
+use ihub_domain::catalog::{
+    AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, PeopleSource, SourceEvent, WebhookDelivery,
+    WebhookRejection,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -12,7 +15,7 @@ use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
 mod source;
 pub mod webhook;
 
-use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::settings::{check_base_url, check_not_blank, check_rate_limit, schema};
 use crate::typed::{Configured, TypedConnector};
 use ihub_domain::catalog::ConnectorError;
 pub use source::BambooHrSource;
@@ -33,6 +36,12 @@ pub struct Settings {
     /// The API gateway; change only to point at a test double.
     #[serde(default = "default_api_base_url")]
     pub api_base_url: String,
+    /// Requests per minute this connection may send (default 300).
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    /// Requests that may go at once before the per-minute pace applies (default 10).
+    #[serde(default)]
+    pub burst: Option<u32>,
 }
 
 /// Credentials of a BambooHR connection.
@@ -57,6 +66,7 @@ impl Configured for Settings {
             ));
         }
         check_base_url("api_base_url", &self.api_base_url, &mut errors);
+        check_rate_limit(self.requests_per_minute, self.burst, &mut errors);
         errors
     }
 }
@@ -70,6 +80,10 @@ impl Configured for Credentials {
 }
 
 impl Settings {
+    fn rate_limit(&self) -> RateLimit {
+        DEFAULT_RATE_LIMIT.overridden(self.requests_per_minute, self.burst)
+    }
+
     fn url(&self, path: &str) -> String {
         format!(
             "{}/{}/v1/{path}",
@@ -121,6 +135,34 @@ impl TypedConnector for BambooHr {
         &self.info
     }
 
+    fn verify_webhook(
+        &self,
+        _settings: &Settings,
+        credentials: &Credentials,
+        delivery: &WebhookDelivery,
+    ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
+        let Some(key) = credentials
+            .webhook_private_key
+            .as_deref()
+            .filter(|k| !k.trim().is_empty())
+        else {
+            return Some(Err(WebhookRejection::Unauthenticated(
+                "the connection has no webhook private key to verify BambooHR's signature with".into(),
+            )));
+        };
+        let verified = webhook::verify(
+            &delivery.body,
+            delivery.header(webhook::SIGNATURE_HEADER),
+            delivery.header(webhook::TIMESTAMP_HEADER),
+            key,
+            delivery.received_at,
+        );
+        Some(verified.map_err(|e| match e {
+            webhook::WebhookError::Malformed(_) => WebhookRejection::Malformed(e.to_string()),
+            _ => WebhookRejection::Unauthenticated(e.to_string()),
+        }))
+    }
+
     fn source(
         &self,
         settings: Settings,
@@ -128,7 +170,7 @@ impl TypedConnector for BambooHr {
         _sink: Arc<dyn CredentialSink>,
     ) -> Option<Arc<dyn PeopleSource>> {
         Some(Arc::new(BambooHrSource {
-            http: Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::default()),
+            http: Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default()),
             settings,
             credentials,
         }))
@@ -141,7 +183,7 @@ impl TypedConnector for BambooHr {
         credentials: &Credentials,
         _sink: Arc<dyn CredentialSink>,
     ) -> Result<(), ConnectorError> {
-        let http = Http::new(SYSTEM, DEFAULT_RATE_LIMIT, RetryPolicy::interactive());
+        let http = Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive());
         let url = settings.url("meta/fields");
         http.send(Idempotence::Idempotent, |c| {
             c.get(&url)

@@ -53,20 +53,23 @@ pub fn verify(
     events(body)
 }
 
+/// Reads both payload formats a BambooHR webhook may be set up with (documentation.bamboohr.com, "Webhooks"):
+/// field-based `{"employees": [{"id", "timestamp", "fields", "changedFields"}]}`, and event-based
+/// `{"type": "employee.updated", "timestamp", "data": {"companyId", "employeeId", "changedFields"}}`.
 fn events(body: &[u8]) -> Result<Vec<SourceEvent>, WebhookError> {
     let payload: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    if let Some(kind) = payload.get("type").and_then(Value::as_str) {
+        return event_based(kind, &payload).map(|e| vec![e]);
+    }
     let employees = payload
         .get("employees")
         .and_then(Value::as_array)
-        .ok_or_else(|| WebhookError::Malformed("no `employees` list".into()))?;
+        .ok_or_else(|| WebhookError::Malformed("neither an `employees` list nor an event `type`".into()))?;
     employees
         .iter()
         .map(|employee| {
-            let id = match employee.get("id") {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                _ => return Err(WebhookError::Malformed("an employee without an id".into())),
-            };
+            let id =
+                id_of(employee.get("id")).ok_or_else(|| WebhookError::Malformed("an employee without an id".into()))?;
             let inactive = employee
                 .pointer("/fields/status")
                 .or_else(|| employee.pointer("/fields/employmentHistoryStatus"))
@@ -84,6 +87,33 @@ fn events(body: &[u8]) -> Result<Vec<SourceEvent>, WebhookError> {
             })
         })
         .collect()
+}
+
+fn event_based(kind: &str, payload: &Value) -> Result<SourceEvent, WebhookError> {
+    let kind = match kind {
+        "employee.created" => SourceEventKind::Created,
+        "employee.updated" => SourceEventKind::Updated,
+        "employee.deleted" => SourceEventKind::Deleted,
+        other => return Err(WebhookError::Malformed(format!("unknown event type `{other}`"))),
+    };
+    let id = id_of(payload.pointer("/data/employeeId"))
+        .ok_or_else(|| WebhookError::Malformed("an event without `data.employeeId`".into()))?;
+    let when = payload.get("timestamp").and_then(Value::as_str).unwrap_or_default();
+    let name = payload.get("type").and_then(Value::as_str).unwrap_or_default();
+    Ok(SourceEvent {
+        event_id: (!when.is_empty()).then(|| format!("{name}:{id}@{when}")),
+        kind,
+        source_id: id,
+    })
+}
+
+/// BambooHR ids are numbers, sent as strings in some payloads and as numbers in others.
+fn id_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// The signature a sender computes; the simulators and tests sign with it.
@@ -160,5 +190,26 @@ mod tests {
             verify(&body, Some(&sig), Some(&moved), KEY, later),
             Err(WebhookError::BadSignature)
         );
+    }
+
+    #[test]
+    fn event_based_deliveries_yield_one_event() {
+        let now = Utc::now();
+        let body = br#"{"type":"employee.created","timestamp":"2026-01-31T18:42:00+0000","data":{"companyId":"12345","employeeId":"67890","changedFields":[]}}"#;
+        let ts = now.timestamp().to_string();
+        let events = verify(body, Some(&sign(body, &ts, KEY)), Some(&ts), KEY, now).unwrap();
+        assert_eq!(
+            events,
+            vec![SourceEvent {
+                event_id: Some("employee.created:67890@2026-01-31T18:42:00+0000".into()),
+                kind: SourceEventKind::Created,
+                source_id: "67890".into(),
+            }]
+        );
+        let unknown = br#"{"type":"payroll.closed","data":{"employeeId":"1"}}"#;
+        assert!(matches!(
+            verify(unknown, Some(&sign(unknown, &ts, KEY)), Some(&ts), KEY, now),
+            Err(WebhookError::Malformed(_))
+        ));
     }
 }

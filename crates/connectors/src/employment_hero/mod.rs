@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ihub_domain::catalog::{
     AuthKind, AuthorizeRequest, Choice, ConnectorInfo, ConnectorRole, CredentialSink, OAuthFlow, PeopleSource,
+    SourceEvent, WebhookDelivery, WebhookRejection,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,8 +15,9 @@ use crate::http::{RateLimit, RetryPolicy};
 use crate::oauth::OAuthApp;
 
 mod source;
+pub mod webhook;
 
-use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::settings::{check_base_url, check_not_blank, check_rate_limit, schema};
 use crate::typed::{Configured, TypedConnector, stored_invalid, validate};
 use ihub_domain::catalog::ConnectorError;
 pub use source::EmploymentHeroSource;
@@ -49,6 +51,12 @@ pub struct Settings {
     pub authorize_url: String,
     #[serde(default = "default_token_url")]
     pub token_url: String,
+    /// Requests per minute this connection may send (default 300).
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    /// Requests that may go at once before the per-minute pace applies (default 10).
+    #[serde(default)]
+    pub burst: Option<u32>,
 }
 
 /// Credentials of an Employment Hero connection: the OAuth app's client, plus the tokens the hub obtains by
@@ -83,6 +91,7 @@ impl Configured for Settings {
         check_base_url("api_base_url", &self.api_base_url, &mut errors);
         check_base_url("authorize_url", &self.authorize_url, &mut errors);
         check_base_url("token_url", &self.token_url, &mut errors);
+        check_rate_limit(self.requests_per_minute, self.burst, &mut errors);
         errors
     }
 }
@@ -147,6 +156,17 @@ impl TypedConnector for EmploymentHero {
         Some(self)
     }
 
+    /// Employment Hero signs nothing: its portal takes only a URL, so the hub's secret token in that URL is the
+    /// proof, checked before this is called. What is left is reading the event and that it is this organisation's.
+    fn verify_webhook(
+        &self,
+        settings: &Settings,
+        _credentials: &Credentials,
+        delivery: &WebhookDelivery,
+    ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
+        Some(webhook::events(&delivery.body, settings.organisation_id.as_deref()))
+    }
+
     fn source(
         &self,
         settings: Settings,
@@ -203,6 +223,10 @@ impl TypedConnector for EmploymentHero {
 }
 
 impl Settings {
+    fn rate_limit(&self) -> RateLimit {
+        DEFAULT_RATE_LIMIT.overridden(self.requests_per_minute, self.burst)
+    }
+
     fn app<'a>(&'a self, credentials: &'a Credentials) -> OAuthApp<'a> {
         OAuthApp {
             authorize_url: &self.authorize_url,

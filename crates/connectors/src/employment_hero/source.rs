@@ -98,7 +98,7 @@ impl EmploymentHeroSource {
         retry: RetryPolicy,
     ) -> Self {
         Self {
-            http: Http::new(super::SYSTEM, super::DEFAULT_RATE_LIMIT, retry),
+            http: Http::new(super::SYSTEM, settings.rate_limit(), retry),
             settings,
             credentials: Mutex::new(credentials),
             sink,

@@ -11,7 +11,7 @@ use crate::http::{Http, RateLimit, RetryPolicy};
 mod rpc;
 mod target;
 
-use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::settings::{check_base_url, check_not_blank, check_rate_limit, schema};
 use crate::typed::{Configured, TypedConnector};
 use ihub_domain::catalog::ConnectorError;
 use rpc::Rpc;
@@ -33,6 +33,9 @@ pub struct Settings {
     /// Requests per minute this connection may send (default 600).
     #[serde(default)]
     pub requests_per_minute: Option<u32>,
+    /// Requests that may go at once before the per-minute pace applies (default 20).
+    #[serde(default)]
+    pub burst: Option<u32>,
 }
 
 fn default_external_id_field() -> String {
@@ -41,10 +44,7 @@ fn default_external_id_field() -> String {
 
 impl Settings {
     fn rate_limit(&self) -> RateLimit {
-        RateLimit {
-            per_minute: self.requests_per_minute.unwrap_or(DEFAULT_RATE_LIMIT.per_minute),
-            ..DEFAULT_RATE_LIMIT
-        }
+        DEFAULT_RATE_LIMIT.overridden(self.requests_per_minute, self.burst)
     }
 }
 
@@ -62,6 +62,7 @@ impl Configured for Settings {
     fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         check_base_url("base_url", &self.base_url, &mut errors);
+        check_rate_limit(self.requests_per_minute, self.burst, &mut errors);
         check_not_blank("database", &self.database, &mut errors);
         errors
     }

@@ -11,7 +11,7 @@ use crate::http::{Http, Idempotence, RateLimit, RetryPolicy};
 
 mod target;
 
-use crate::settings::{check_base_url, check_not_blank, schema};
+use crate::settings::{check_base_url, check_not_blank, check_rate_limit, schema};
 use crate::typed::{Configured, TypedConnector};
 use ihub_domain::catalog::ConnectorError;
 pub use target::{ENTERPRISE, ScimTarget, USER_SCHEMA};
@@ -42,10 +42,7 @@ pub struct Settings {
 
 impl Settings {
     fn rate_limit(&self) -> RateLimit {
-        RateLimit {
-            per_minute: self.requests_per_minute.unwrap_or(DEFAULT_RATE_LIMIT.per_minute),
-            burst: self.burst.unwrap_or(DEFAULT_RATE_LIMIT.burst),
-        }
+        DEFAULT_RATE_LIMIT.overridden(self.requests_per_minute, self.burst)
     }
 }
 
@@ -61,6 +58,7 @@ impl Configured for Settings {
     fn problems(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         check_base_url("base_url", &self.base_url, &mut errors);
+        check_rate_limit(self.requests_per_minute, self.burst, &mut errors);
         errors
     }
 }
