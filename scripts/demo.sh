@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HUB_PORT="${DEMO_PORT:-8080}"
+# The first of four consecutive ports: Employment Hero, BambooHR, SCIM, Odoo (ihub-sim --help).
 SIM_PORT="${DEMO_SIM_PORT:-8900}"
 EMAIL="admin@demo.example"
 PASSWORD="demo password 123"

@@ -1,5 +1,6 @@
 //! Faults the tests and benchmarks inject per system, and the request counts they measure with. All of it runs
-//! in one middleware in front of every simulator, so a fault looks like the real system's gateway answering.
+//! in one middleware in front of every simulator server, so a fault looks like the real system's gateway
+//! answering.
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -36,19 +37,18 @@ impl System {
         System::Odoo,
     ];
 
-    pub fn of_path(path: &str) -> Option<Self> {
-        if path.starts_with("/employment-hero/api/") {
-            Some(Self::EmploymentHero)
-        } else if path.starts_with("/employment-hero/oauth2/") {
-            Some(Self::EmploymentHeroAuth)
-        } else if path.starts_with("/bamboohr/") {
-            Some(Self::BambooHr)
-        } else if path.starts_with("/scim/") {
-            Some(Self::Scim)
-        } else if path.starts_with("/odoo/") {
-            Some(Self::Odoo)
-        } else {
-            None
+    /// The system a request for `path` to the server that plays `self` is for; `None` for the controls, which
+    /// every server serves and no fault should break.
+    pub fn on_server(self, path: &str) -> Option<Self> {
+        if path == "/_control" || path.starts_with("/_control/") {
+            return None;
+        }
+        match self {
+            Self::EmploymentHero | Self::EmploymentHeroAuth if path.starts_with("/oauth2/") => {
+                Some(Self::EmploymentHeroAuth)
+            }
+            Self::EmploymentHeroAuth => Some(Self::EmploymentHero),
+            other => Some(other),
         }
     }
 
@@ -61,6 +61,10 @@ impl System {
         }
     }
 }
+
+/// The system a simulator server plays, in its app data, for the middleware to judge its requests by.
+#[derive(Debug, Clone, Copy)]
+pub struct Served(pub System);
 
 /// A failure scripted for the next requests of a system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,7 +241,9 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<SimState>>().cloned();
-    let system = System::of_path(req.path());
+    let system = req
+        .app_data::<Served>()
+        .and_then(|served| served.0.on_server(req.path()));
     if let Some(state) = &state {
         state
             .recorded
@@ -256,5 +262,31 @@ pub async fn middleware(
     match verdict {
         Verdict::Pass => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
         Verdict::Fail(failure) => Ok(req.into_response(failure_response(system, failure))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_belong_to_the_server_that_got_them_except_controls_and_oauth() {
+        assert_eq!(
+            System::EmploymentHero.on_server("/api/v1/organisations"),
+            Some(System::EmploymentHero)
+        );
+        assert_eq!(
+            System::EmploymentHero.on_server("/oauth2/token"),
+            Some(System::EmploymentHeroAuth)
+        );
+        assert_eq!(
+            System::BambooHr.on_server("/api/gateway.php/acme/v1/employees/1"),
+            Some(System::BambooHr)
+        );
+        assert_eq!(System::Scim.on_server("/oauth2/token"), Some(System::Scim));
+        assert_eq!(System::Odoo.on_server("/jsonrpc"), Some(System::Odoo));
+        for server in System::ALL {
+            assert_eq!(server.on_server("/_control/status"), None);
+        }
     }
 }

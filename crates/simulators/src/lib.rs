@@ -1,18 +1,21 @@
-//! Faithful local stand-ins for the third-party APIs the hub speaks, served by one HTTP server under a prefix per
-//! system, so tests, the demo and benchmarks run offline against real HTTP:
+//! Faithful local stand-ins for the third-party APIs the hub speaks, so tests, the demo and benchmarks run offline
+//! against real HTTP. Each provider gets its own HTTP server, with the real API's paths at its root, so a
+//! connector's settings differ from production only in scheme, host and port:
 //!
-//! | system | prefix |
-//! | --- | --- |
-//! | SCIM 2.0 service provider | `/scim/v2` |
-//! | Odoo JSON-RPC | `/odoo` (`/odoo/jsonrpc`) |
-//! | BambooHR API gateway | `/bamboohr/api/gateway.php` (`/{company}/v1/…`) |
-//! | Employment Hero HR API | `/employment-hero/api/v1` |
-//! | Employment Hero OAuth server | `/employment-hero/oauth2` (`/authorize`, `/token`) |
-//! | controls for demos | `/_control` |
+//! | server | paths | stands in for |
+//! | --- | --- | --- |
+//! | Employment Hero | `/api/v1/…`, `/oauth2/authorize`, `/oauth2/token` | api. and oauth.employmenthero.com |
+//! | BambooHR | `/api/gateway.php/{company}/v1/…` | api.bamboohr.com |
+//! | SCIM 2.0 service provider | `/scim/v2/…` | a SCIM base URL, commonly ending in `/scim/v2` |
+//! | Odoo | `/jsonrpc` | an Odoo instance's external API |
+//!
+//! Every server also serves the controls for demos under `/_control`; [`Simulators::control_url`] names the
+//! Employment Hero server's. The servers share one [`SimState`], so the people Employment Hero and BambooHR serve
+//! are the same, and faults and request counts are kept per [`System`].
 //!
 //! State is in memory. Tests drive it through the methods of [`SimState`], which [`Simulators`] dereferences to
 //! (see `control/mod.rs`).
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -110,8 +113,9 @@ pub struct SimState {
     pub odoo: Arc<Mutex<odoo::Database>>,
     pub faults: Arc<faults::Faults>,
     pub switches: Arc<Switches>,
-    /// Where the server listens, once it does.
-    pub base_url: Arc<OnceLock<String>>,
+    /// The SCIM server's base URL (ending in `/scim/v2`) once it listens, for the `meta.location` of users added
+    /// outside a request.
+    pub scim_base_url: Arc<OnceLock<String>>,
 }
 
 impl SimState {
@@ -125,79 +129,222 @@ impl SimState {
             odoo: Arc::default(),
             faults: Arc::default(),
             switches: Arc::default(),
-            base_url: Arc::default(),
+            scim_base_url: Arc::default(),
         }
     }
 }
 
-/// A running simulator server. It dereferences to its [`SimState`], whose methods (in `control/mod.rs`) seed,
-/// change, read back and break the simulated systems.
-pub struct Simulators {
-    pub addr: SocketAddr,
-    pub state: SimState,
+/// The port each provider's server listens on; 0 picks a free one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ports {
+    pub employment_hero: u16,
+    pub bamboohr: u16,
+    pub scim: u16,
+    pub odoo: u16,
+}
+
+impl Ports {
+    /// A free port for every server, as tests want.
+    pub const FREE: Ports = Ports {
+        employment_hero: 0,
+        bamboohr: 0,
+        scim: 0,
+        odoo: 0,
+    };
+
+    fn of(&self, provider: Provider) -> u16 {
+        match provider {
+            Provider::EmploymentHero => self.employment_hero,
+            Provider::BambooHr => self.bamboohr,
+            Provider::Scim => self.scim,
+            Provider::Odoo => self.odoo,
+        }
+    }
+}
+
+/// The providers that get a server each. Employment Hero's OAuth server shares the API's, although it is a
+/// [`System`] of its own for faults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    EmploymentHero,
+    BambooHr,
+    Scim,
+    Odoo,
+}
+
+impl Provider {
+    const ALL: [Provider; 4] = [
+        Provider::EmploymentHero,
+        Provider::BambooHr,
+        Provider::Scim,
+        Provider::Odoo,
+    ];
+
+    fn of(system: System) -> Self {
+        match system {
+            System::EmploymentHero | System::EmploymentHeroAuth => Self::EmploymentHero,
+            System::BambooHr => Self::BambooHr,
+            System::Scim => Self::Scim,
+            System::Odoo => Self::Odoo,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::EmploymentHero => "Employment Hero",
+            Self::BambooHr => "BambooHR",
+            Self::Scim => "SCIM",
+            Self::Odoo => "Odoo",
+        }
+    }
+
+    /// The system whose faults apply to the server's requests, apart from the OAuth paths (see `faults.rs`).
+    fn system(self) -> System {
+        match self {
+            Self::EmploymentHero => System::EmploymentHero,
+            Self::BambooHr => System::BambooHr,
+            Self::Scim => System::Scim,
+            Self::Odoo => System::Odoo,
+        }
+    }
+
+    fn routes(self) -> fn(&mut web::ServiceConfig) {
+        match self {
+            Self::EmploymentHero => |cfg| {
+                cfg.service(web::scope("/api/v1").configure(employment_hero::configure_api))
+                    .service(web::scope("/oauth2").configure(employment_hero::configure_oauth));
+            },
+            Self::BambooHr => |cfg| {
+                cfg.service(web::scope("/api/gateway.php").configure(bamboohr::configure));
+            },
+            Self::Scim => |cfg| {
+                cfg.service(web::scope("/scim/v2").configure(scim::configure));
+            },
+            Self::Odoo => odoo::configure,
+        }
+    }
+}
+
+struct Server {
+    provider: Provider,
+    addr: SocketAddr,
     handle: ServerHandle,
 }
 
+/// The running simulator servers, one per provider. They dereference to their shared [`SimState`], whose methods
+/// (in `control/mod.rs`) seed, change, read back and break the simulated systems.
+pub struct Simulators {
+    pub state: SimState,
+    servers: Vec<Server>,
+}
+
 impl Simulators {
-    /// Starts all simulators on a free loopback port, with no people until seeded.
+    /// Starts every simulator on a free loopback port, with no people until seeded.
     pub async fn start(accepted: Accepted) -> std::io::Result<Self> {
-        Self::start_on("127.0.0.1:0".parse().expect("valid address"), accepted).await
+        Self::start_with(Ports::FREE, IpAddr::V4(Ipv4Addr::LOCALHOST), accepted).await
     }
 
-    pub async fn start_on(listen: SocketAddr, accepted: Accepted) -> std::io::Result<Self> {
+    /// Starts every simulator on `host` at its port in `ports`. Nothing is left listening when any port is taken.
+    pub async fn start_with(ports: Ports, host: IpAddr, accepted: Accepted) -> std::io::Result<Self> {
+        // Bound before any server starts, so a taken port fails the whole start cleanly.
+        let listeners = Provider::ALL
+            .iter()
+            .map(|&provider| {
+                let listen = SocketAddr::new(host, ports.of(provider));
+                TcpListener::bind(listen).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("the {} simulator cannot listen on {listen}: {e}", provider.name()),
+                    )
+                })
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
         let state = SimState::new(accepted);
-        let app_state = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(app_state.clone()))
-                // Large custom reports and bulk bodies are normal for these APIs.
-                .app_data(web::JsonConfig::default().limit(16 * 1024 * 1024))
-                .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-                .wrap(from_fn(faults::middleware))
-                .service(web::scope("/scim/v2").configure(scim::configure))
-                .service(web::scope("/odoo").configure(odoo::configure))
-                .service(web::scope("/bamboohr/api/gateway.php").configure(bamboohr::configure))
-                .service(web::scope("/employment-hero/api/v1").configure(employment_hero::configure_api))
-                .service(web::scope("/employment-hero/oauth2").configure(employment_hero::configure_oauth))
-                .service(web::scope("/_control").configure(control::http::configure))
-        })
-        .workers(2)
-        .disable_signals()
-        .bind(listen)?;
-        let addr = server.addrs()[0];
-        let _ = state.base_url.set(format!("http://{addr}"));
-        let server = server.run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Ok(Self { addr, state, handle })
+        let mut servers: Vec<Server> = Vec::with_capacity(listeners.len());
+        for (provider, listener) in Provider::ALL.into_iter().zip(listeners) {
+            let addr = listener.local_addr()?;
+            if provider == Provider::Scim {
+                let _ = state.scim_base_url.set(format!("http://{addr}/scim/v2"));
+            }
+            let app_state = state.clone();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(web::Data::new(app_state.clone()))
+                    .app_data(faults::Served(provider.system()))
+                    // Large custom reports and bulk bodies are normal for these APIs.
+                    .app_data(web::JsonConfig::default().limit(16 * 1024 * 1024))
+                    .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+                    .wrap(from_fn(faults::middleware))
+                    .configure(provider.routes())
+                    // On every server, so a demo reaches the controls through any port it knows.
+                    .service(web::scope("/_control").configure(control::http::configure))
+            })
+            .workers(2)
+            .disable_signals()
+            .listen(listener);
+            let server = match server {
+                Ok(server) => server.run(),
+                Err(e) => {
+                    for started in servers {
+                        started.handle.stop(false).await;
+                    }
+                    return Err(e);
+                }
+            };
+            servers.push(Server {
+                provider,
+                addr,
+                handle: server.handle(),
+            });
+            tokio::spawn(server);
+        }
+        Ok(Self { state, servers })
     }
 
-    pub fn base(&self) -> String {
-        format!("http://{}", self.addr)
+    /// Where the server that plays `system` listens; Employment Hero's API and OAuth server share one.
+    pub fn addr(&self, system: System) -> SocketAddr {
+        let provider = Provider::of(system);
+        self.servers
+            .iter()
+            .find(|s| s.provider == provider)
+            .expect("every provider has a server")
+            .addr
+    }
+
+    /// The root URL of the server that plays `system`, without any API path.
+    pub fn url(&self, system: System) -> String {
+        format!("http://{}", self.addr(system))
+    }
+
+    /// The controls, on the Employment Hero server (every server serves them).
+    pub fn control_url(&self) -> String {
+        format!("{}/_control", self.url(System::EmploymentHero))
     }
 
     pub fn scim_base_url(&self) -> String {
-        format!("{}/scim/v2", self.base())
+        format!("{}/scim/v2", self.url(System::Scim))
     }
 
+    /// What the Odoo connector appends `/jsonrpc` to: the instance's root.
     pub fn odoo_base_url(&self) -> String {
-        format!("{}/odoo", self.base())
+        self.url(System::Odoo)
     }
 
+    /// What the BambooHR connector appends `/{company}/v1/…` to.
     pub fn bamboohr_api_base_url(&self) -> String {
-        format!("{}/bamboohr/api/gateway.php", self.base())
+        format!("{}/api/gateway.php", self.url(System::BambooHr))
     }
 
     pub fn employment_hero_api_base_url(&self) -> String {
-        format!("{}/employment-hero/api/v1", self.base())
+        format!("{}/api/v1", self.url(System::EmploymentHero))
     }
 
     pub fn employment_hero_authorize_url(&self) -> String {
-        format!("{}/employment-hero/oauth2/authorize", self.base())
+        format!("{}/oauth2/authorize", self.url(System::EmploymentHeroAuth))
     }
 
     pub fn employment_hero_token_url(&self) -> String {
-        format!("{}/employment-hero/oauth2/token", self.base())
+        format!("{}/oauth2/token", self.url(System::EmploymentHeroAuth))
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -205,7 +352,9 @@ impl Simulators {
     }
 
     pub async fn stop(self) {
-        self.handle.stop(true).await;
+        for server in self.servers {
+            server.handle.stop(true).await;
+        }
     }
 }
 

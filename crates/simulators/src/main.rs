@@ -1,23 +1,39 @@
-//! `ihub-sim`: serves the Employment Hero, BambooHR, SCIM and Odoo simulators on one port, seeded with
-//! generated employees, for the demo and for trying the hub by hand.
-use std::net::{IpAddr, SocketAddr};
+//! `ihub-sim`: serves the Employment Hero, BambooHR, SCIM and Odoo simulators, one HTTP server per provider on
+//! ports of its own, seeded with generated employees, for the demo and for trying the hub by hand.
+use std::net::IpAddr;
 
-use clap::Parser;
-use ihub_simulators::{Accepted, SeedOptions, Simulators};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+use ihub_simulators::{Accepted, Ports, SeedOptions, Simulators};
 
-/// Local simulators of Employment Hero, BambooHR, a SCIM 2.0 service and Odoo, all on one HTTP port.
+/// Local simulators of Employment Hero, BambooHR, a SCIM 2.0 service and Odoo, one HTTP server per provider.
 ///
-/// Each system lives under its own prefix; the base URLs and the credentials each accepts are printed at start.
-/// Controls for demos (seed, change and terminate people, inject faults, fire webhooks) are under `/_control`.
+/// Each server has its real API's paths at its root: Employment Hero `/api/v1/…` and `/oauth2/authorize`,
+/// `/oauth2/token`; BambooHR `/api/gateway.php/{company}/v1/…`; SCIM `/scim/v2/…`; Odoo `/jsonrpc`. The servers
+/// listen on consecutive ports from `--port` (Employment Hero, BambooHR, SCIM, Odoo) unless a provider's own port
+/// is given. The base URLs and the credentials each accepts are printed at start. Controls for demos (seed,
+/// change and terminate people, inject faults, fire webhooks) are under `/_control` on every server.
 #[derive(Debug, Parser)]
 #[command(name = "ihub-sim", version)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "IHUB_SIM_HOST", default_value = "127.0.0.1")]
     host: IpAddr,
-    /// Port to listen on (0 picks a free one).
+    /// First of four consecutive ports: Employment Hero on it, then BambooHR, SCIM and Odoo (0 picks free ports).
     #[arg(long, short, env = "IHUB_SIM_PORT", default_value_t = 8900)]
     port: u16,
+    /// Port of the Employment Hero server, API and OAuth (default: --port; 0 picks a free one).
+    #[arg(long, env = "IHUB_SIM_EMPLOYMENT_HERO_PORT")]
+    employment_hero_port: Option<u16>,
+    /// Port of the BambooHR server (default: --port + 1; 0 picks a free one).
+    #[arg(long, env = "IHUB_SIM_BAMBOOHR_PORT")]
+    bamboohr_port: Option<u16>,
+    /// Port of the SCIM server (default: --port + 2; 0 picks a free one).
+    #[arg(long, env = "IHUB_SIM_SCIM_PORT")]
+    scim_port: Option<u16>,
+    /// Port of the Odoo server (default: --port + 3; 0 picks a free one).
+    #[arg(long, env = "IHUB_SIM_ODOO_PORT")]
+    odoo_port: Option<u16>,
     /// How many employees Employment Hero and BambooHR start with.
     #[arg(long, short = 'n', env = "IHUB_SIM_EMPLOYEES", default_value_t = 50)]
     employees: u32,
@@ -29,11 +45,38 @@ struct Args {
     json: bool,
 }
 
+impl Args {
+    fn ports(&self) -> Result<Ports, String> {
+        let port = |chosen: Option<u16>, offset: u16, flag: &str| match (chosen, self.port) {
+            (Some(port), _) => Ok(port),
+            (None, 0) => Ok(0),
+            (None, base) => base
+                .checked_add(offset)
+                .ok_or_else(|| format!("--port {base} leaves no port for {flag}; give {flag} or a lower --port")),
+        };
+        Ok(Ports {
+            employment_hero: port(self.employment_hero_port, 0, "--employment-hero-port")?,
+            bamboohr: port(self.bamboohr_port, 1, "--bamboohr-port")?,
+            scim: port(self.scim_port, 2, "--scim-port")?,
+            odoo: port(self.odoo_port, 3, "--odoo-port")?,
+        })
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    let ports = args
+        .ports()
+        .unwrap_or_else(|message| Args::command().error(ErrorKind::ValueValidation, message).exit());
     let accepted = Accepted::default();
-    let sims = Simulators::start_on(SocketAddr::new(args.host, args.port), accepted.clone()).await?;
+    let sims = match Simulators::start_with(ports, args.host, accepted.clone()).await {
+        Ok(sims) => sims,
+        Err(e) => {
+            eprintln!("ihub-sim: {e}");
+            std::process::exit(1);
+        }
+    };
     let mut options = SeedOptions::new(args.employees);
     options.seed = args.seed;
     sims.seed_people(&options);
@@ -60,15 +103,14 @@ async fn main() -> std::io::Result<()> {
             "login": accepted.odoo_login,
             "api_key": accepted.odoo_api_key,
         },
-        "control": format!("{}/_control", sims.base()),
+        "control": sims.control_url(),
         "employees": sims.people_count(),
     });
     if args.json {
         println!("{settings}");
     } else {
         println!(
-            "Integration Hub simulators on {} with {} employees\n",
-            sims.base(),
+            "Integration Hub simulators, one server per provider, with {} employees\n",
             sims.people_count()
         );
         let eh = &settings["employment_hero"];
@@ -95,7 +137,7 @@ async fn main() -> std::io::Result<()> {
         for key in ["base_url", "database", "login", "api_key"] {
             println!("  {key:<16} {}", settings["odoo"][key].as_str().unwrap_or_default());
         }
-        println!("\nControls: {}/_control/status", sims.base());
+        println!("\nControls: {}/status (on every server)", sims.control_url());
     }
     tokio::signal::ctrl_c().await?;
     sims.stop().await;

@@ -1,5 +1,5 @@
-//! BambooHR's API gateway, `/{companyDomain}/v1/…`, with HTTP Basic auth (the API key as user name, any
-//! password). Facts from documentation.bamboohr.com ("Technical Overview", "Get Employee", "Get Employee
+//! BambooHR's API gateway, `/api/gateway.php/{companyDomain}/v1/…`, with HTTP Basic auth (the API key as user
+//! name, any password). Facts from documentation.bamboohr.com ("Technical Overview", "Get Employee", "Get Employee
 //! Directory", "Gets all updated employee IDs", "Request a custom report", "Webhooks") and APIS.md.
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;

@@ -189,11 +189,11 @@ impl SimState {
 
     /// A user that was there before the hub (to test linking by email instead of creating twice).
     pub fn add_scim_user(&self, user: Value) -> Result<Map<String, Value>, ScimError> {
-        let base = format!(
-            "{}/scim/v2",
-            self.base_url.get().map_or("http://localhost", String::as_str)
-        );
-        self.scim.write().expect("lock").create(user, &base)
+        let base = self
+            .scim_base_url
+            .get()
+            .map_or("http://localhost/scim/v2", String::as_str);
+        self.scim.write().expect("lock").create(user, base)
     }
 
     /// From now on, SCIM refuses (400 `invalidValue`) users whose userName or email contains `text`.

@@ -1,5 +1,5 @@
-//! Employment Hero: the OAuth 2.0 authorization server (`/employment-hero/oauth2/…`, standing in for
-//! oauth.employmenthero.com) and the HR REST API v1 (`/employment-hero/api/v1/…`, for api.employmenthero.com).
+//! Employment Hero: the OAuth 2.0 authorization server (`/oauth2/…`, standing in for oauth.employmenthero.com)
+//! and the HR REST API v1 (`/api/v1/…`, for api.employmenthero.com), both on the Employment Hero server.
 //!
 //! Facts from developer.employmenthero.com/api-references ("Authentication", "Webhook") and APIS.md: bearer
 //! access tokens, lists wrapped as `{"data": {"items", "page_index", "item_per_page", "total_items",

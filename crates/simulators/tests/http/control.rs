@@ -1,4 +1,8 @@
 //! The controls over HTTP that the demo uses, and the request log the hub's own tests read.
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+use ihub_simulators::{Accepted, Ports, Simulators, System};
 use serde_json::{Value, json};
 
 use crate::{Receiver, client, start};
@@ -6,7 +10,7 @@ use crate::{Receiver, client, start};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn controls_over_http() {
     let sims = start().await;
-    let control = |path: &str| format!("{}/_control{path}", sims.base());
+    let control = |path: &str| format!("{}{path}", sims.control_url());
     let seeded: Value = client()
         .post(control("/people/seed"))
         .json(&json!({"count": 40}))
@@ -84,5 +88,65 @@ async fn controls_over_http() {
     assert_eq!(status["people"], 41);
     assert_eq!(status["requests"]["scim"], 1);
     assert!(sims.requests().contains(&"GET /scim/v2/Users".to_owned()));
+
+    // Every provider's server has the controls too, and using them there is no request to that provider.
+    for system in [System::BambooHr, System::Scim, System::Odoo] {
+        let elsewhere: Value = client()
+            .get(format!("{}/_control/status", sims.url(system)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(elsewhere["people"], 41);
+    }
+    assert_eq!(sims.request_count(System::Scim), 1);
+    sims.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_per_provider_on_chosen_ports() {
+    let sims = start().await;
+    let ports: HashSet<u16> = [System::EmploymentHero, System::BambooHr, System::Scim, System::Odoo]
+        .into_iter()
+        .map(|s| sims.addr(s).port())
+        .collect();
+    assert_eq!(ports.len(), 4);
+    assert_eq!(
+        sims.addr(System::EmploymentHeroAuth),
+        sims.addr(System::EmploymentHero),
+        "one server for Employment Hero's API and its OAuth server"
+    );
+
+    // A port already taken fails the start, and leaves none of the other servers listening.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let chosen = sims.addr(System::EmploymentHero).port();
+    sims.stop().await;
+    let ports = Ports {
+        employment_hero: chosen,
+        odoo: taken.local_addr().unwrap().port(),
+        ..Ports::FREE
+    };
+    let refused = Simulators::start_with(ports, Ipv4Addr::LOCALHOST.into(), Accepted::default()).await;
+    assert!(refused.is_err());
+    let released = std::net::TcpListener::bind(("127.0.0.1", chosen));
+    assert!(released.is_ok(), "the Employment Hero server did not stay up");
+    drop(released);
+
+    let sims = Simulators::start_with(
+        Ports {
+            employment_hero: chosen,
+            ..Ports::FREE
+        },
+        Ipv4Addr::LOCALHOST.into(),
+        Accepted::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sims.employment_hero_api_base_url(),
+        format!("http://127.0.0.1:{chosen}/api/v1")
+    );
     sims.stop().await;
 }
