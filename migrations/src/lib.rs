@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261125_000002_connections;
 mod m20261125_000003_oauth_states;
+mod m20261125_000004_runs;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_connections::Migration),
             Box::new(m20261125_000003_oauth_states::Migration),
+            Box::new(m20261125_000004_runs::Migration),
         ]
     }
 }

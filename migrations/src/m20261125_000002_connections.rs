@@ -22,7 +22,7 @@ enum Connections {
 }
 
 #[derive(DeriveIden)]
-enum Integrations {
+pub enum Integrations {
     Table,
     Id,
     OrganisationId,

@@ -187,8 +187,10 @@ impl TestHub {
             public_url: Some(format!("http://{addr}")),
             ..Config::default()
         };
-        let hub = runtime::open_hub(&config).await.expect("hub opens");
-        let queue = QueueBackend::from_url(options.redis_url.as_deref()).expect("queue URL");
+        let queue = QueueBackend::connect(options.redis_url.as_deref())
+            .await
+            .expect("queue connects");
+        let hub = runtime::open_hub(&config, queue.dispatcher()).await.expect("hub opens");
         let ctx = runtime::app_context(&config, hub.clone(), queue);
         let (server, handle, addr) = app::serve_on(ctx, listener).expect("serve");
         tokio::spawn(server);

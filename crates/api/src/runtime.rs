@@ -2,6 +2,7 @@
 use std::sync::Arc;
 
 use ihub_domain::auth::TokenSettings;
+use ihub_domain::jobs::Dispatcher;
 use ihub_domain::secrets::Keys;
 use ihub_domain::{Hub, database};
 use ihub_worker::QueueBackend;
@@ -23,7 +24,7 @@ pub enum StartError {
 }
 
 /// Connects the database, brings the schema up to date, and assembles the hub every service shares.
-pub async fn open_hub(config: &Config) -> Result<Hub, StartError> {
+pub async fn open_hub(config: &Config, dispatcher: Arc<dyn Dispatcher>) -> Result<Hub, StartError> {
     // The data directory holds the SQLite file and, unless one is configured, the generated secret.
     if config.database_url.is_none() || config.secret_key.is_none() {
         config.ensure_data_dir()?;
@@ -37,6 +38,7 @@ pub async fn open_hub(config: &Config) -> Result<Hub, StartError> {
         catalog: Arc::new(ihub_connectors::catalog()),
         environment: config.environment,
         tokens: TokenSettings::default(),
+        dispatcher,
     })
 }
 
@@ -83,9 +85,9 @@ pub enum Roles {
 
 /// Runs the chosen roles until a shutdown signal, then stops them gracefully.
 pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
-    let hub = open_hub(&config).await?;
-    let queue = QueueBackend::from_url(config.redis_url.as_deref())?;
-    if roles == Roles::Api && matches!(queue, QueueBackend::Embedded) {
+    let queue = QueueBackend::connect(config.redis_url.as_deref()).await?;
+    let hub = open_hub(&config, queue.dispatcher()).await?;
+    if roles == Roles::Api && matches!(queue, QueueBackend::Embedded(_)) {
         tracing::warn!(
             "`ihub api` without REDIS_URL: jobs are only run by `ihub serve`; set REDIS_URL to run workers apart"
         );

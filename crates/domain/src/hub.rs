@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::TokenSettings;
 use crate::catalog::Catalog;
+use crate::jobs::Dispatcher;
 use crate::secrets::Keys;
 
 /// Whether enabled integrations write (production) or only rehearse with dry runs (staging).
@@ -24,4 +25,5 @@ pub struct Hub {
     pub catalog: Arc<Catalog>,
     pub environment: Environment,
     pub tokens: TokenSettings,
+    pub dispatcher: Arc<dyn Dispatcher>,
 }

@@ -1,5 +1,16 @@
-//! Which job backend this process uses, chosen once from configuration.
+//! Which job backend this process uses, chosen once from configuration: an apalis queue on Redis shared by any
+//! number of `ihub worker` processes, or apalis's in-memory queue for `ihub serve`. Either way the run rows in the
+//! database are what matters; the reconciler re-dispatches anything a queue lost.
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use apalis::prelude::{MemoryStorage, TaskSink};
+use apalis_redis::{ConnectionManager, RedisStorage};
+use futures::SinkExt;
+use ihub_domain::jobs::{DispatchError, Dispatcher, Job};
+
+/// Where jobs wait in Redis; named so that other apalis users of the same Redis never mix with ours.
+pub const REDIS_QUEUE: &str = "ihub::jobs";
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -7,48 +18,93 @@ pub enum QueueError {
     Unreachable(String),
     #[error("REDIS_URL is not a valid Redis URL: {0}")]
     BadUrl(String),
+    #[error("the embedded job queue was already taken by a worker in this process")]
+    AlreadyConsumed,
+}
+
+pub type RedisJobs = RedisStorage<Job, ConnectionManager>;
+
+/// The in-process queue: one sender shared by whoever dispatches, one receiver for this process's worker.
+pub struct Embedded {
+    sender: apalis::prelude::MemorySink<Job>,
+    storage: Mutex<Option<MemoryStorage<Job>>>,
 }
 
 #[derive(Clone)]
 pub enum QueueBackend {
-    /// Jobs run in the same process, stored in the hub's own database; nothing else to run.
-    Embedded,
-    /// An apalis queue on Redis, shared by any number of `ihub worker` processes.
-    Redis { client: redis::Client },
+    Embedded(Arc<Embedded>),
+    Redis { client: redis::Client, storage: RedisJobs },
 }
 
 impl std::fmt::Debug for QueueBackend {
     // The URL may carry a password; never print it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Embedded => f.write_str("Embedded"),
-            Self::Redis { .. } => f.write_str("Redis"),
-        }
+        f.write_str(self.describe())
     }
 }
 
 impl QueueBackend {
-    pub fn from_url(redis_url: Option<&str>) -> Result<Self, QueueError> {
-        match redis_url {
-            None => Ok(Self::Embedded),
-            Some(url) => redis::Client::open(url)
-                .map(|client| Self::Redis { client })
-                .map_err(|e| QueueError::BadUrl(e.to_string())),
-        }
+    pub fn embedded() -> Self {
+        let (tx, rx) = futures::channel::mpsc::unbounded::<apalis::prelude::Task<Job>>();
+        let sink: Box<
+            dyn futures::Sink<apalis::prelude::Task<Job>, Error = apalis::prelude::MemoryStorageError>
+                + Send
+                + Sync
+                + Unpin,
+        > = Box::new(tx.sink_map_err(|e| apalis::prelude::MemoryStorageError::Other(Box::new(e))));
+        let sender = apalis::prelude::MemorySink::new(Arc::new(futures::lock::Mutex::new(sink)));
+        let storage = MemoryStorage::new_with(sender.clone(), Box::pin(rx));
+        Self::Embedded(Arc::new(Embedded {
+            sender,
+            storage: Mutex::new(Some(storage)),
+        }))
+    }
+
+    /// Connects to Redis when a URL is given; otherwise the embedded queue.
+    pub async fn connect(redis_url: Option<&str>) -> Result<Self, QueueError> {
+        let Some(url) = redis_url else {
+            return Ok(Self::embedded());
+        };
+        let client = redis::Client::open(url).map_err(|e| QueueError::BadUrl(e.to_string()))?;
+        let conn = tokio::time::timeout(Duration::from_secs(5), ConnectionManager::new(client.clone()))
+            .await
+            .map_err(|_| QueueError::Unreachable("no answer within 5 s".into()))?
+            .map_err(|e| QueueError::Unreachable(e.to_string()))?;
+        let config = apalis_redis::Config::default().queue(REDIS_QUEUE);
+        let storage = RedisStorage::new(conn).with_config(config);
+        Ok(Self::Redis { client, storage })
     }
 
     pub fn describe(&self) -> &'static str {
         match self {
-            Self::Embedded => "embedded",
+            Self::Embedded(_) => "embedded",
             Self::Redis { .. } => "redis",
+        }
+    }
+
+    pub fn dispatcher(&self) -> Arc<dyn Dispatcher> {
+        Arc::new(QueueDispatcher(self.clone()))
+    }
+
+    /// The in-memory queue's consuming end, once per process.
+    pub fn take_embedded(&self) -> Result<Option<MemoryStorage<Job>>, QueueError> {
+        match self {
+            Self::Embedded(embedded) => embedded
+                .storage
+                .lock()
+                .expect("lock")
+                .take()
+                .map(Some)
+                .ok_or(QueueError::AlreadyConsumed),
+            Self::Redis { .. } => Ok(None),
         }
     }
 
     /// For readiness: can this process reach its queue right now?
     pub async fn ping(&self) -> Result<(), QueueError> {
         match self {
-            Self::Embedded => Ok(()),
-            Self::Redis { client } => {
+            Self::Embedded(_) => Ok(()),
+            Self::Redis { client, .. } => {
                 let attempt = async {
                     let mut conn = client.get_multiplexed_async_connection().await?;
                     redis::cmd("PING").query_async::<String>(&mut conn).await
@@ -58,6 +114,27 @@ impl QueueBackend {
                     Ok(Err(e)) => Err(QueueError::Unreachable(e.to_string())),
                     Err(_) => Err(QueueError::Unreachable("no answer within 2 s".into())),
                 }
+            }
+        }
+    }
+}
+
+struct QueueDispatcher(QueueBackend);
+
+#[async_trait::async_trait]
+impl Dispatcher for QueueDispatcher {
+    async fn dispatch(&self, job: Job) -> Result<(), DispatchError> {
+        match &self.0 {
+            QueueBackend::Embedded(embedded) => {
+                let mut sender = embedded.sender.clone();
+                sender
+                    .send(apalis::prelude::Task::new(job))
+                    .await
+                    .map_err(|e| DispatchError(e.to_string()))
+            }
+            QueueBackend::Redis { storage, .. } => {
+                let mut storage = storage.clone();
+                storage.push(job).await.map_err(|e| DispatchError(e.to_string()))
             }
         }
     }

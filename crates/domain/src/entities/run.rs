@@ -1,0 +1,45 @@
+use sea_orm::entity::prelude::*;
+
+use crate::runs::{RunStatus, RunTrigger};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "runs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub integration_id: Uuid,
+    pub number: i64,
+    pub schedule_id: Option<Uuid>,
+    pub trigger: RunTrigger,
+    pub status: RunStatus,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub dry_run: bool,
+    pub full: bool,
+    pub params: Json,
+    pub source_ids: Option<Json>,
+    pub replay_of: Option<Uuid>,
+    pub queued_at: DateTimeUtc,
+    pub not_before: DateTimeUtc,
+    pub started_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
+    pub heartbeat_at: Option<DateTimeUtc>,
+    pub worker: Option<String>,
+    pub checkpoint: Option<String>,
+    pub since: Option<DateTimeUtc>,
+    pub read_started_at: Option<DateTimeUtc>,
+    pub records_read: i64,
+    pub records_filtered: i64,
+    pub records_written: i64,
+    pub records_errors: i64,
+    pub error: Option<String>,
+    pub cancel_requested: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,176 @@
+//! Runs: one execution of an integration's sync, its status machine, and its report (counts and one record line
+//! per person). The database row is the truth about a run; the job queue only says "look at this run now".
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::entities::run;
+use crate::error::Result;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum RunTrigger {
+    #[sea_orm(string_value = "scheduled")]
+    Scheduled,
+    #[sea_orm(string_value = "manual")]
+    Manual,
+    #[sea_orm(string_value = "webhook")]
+    Webhook,
+    /// A replay of another run's failed records.
+    #[sea_orm(string_value = "retry")]
+    Retry,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    /// Finished with every record as intended (shown as COMPLETE).
+    #[sea_orm(string_value = "done")]
+    Done,
+    /// Finished, but some records failed.
+    #[sea_orm(string_value = "partial")]
+    Partial,
+    /// Failed as a whole; will be tried again after a backoff.
+    #[sea_orm(string_value = "retry")]
+    Retry,
+    /// Failed for good (shown as ERROR).
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Done | Self::Partial | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// What the processor decided for one person.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    #[sea_orm(string_value = "create")]
+    Create,
+    #[sea_orm(string_value = "update")]
+    Update,
+    #[sea_orm(string_value = "deactivate")]
+    Deactivate,
+    /// Unchanged since the last write.
+    #[sea_orm(string_value = "skip")]
+    Skip,
+    /// Dropped before writing; `reason` says why.
+    #[sea_orm(string_value = "filter")]
+    Filter,
+}
+
+/// What the writer did about it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    #[sea_orm(string_value = "created")]
+    Created,
+    #[sea_orm(string_value = "updated")]
+    Updated,
+    #[sea_orm(string_value = "deactivated")]
+    Deactivated,
+    #[sea_orm(string_value = "unchanged")]
+    Unchanged,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    /// A test-state integration: what would have been written, not written.
+    #[sea_orm(string_value = "dry_run")]
+    DryRun,
+}
+
+/// A run to be queued.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub organisation_id: Uuid,
+    pub integration_id: Uuid,
+    pub schedule_id: Option<Uuid>,
+    pub trigger: RunTrigger,
+    pub dry_run: bool,
+    /// Read everyone even when an incremental read is possible.
+    pub full: bool,
+    /// The schedule's custom parameters, handed to the action.
+    pub params: Value,
+    /// Only these people (a replay, a webhook); `None`: everyone.
+    pub source_ids: Option<Vec<String>>,
+    pub replay_of: Option<Uuid>,
+    pub max_attempts: i32,
+}
+
+/// Inserts a `queued` run inside the caller's transaction (so a schedule's move and its run commit together) and
+/// answers it; the caller dispatches its job after committing.
+pub async fn insert_queued(db: &impl ConnectionTrait, spec: RunSpec) -> Result<run::Model> {
+    let now = Utc::now();
+    // Numbers count per integration. Two inserts racing for the same number: the unique index refuses one, and
+    // the caller's retry takes the next.
+    let last: Option<i64> = run::Entity::find()
+        .select_only()
+        .column(run::Column::Number)
+        .filter(run::Column::IntegrationId.eq(spec.integration_id))
+        .order_by_desc(run::Column::Number)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let model = run::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organisation_id: Set(spec.organisation_id),
+        integration_id: Set(spec.integration_id),
+        number: Set(last.unwrap_or(0) + 1),
+        schedule_id: Set(spec.schedule_id),
+        trigger: Set(spec.trigger),
+        status: Set(RunStatus::Queued),
+        attempt: Set(1),
+        max_attempts: Set(spec.max_attempts.max(1)),
+        dry_run: Set(spec.dry_run),
+        full: Set(spec.full),
+        params: Set(spec.params),
+        source_ids: Set(spec.source_ids.map(|ids| serde_json::json!(ids))),
+        replay_of: Set(spec.replay_of),
+        queued_at: Set(now),
+        not_before: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+        heartbeat_at: Set(None),
+        worker: Set(None),
+        checkpoint: Set(None),
+        since: Set(None),
+        read_started_at: Set(None),
+        records_read: Set(0),
+        records_filtered: Set(0),
+        records_written: Set(0),
+        records_errors: Set(0),
+        error: Set(None),
+        cancel_requested: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    Ok(model.insert(db).await?)
+}
+
+/// Times shown in a report: UTC always, and local in the zone asked for.
+pub fn local(at: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> Option<String> {
+    at.map(|t| t.with_timezone(&zone).to_rfc3339())
+}
