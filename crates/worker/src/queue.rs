@@ -33,7 +33,7 @@ pub struct Embedded {
 #[derive(Clone)]
 pub enum QueueBackend {
     Embedded(Arc<Embedded>),
-    Redis { client: redis::Client, storage: RedisJobs },
+    Redis { client: redis::Client, storage: Box<RedisJobs> },
 }
 
 impl std::fmt::Debug for QueueBackend {
@@ -72,7 +72,10 @@ impl QueueBackend {
             .map_err(|e| QueueError::Unreachable(e.to_string()))?;
         let config = apalis_redis::Config::default().queue(REDIS_QUEUE);
         let storage = RedisStorage::new(conn).with_config(config);
-        Ok(Self::Redis { client, storage })
+        Ok(Self::Redis {
+            client,
+            storage: Box::new(storage),
+        })
     }
 
     pub fn describe(&self) -> &'static str {
@@ -133,7 +136,7 @@ impl Dispatcher for QueueDispatcher {
                     .map_err(|e| DispatchError(e.to_string()))
             }
             QueueBackend::Redis { storage, .. } => {
-                let mut storage = storage.clone();
+                let mut storage = (**storage).clone();
                 storage.push(job).await.map_err(|e| DispatchError(e.to_string()))
             }
         }
