@@ -24,6 +24,8 @@ enum Connections {
 #[derive(DeriveIden)]
 pub enum Integrations {
     Table,
+    /// Added by the runs migration: how many runs were numbered.
+    RunCounter,
     Id,
     OrganisationId,
     Name,

@@ -152,6 +152,16 @@ fn index(name: &str, table: impl IntoIden, columns: &[&'static str], unique: boo
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Runs are numbered per integration from this counter: an increment locks the row, so two runs
+        // created at once never take the same number.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Integrations::Table)
+                    .add_column(big_integer(Integrations::RunCounter).default(0))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -373,6 +383,13 @@ impl MigrationTrait for Migration {
         ] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
-        Ok(())
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Integrations::Table)
+                    .drop_column(Integrations::RunCounter)
+                    .to_owned(),
+            )
+            .await
     }
 }

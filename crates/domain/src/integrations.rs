@@ -277,6 +277,7 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewIntegration) -> Result
         target_connection_id: Set(input.target_connection_id),
         settings: Set(settings_value(&settings)),
         state: Set(IntegrationState::Inactive),
+        run_counter: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -14,6 +14,7 @@ pub struct Model {
     pub target_connection_id: Uuid,
     pub settings: Json,
     pub state: IntegrationState,
+    pub run_counter: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

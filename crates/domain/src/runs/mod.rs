@@ -2,12 +2,13 @@
 //! per person). The database row is the truth about a run; the job queue only says "look at this run now".
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ConnectionTrait, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::entities::run;
-use crate::error::Result;
+use crate::entities::{integration, run};
+use crate::error::{DomainError, Result};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
@@ -123,22 +124,23 @@ pub struct RunSpec {
 /// answers it; the caller dispatches its job after committing.
 pub async fn insert_queued(db: &impl ConnectionTrait, spec: RunSpec) -> Result<run::Model> {
     let now = Utc::now();
-    // Numbers count per integration. Two inserts racing for the same number: the unique index refuses one, and
-    // the caller's retry takes the next.
-    let last: Option<i64> = run::Entity::find()
-        .select_only()
-        .column(run::Column::Number)
-        .filter(run::Column::IntegrationId.eq(spec.integration_id))
-        .order_by_desc(run::Column::Number)
-        .limit(1)
-        .into_tuple()
-        .one(db)
+    let numbered = integration::Entity::update_many()
+        .col_expr(
+            integration::Column::RunCounter,
+            Expr::col(integration::Column::RunCounter).add(1),
+        )
+        .filter(integration::Column::Id.eq(spec.integration_id))
+        .exec_with_returning(db)
         .await?;
+    let number = numbered
+        .first()
+        .map(|i| i.run_counter)
+        .ok_or(DomainError::NotFound("integration"))?;
     let model = run::ActiveModel {
         id: Set(Uuid::now_v7()),
         organisation_id: Set(spec.organisation_id),
         integration_id: Set(spec.integration_id),
-        number: Set(last.unwrap_or(0) + 1),
+        number: Set(number),
         schedule_id: Set(spec.schedule_id),
         trigger: Set(spec.trigger),
         status: Set(RunStatus::Queued),
