@@ -145,7 +145,7 @@ pub async fn insert_queued(db: &impl ConnectionTrait, spec: RunSpec) -> Result<r
         trigger: Set(spec.trigger),
         status: Set(RunStatus::Queued),
         attempt: Set(1),
-        max_attempts: Set(spec.max_attempts.max(1)),
+        max_attempts: Set(Ord::max(spec.max_attempts, 1)),
         dry_run: Set(spec.dry_run),
         full: Set(spec.full),
         params: Set(spec.params),
