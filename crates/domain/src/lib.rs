@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod people;
 pub mod roles;
 pub mod runs;
+pub mod schedules;
 pub mod secrets;
 pub mod users;
 mod validate;
