@@ -8,6 +8,7 @@ mod docs;
 mod integrations;
 mod oauth;
 mod roles;
+mod schedules;
 mod tenancy;
 mod users;
 mod validation;

@@ -9,6 +9,7 @@ pub mod health;
 pub mod integrations;
 pub mod me;
 pub mod oauth;
+pub mod schedules;
 pub mod users;
 
 /// Everything under `/api/v1`.
@@ -21,4 +22,5 @@ pub fn v1(cfg: &mut ServiceConfig) {
     connections::configure(cfg);
     integrations::configure(cfg);
     oauth::configure(cfg);
+    schedules::configure(cfg);
 }

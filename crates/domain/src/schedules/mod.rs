@@ -14,7 +14,6 @@ use sea_orm::{QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::database::is_unique_violation;
 use crate::entities::{integration, organisation, run, schedule};
 use crate::error::{DomainError, Problems, Result};
 use crate::integrations::IntegrationState;
@@ -504,52 +503,41 @@ async fn fire_one(hub: &Hub, s: &schedule::Model, now: DateTime<Utc>) -> Result<
     let calls = s.calls + i64::from(runs);
     let active = next.is_some() && (s.max_calls == -1 || calls < s.max_calls);
     let next_run_at = next.filter(|_| active);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let txn = hub.db.begin().await?;
-        let mut claim = schedule::Entity::update_many()
-            .col_expr(schedule::Column::NextRunAt, Expr::value(next_run_at))
-            .col_expr(schedule::Column::Active, Expr::value(active))
-            .col_expr(schedule::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(schedule::Column::Id.eq(s.id))
-            .filter(schedule::Column::Active.eq(true))
-            .filter(schedule::Column::NextRunAt.eq(due));
-        if runs {
-            claim = claim
-                .col_expr(schedule::Column::Calls, Expr::col(schedule::Column::Calls).add(1))
-                .col_expr(schedule::Column::LastRunAt, Expr::value(now));
-        }
-        if claim.exec(&txn).await?.rows_affected != 1 {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        if !runs {
-            txn.commit().await?;
-            return Ok(None);
-        }
-        let spec = RunSpec {
-            organisation_id: s.organisation_id,
-            integration_id: s.integration_id,
-            schedule_id: Some(s.id),
-            trigger: RunTrigger::Scheduled,
-            dry_run: state == Some(IntegrationState::Test),
-            full: false,
-            params: s.params.clone(),
-            source_ids: None,
-            replay_of: None,
-            max_attempts: SCHEDULED_RUN_MAX_ATTEMPTS,
-        };
-        match runs::insert_queued(&txn, spec).await {
-            Ok(run) => {
-                txn.commit().await?;
-                return Ok(Some(run));
-            }
-            // Another run of the integration took the same number: try again with the next.
-            Err(DomainError::Database(e)) if is_unique_violation(&e) && attempt < 5 => {
-                txn.rollback().await?;
-            }
-            Err(e) => return Err(e),
-        }
+    let txn = hub.db.begin().await?;
+    let mut claim = schedule::Entity::update_many()
+        .col_expr(schedule::Column::NextRunAt, Expr::value(next_run_at))
+        .col_expr(schedule::Column::Active, Expr::value(active))
+        .col_expr(schedule::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(schedule::Column::Id.eq(s.id))
+        .filter(schedule::Column::Active.eq(true))
+        .filter(schedule::Column::NextRunAt.eq(due));
+    if runs {
+        claim = claim
+            .col_expr(schedule::Column::Calls, Expr::col(schedule::Column::Calls).add(1))
+            .col_expr(schedule::Column::LastRunAt, Expr::value(now));
     }
+    // Whoever moves the schedule off `due` first owns the occurrence; the others update nothing.
+    if claim.exec(&txn).await?.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    if !runs {
+        txn.commit().await?;
+        return Ok(None);
+    }
+    let spec = RunSpec {
+        organisation_id: s.organisation_id,
+        integration_id: s.integration_id,
+        schedule_id: Some(s.id),
+        trigger: RunTrigger::Scheduled,
+        dry_run: state == Some(IntegrationState::Test),
+        full: false,
+        params: s.params.clone(),
+        source_ids: None,
+        replay_of: None,
+        max_attempts: SCHEDULED_RUN_MAX_ATTEMPTS,
+    };
+    let run = runs::insert_queued(&txn, spec).await?;
+    txn.commit().await?;
+    Ok(Some(run))
 }
