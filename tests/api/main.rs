@@ -6,6 +6,7 @@ mod auth;
 mod connections;
 mod docs;
 mod integrations;
+mod logs;
 mod oauth;
 mod roles;
 mod schedules;

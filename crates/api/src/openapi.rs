@@ -25,6 +25,7 @@ use crate::routes;
         (name = "api-keys", description = "Keys for scripts"),
         (name = "connections", description = "Connector catalog and configured connections"),
         (name = "integrations", description = "Source-to-target syncs and their lifecycle"),
+        (name = "logs", description = "What runs did and what went wrong; mark entries checked"),
         (name = "schedules", description = "When integrations sync by themselves: cron or every N units, in a time zone"),
         (name = "health", description = "Liveness and readiness"),
     ),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod hub;
 pub mod integrations;
 pub mod jobs;
+pub mod logs;
 pub mod organisations;
 pub mod pagination;
 pub mod people;

@@ -2,7 +2,7 @@
 //! id seen, made opaque.
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -83,9 +83,37 @@ where
     E: EntityTrait,
     C: ColumnTrait,
 {
-    let mut select = select.order_by_asc(id_column).limit(cursor.limit + 1);
+    fetch_in(db, select, id_column, Order::Asc, cursor, id_of).await
+}
+
+/// Like [`fetch`], newest first: the next page holds older rows. For journals such as logs and runs, whose readers
+/// want the latest on the first page.
+pub async fn fetch_newest_first<E: EntityTrait, C: ColumnTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    select: Select<E>,
+    id_column: C,
+    cursor: Cursor,
+    id_of: impl Fn(&E::Model) -> Uuid,
+) -> Result<Page<E::Model>> {
+    fetch_in(db, select, id_column, Order::Desc, cursor, id_of).await
+}
+
+async fn fetch_in<E: EntityTrait, C: ColumnTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    select: Select<E>,
+    id_column: C,
+    order: Order,
+    cursor: Cursor,
+    id_of: impl Fn(&E::Model) -> Uuid,
+) -> Result<Page<E::Model>> {
+    let newest_first = matches!(order, Order::Desc);
+    let mut select = select.order_by(id_column, order).limit(cursor.limit + 1);
     if let Some(after) = cursor.after {
-        select = select.filter(id_column.gt(after));
+        select = select.filter(if newest_first {
+            id_column.lt(after)
+        } else {
+            id_column.gt(after)
+        });
     }
     let mut items = select.all(db).await?;
     let next_cursor = if items.len() as u64 > cursor.limit {

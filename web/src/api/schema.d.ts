@@ -293,6 +293,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/{id}/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_integration_schedules"];
+        put?: never;
+        /**
+         * Schedule an integration's sync (admins only): a cron expression or `every` N minutes/hours/days, read in an
+         *     IANA time zone (the organisation's by default). The answer says when it runs next.
+         */
+        post: operations["create_schedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's log, newest first; filters combine. */
+        get: operations["list_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/logs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/logs/{id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark an entry checked by the caller (admins and support users). Checking it again keeps the first who and when. */
+        post: operations["check_log"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -325,6 +395,58 @@ export interface paths {
         get: operations["oauth_callback"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All schedules of the organisation. */
+        get: operations["list_schedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_schedule"];
+        put?: never;
+        post?: never;
+        /** Delete a schedule (admins only). Its past runs stay. */
+        delete: operations["delete_schedule"];
+        options?: never;
+        head?: never;
+        /** Change a schedule (admins only). A new timing or time zone, or re-activation, computes the next run from now. */
+        patch: operations["update_schedule"];
+        trace?: never;
+    };
+    "/api/v1/schedules/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a schedule (admins only): it stops running. Only an active schedule can be cancelled. */
+        post: operations["cancel_schedule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -552,6 +674,16 @@ export interface components {
          * @enum {string}
          */
         DeactivationPolicy: "on_termination" | "on_termination_date" | "never";
+        /** @description "Every N units". */
+        Every: {
+            /**
+             * Format: int32
+             * @description At least 1 (and at most about a year).
+             * @example 6
+             */
+            n: number;
+            unit: components["schemas"]["IntervalUnit"];
+        };
         /** @description One thing wrong with the input, named by where it is (`email`, `settings.base_url`). */
         FieldError: {
             /**
@@ -622,6 +754,42 @@ export interface components {
         };
         /** @enum {string} */
         IntegrationState: "inactive" | "test" | "active";
+        /**
+         * @description The unit of an "every N" schedule.
+         * @enum {string}
+         */
+        IntervalUnit: "minutes" | "hours" | "days";
+        LogEntry: {
+            /** @description Whether someone has marked the entry checked. */
+            checked: boolean;
+            /** Format: date-time */
+            checked_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The user who marked it checked.
+             */
+            checked_by?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Structured context, such as the error a target answered. */
+            details?: Record<string, unknown> | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            integration_id?: string | null;
+            level: components["schemas"]["LogLevel"];
+            /** @example Run 12 finished: 40 read, 2 filtered, 37 written, 1 error */
+            message: string;
+            /** Format: uuid */
+            run_id?: string | null;
+            /** @description The source id of the person the entry is about. */
+            source_id?: string | null;
+        };
+        /**
+         * @description How serious an entry is, from least to most: `debug` < `info` < `warning` < `error` < `critical`.
+         * @enum {string}
+         */
+        LogLevel: "debug" | "info" | "warning" | "error" | "critical";
         LoginRequest: {
             /** @example ada@example.com */
             email: string;
@@ -789,6 +957,96 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
         };
+        Page_LogEntry: {
+            items: {
+                /** @description Whether someone has marked the entry checked. */
+                checked: boolean;
+                /** Format: date-time */
+                checked_at?: string | null;
+                /**
+                 * Format: uuid
+                 * @description The user who marked it checked.
+                 */
+                checked_by?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /** @description Structured context, such as the error a target answered. */
+                details?: Record<string, unknown> | null;
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                integration_id?: string | null;
+                level: components["schemas"]["LogLevel"];
+                /** @example Run 12 finished: 40 read, 2 filtered, 37 written, 1 error */
+                message: string;
+                /** Format: uuid */
+                run_id?: string | null;
+                /** @description The source id of the person the entry is about. */
+                source_id?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        Page_Schedule: {
+            items: {
+                /**
+                 * @description What runs: `sync`.
+                 * @example sync
+                 */
+                action: string;
+                /** @description Only active schedules run; cancelling a schedule deactivates it. */
+                active: boolean;
+                /**
+                 * Format: int64
+                 * @description How many runs it has made.
+                 */
+                calls: number;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * @description Five-field cron expression (`minute hour day-of-month month day-of-week`), read in `timezone`.
+                 * @example 30 2 * * *
+                 */
+                cron?: string | null;
+                every?: components["schemas"]["Every"] | null;
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                integration_id: string;
+                /** Format: date-time */
+                last_run_at?: string | null;
+                /**
+                 * Format: int64
+                 * @description How many runs the schedule makes before it deactivates itself; -1: no limit.
+                 * @example -1
+                 */
+                max_calls: number;
+                /**
+                 * Format: date-time
+                 * @description When it runs next; null while inactive.
+                 */
+                next_run_at?: string | null;
+                /** @description Custom parameters handed to each run. */
+                params: Record<string, unknown>;
+                /**
+                 * Format: int32
+                 * @description 0 (highest) to 10: due schedules are queued in this order.
+                 * @example 5
+                 */
+                priority: number;
+                /** @description After downtime, run a missed occurrence once on start (true) or skip to the next future one (false). */
+                repeat_missed: boolean;
+                /**
+                 * @description IANA time zone of the cron expression and of day intervals.
+                 * @example Australia/Sydney
+                 */
+                timezone: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
         Page_User: {
             items: {
                 active: boolean;
@@ -850,6 +1108,101 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "support";
+        Schedule: {
+            /**
+             * @description What runs: `sync`.
+             * @example sync
+             */
+            action: string;
+            /** @description Only active schedules run; cancelling a schedule deactivates it. */
+            active: boolean;
+            /**
+             * Format: int64
+             * @description How many runs it has made.
+             */
+            calls: number;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description Five-field cron expression (`minute hour day-of-month month day-of-week`), read in `timezone`.
+             * @example 30 2 * * *
+             */
+            cron?: string | null;
+            every?: components["schemas"]["Every"] | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            integration_id: string;
+            /** Format: date-time */
+            last_run_at?: string | null;
+            /**
+             * Format: int64
+             * @description How many runs the schedule makes before it deactivates itself; -1: no limit.
+             * @example -1
+             */
+            max_calls: number;
+            /**
+             * Format: date-time
+             * @description When it runs next; null while inactive.
+             */
+            next_run_at?: string | null;
+            /** @description Custom parameters handed to each run. */
+            params: Record<string, unknown>;
+            /**
+             * Format: int32
+             * @description 0 (highest) to 10: due schedules are queued in this order.
+             * @example 5
+             */
+            priority: number;
+            /** @description After downtime, run a missed occurrence once on start (true) or skip to the next future one (false). */
+            repeat_missed: boolean;
+            /**
+             * @description IANA time zone of the cron expression and of day intervals.
+             * @example Australia/Sydney
+             */
+            timezone: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description A schedule to create, or the changes to one. On create, omitted fields take their defaults; on change, they
+         *     stay as they are, and naming `cron` replaces `every` (and the other way round).
+         */
+        ScheduleInput: {
+            /** @description Default true. (Re-)activating computes the next run from now. */
+            active?: boolean | null;
+            /**
+             * @description Five-field cron expression (`minute hour day-of-month month day-of-week`, or `@daily` and the like).
+             *     A new schedule needs this or `every`.
+             * @example 30 2 * * *
+             */
+            cron?: string | null;
+            every?: components["schemas"]["Every"] | null;
+            /**
+             * Format: int64
+             * @description -1 (no limit, the default) or at least 1.
+             */
+            max_calls?: number | null;
+            /**
+             * Format: date-time
+             * @description When it runs next; by default the next cron occurrence, or one interval from now.
+             */
+            next_run_at?: string | null;
+            /** @description A JSON object handed to each run, replaced as a whole; default `{}`. */
+            params?: Record<string, unknown> | null;
+            /**
+             * Format: int32
+             * @description 0 (highest) to 10; default 5.
+             */
+            priority?: number | null;
+            /** @description Default false. */
+            repeat_missed?: boolean | null;
+            /**
+             * @description IANA time zone; by default the organisation's.
+             * @example Australia/Sydney
+             */
+            timezone?: string | null;
+        };
         TokenPair: {
             /** @description Short-lived JWT for the `Authorization: Bearer` header. */
             access_token: string;
@@ -1714,6 +2067,162 @@ export interface operations {
             };
         };
     };
+    list_integration_schedules: {
+        parameters: {
+            query?: {
+                /** @description How many items to return (1–200, default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the integration's schedules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Schedule"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    create_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    list_logs: {
+        parameters: {
+            query?: {
+                /** @description Only entries of exactly this level. */
+                level?: components["schemas"]["LogLevel"];
+                /** @description Only entries of this level or a more serious one. */
+                min_level?: components["schemas"]["LogLevel"];
+                /** @description Only entries about this integration. */
+                integration_id?: string;
+                /** @description Only entries of this run. */
+                run_id?: string;
+                /** @description `true`: only checked entries; `false`: only unchecked ones. */
+                checked?: boolean;
+                /** @description How many items to return (1–200, default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of log entries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LogEntry"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    get_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Log entry id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The log entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogEntry"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    check_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Log entry id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entry, checked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogEntry"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -1762,6 +2271,157 @@ export interface operations {
             };
             /** @description Unknown, used or expired state */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_schedules: {
+        parameters: {
+            query?: {
+                /** @description Only this integration's schedules. */
+                integration_id?: string;
+                /** @description Only active (true) or inactive (false) schedules. */
+                active?: boolean;
+                /** @description How many items to return (1–200, default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of schedules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Schedule"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    get_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    delete_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    update_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleInput"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    cancel_schedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Schedule id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule, now inactive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The schedule is not active */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

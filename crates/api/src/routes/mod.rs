@@ -7,6 +7,7 @@ pub mod connections;
 pub mod connectors;
 pub mod health;
 pub mod integrations;
+pub mod logs;
 pub mod me;
 pub mod oauth;
 pub mod schedules;
@@ -21,6 +22,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
     connectors::configure(cfg);
     connections::configure(cfg);
     integrations::configure(cfg);
+    logs::configure(cfg);
     oauth::configure(cfg);
     schedules::configure(cfg);
 }
