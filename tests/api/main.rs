@@ -5,6 +5,7 @@ mod api_keys;
 mod auth;
 mod connections;
 mod docs;
+mod integration_dates;
 mod integrations;
 mod logs;
 mod oauth;

@@ -8,6 +8,7 @@ pub mod database;
 pub mod entities;
 pub mod error;
 pub mod hub;
+pub mod integration_dates;
 pub mod integrations;
 pub mod jobs;
 pub mod logs;

@@ -256,6 +256,27 @@ export interface paths {
         patch: operations["update_integration"];
         trace?: never;
     };
+    "/api/v1/integrations/{id}/dates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The integration's dates (watermarks of incremental reads), every known one, set or not. */
+        get: operations["get_integration_dates"];
+        /**
+         * Set or clear dates (admins only): name only those that change; null clears one, so the next run reads everyone.
+         *     Moving a date back re-imports people, moving it forward skips changes; a date in the future is refused.
+         */
+        put: operations["update_integration_dates"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/{id}/disable": {
         parameters: {
             query?: never;
@@ -731,6 +752,43 @@ export interface components {
              * @description Only while inactive.
              */
             target_connection_id?: string | null;
+        };
+        IntegrationDate: {
+            /** @description What the date means. */
+            description: string;
+            /** @example employees_updated_since */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When the value last changed; null while unset.
+             */
+            updated_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Null while unset.
+             */
+            value?: string | null;
+        };
+        IntegrationDates: {
+            /** @description Every known date, set or not. */
+            items: components["schemas"]["IntegrationDate"][];
+            /**
+             * @description What editing a date does to the next runs.
+             * @example Runs read incrementally from these dates. …
+             */
+            warning: string;
+        };
+        /**
+         * @description The body of an update: name only the dates that change. Each is an RFC 3339 time not in the future, or null to
+         *     clear it.
+         */
+        IntegrationDatesUpdate: {
+            /**
+             * Format: date-time
+             * @description The watermark of incremental reads; null: the next run reads everyone.
+             * @example 2026-01-31T00:00:00Z
+             */
+            employees_updated_since?: string | null;
         };
         /** @enum {string} */
         IntegrationKind: "employees_to_users";
@@ -2001,6 +2059,66 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    get_integration_dates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every known date and the warning editors must see */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationDates"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    update_integration_dates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationDatesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Every known date after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationDates"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod connections;
 pub mod connectors;
 pub mod health;
+pub mod integration_dates;
 pub mod integrations;
 pub mod logs;
 pub mod me;
@@ -22,6 +23,7 @@ pub fn v1(cfg: &mut ServiceConfig) {
     connectors::configure(cfg);
     connections::configure(cfg);
     integrations::configure(cfg);
+    integration_dates::configure(cfg);
     logs::configure(cfg);
     oauth::configure(cfg);
     schedules::configure(cfg);
