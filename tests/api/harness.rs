@@ -32,6 +32,40 @@ pub struct Options {
     pub max_body_bytes: usize,
     /// The queue the API reports on in `/readyz`; embedded unless set.
     pub redis_url: Option<String>,
+    /// Runs a worker beside the API, with quick ticks: on SQLite with the embedded queue, on PostgreSQL with a
+    /// Redis queue of its own.
+    pub worker: bool,
+}
+
+impl Options {
+    pub fn with_worker() -> Self {
+        Self {
+            worker: true,
+            ..Self::default()
+        }
+    }
+}
+
+pub fn redis_url() -> String {
+    std::env::var("IHUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Fast enough that tests wait seconds, not minutes, for the reconciler and retries.
+pub fn test_worker_settings() -> ihub_worker::WorkerSettings {
+    use std::time::Duration;
+    ihub_worker::WorkerSettings {
+        runs_at_once: 4,
+        sync: ihub_domain::sync::Options {
+            concurrency: 8,
+            heartbeat: Duration::from_millis(200),
+            retry_base: Duration::from_millis(500),
+            ..ihub_domain::sync::Options::default()
+        },
+        tick: Duration::from_millis(200),
+        requeue_after: Duration::from_secs(2),
+        stuck_after: Duration::from_secs(2),
+        poll: Duration::from_millis(100),
+    }
 }
 
 impl Default for Options {
@@ -41,6 +75,7 @@ impl Default for Options {
             login_attempts_per_email_per_minute: 1000,
             max_body_bytes: 256 * 1024,
             redis_url: None,
+            worker: false,
         }
     }
 }
@@ -53,6 +88,8 @@ pub struct TestHub {
     handle: actix_web::dev::ServerHandle,
     secrets: Mutex<Vec<String>>,
     pg_database: Option<String>,
+    worker: Option<WorkerHandle>,
+    pub queue: QueueBackend,
     _dir: tempfile::TempDir,
 }
 
@@ -169,6 +206,13 @@ impl TestHub {
 
     pub async fn start_with(backend: Backend, options: Options) -> Self {
         ihub_connectors::http::install_crypto_provider();
+        // `IHUB_TEST_LOG=ihub=debug` shows what the hub and its worker did, for a failing test.
+        if let Ok(filter) = std::env::var("IHUB_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let pg_database = match backend {
             Backend::Sqlite => None,
@@ -187,11 +231,20 @@ impl TestHub {
             public_url: Some(format!("http://{addr}")),
             ..Config::default()
         };
-        let queue = QueueBackend::connect(options.redis_url.as_deref())
+        // A worker on PostgreSQL takes its jobs from Redis, in a queue of its own so parallel tests never take
+        // each other's jobs.
+        let redis = match (&options.redis_url, options.worker, &pg_database) {
+            (Some(url), _, _) => Some(url.clone()),
+            (None, true, Some(_)) => Some(redis_url()),
+            _ => None,
+        };
+        let queue_name = format!("ihub::test::{}", Uuid::new_v4().simple());
+        let queue = QueueBackend::connect(redis.as_deref(), &queue_name)
             .await
             .expect("queue connects");
         let hub = runtime::open_hub(&config, queue.dispatcher()).await.expect("hub opens");
-        let ctx = runtime::app_context(&config, hub.clone(), queue);
+        let ctx = runtime::app_context(&config, hub.clone(), queue.clone());
+        let worker = options.worker.then(|| spawn_worker(&hub, &queue));
         let (server, handle, addr) = app::serve_on(ctx, listener).expect("serve");
         tokio::spawn(server);
         let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
@@ -212,6 +265,8 @@ impl TestHub {
             handle,
             secrets: Mutex::new(secrets),
             pg_database,
+            worker,
+            queue,
             _dir: dir,
         }
     }
@@ -393,8 +448,30 @@ impl TestHub {
     }
 }
 
+impl TestHub {
+    /// Stops the worker gracefully (as SIGTERM would) and waits for it.
+    pub async fn stop_worker(&mut self) {
+        if let Some((stop, task)) = self.worker.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+
+    /// Starts another worker on the same queue (Redis only: the embedded queue's consumer lives once per process).
+    pub fn start_redis_worker(&mut self) {
+        assert!(
+            matches!(self.queue, QueueBackend::Redis { .. }),
+            "only a Redis queue takes a second worker"
+        );
+        self.worker = Some(spawn_worker(&self.hub, &self.queue));
+    }
+}
+
 impl Drop for TestHub {
     fn drop(&mut self) {
+        if let Some((stop, _)) = self.worker.take() {
+            let _ = stop.send(());
+        }
         let handle = self.handle.clone();
         drop(handle.stop(false));
         if let Some(name) = self.pg_database.take() {
@@ -419,6 +496,48 @@ impl Drop for TestHub {
             .join();
         }
     }
+}
+
+type WorkerHandle = (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>);
+
+fn spawn_worker(hub: &Hub, queue: &QueueBackend) -> WorkerHandle {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(ihub_worker::role::run(
+        hub.clone(),
+        queue.clone(),
+        test_worker_settings(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    (
+        stop,
+        tokio::spawn(async move {
+            if let Ok(Err(e)) = task.await {
+                panic!("the worker failed: {e}");
+            }
+        }),
+    )
+}
+
+/// Runs each named `async fn(TestHub)` once on SQLite (embedded queue) and once on PostgreSQL (Redis queue),
+/// with a worker.
+#[macro_export]
+macro_rules! with_worker_on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let options = $crate::harness::Options::with_worker();
+                super::$name($crate::harness::TestHub::start_with($crate::harness::Backend::Sqlite, options).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres_redis() {
+                let options = $crate::harness::Options::with_worker();
+                super::$name($crate::harness::TestHub::start_with($crate::harness::Backend::Postgres, options).await).await
+            }
+        }
+    )*};
 }
 
 /// Runs each named `async fn(TestHub)` once on SQLite and once on PostgreSQL.

@@ -11,6 +11,7 @@ mod logs;
 mod oauth;
 mod roles;
 mod schedules;
+mod sync;
 mod tenancy;
 mod users;
 mod validation;

@@ -18,6 +18,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// `redis://…` for the shared job queue; the embedded queue when unset.
     pub redis_url: Option<String>,
+    /// The queue's name in Redis: hubs sharing one Redis need one each.
+    pub redis_queue: String,
     pub listen: String,
     /// The address browsers and providers reach this hub at (OAuth redirects come back here); `http://<listen>`
     /// when unset.
@@ -30,6 +32,20 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub login_attempts_per_email_per_minute: u32,
     pub login_attempts_per_ip_per_minute: u32,
+    /// Runs one worker process executes at once.
+    pub worker_runs_at_once: usize,
+    /// Records one run writes at once.
+    pub sync_concurrency: usize,
+    /// How often a worker's reconciler and scheduler look at the database.
+    pub worker_tick_ms: u64,
+    /// How often a running run says it is alive.
+    pub heartbeat_ms: u64,
+    /// A running run silent this long is resumed by another worker.
+    pub stuck_after_secs: u64,
+    /// A queued run not taken this long is pushed to the queue again.
+    pub requeue_after_secs: u64,
+    /// First wait before a failed run is tried again (doubling, with jitter).
+    pub run_retry_base_secs: u64,
 }
 
 impl Default for Config {
@@ -38,6 +54,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,
+            redis_queue: ihub_worker::queue::REDIS_QUEUE.into(),
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             secret_key: None,
@@ -46,6 +63,13 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             login_attempts_per_email_per_minute: 10,
             login_attempts_per_ip_per_minute: 60,
+            worker_runs_at_once: 4,
+            sync_concurrency: 8,
+            worker_tick_ms: 5_000,
+            heartbeat_ms: 5_000,
+            stuck_after_secs: 60,
+            requeue_after_secs: 120,
+            run_retry_base_secs: 30,
         }
     }
 }
@@ -116,6 +140,23 @@ impl Config {
         {
             return Err(ConfigError("IHUB_PUBLIC_URL must be an http:// or https:// URL".into()));
         }
+        for (name, value) in [
+            ("IHUB_WORKER_RUNS_AT_ONCE", self.worker_runs_at_once as u64),
+            ("IHUB_SYNC_CONCURRENCY", self.sync_concurrency as u64),
+            ("IHUB_WORKER_TICK_MS", self.worker_tick_ms),
+            ("IHUB_HEARTBEAT_MS", self.heartbeat_ms),
+            ("IHUB_STUCK_AFTER_SECS", self.stuck_after_secs),
+            ("IHUB_REQUEUE_AFTER_SECS", self.requeue_after_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!("{name} must be at least 1")));
+            }
+        }
+        if self.stuck_after_secs * 1000 <= self.heartbeat_ms {
+            return Err(ConfigError(
+                "IHUB_STUCK_AFTER_SECS must be longer than IHUB_HEARTBEAT_MS, or every run looks stuck".into(),
+            ));
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("IHUB_MAX_BODY_BYTES must be at least 1024".into()));
         }
@@ -129,6 +170,23 @@ impl Config {
                 self.listen
             ))
         })
+    }
+
+    pub fn worker_settings(&self) -> ihub_worker::WorkerSettings {
+        use std::time::Duration;
+        ihub_worker::WorkerSettings {
+            runs_at_once: self.worker_runs_at_once,
+            sync: ihub_domain::sync::Options {
+                concurrency: self.sync_concurrency,
+                heartbeat: Duration::from_millis(self.heartbeat_ms),
+                retry_base: Duration::from_secs(self.run_retry_base_secs),
+                ..ihub_domain::sync::Options::default()
+            },
+            tick: Duration::from_millis(self.worker_tick_ms),
+            requeue_after: Duration::from_secs(self.requeue_after_secs),
+            stuck_after: Duration::from_secs(self.stuck_after_secs),
+            ..ihub_worker::WorkerSettings::default()
+        }
     }
 
     pub fn public_url(&self) -> String {

@@ -89,6 +89,27 @@ impl<T: DeserializeOwned + 'static> FromRequest for AdminJson<T> {
     }
 }
 
+/// Like [`AdminJson`], for bodies whose every field is optional: no body at all means the defaults, so scripts
+/// may `POST` with nothing.
+pub struct AdminOptionalJson<T>(pub Principal, pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for AdminOptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let admin = Admin::from_request(req, payload);
+        let body = JsonBody::new(req, payload);
+        Box::pin(async move {
+            let Admin(who) = admin.await?;
+            if !body.is_json && body.declared_len.unwrap_or(0) == 0 {
+                return Ok(AdminOptionalJson(who, T::default()));
+            }
+            Ok(AdminOptionalJson(who, body.read().await?))
+        })
+    }
+}
+
 /// What reading a JSON body needs from the request, taken up front so the reading can happen later.
 struct JsonBody {
     limit: usize,

@@ -27,6 +27,7 @@ use crate::routes;
         (name = "integrations", description = "Source-to-target syncs and their lifecycle"),
         (name = "logs", description = "What runs did and what went wrong; mark entries checked"),
         (name = "schedules", description = "When integrations sync by themselves: cron or every N units, in a time zone"),
+        (name = "runs", description = "Runs of integrations and their reports: record lines, CSV, cancel, resume, replay"),
         (name = "health", description = "Liveness and readiness"),
     ),
     modifiers(&Standard),

@@ -85,7 +85,7 @@ pub enum Roles {
 
 /// Runs the chosen roles until a shutdown signal, then stops them gracefully.
 pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
-    let queue = QueueBackend::connect(config.redis_url.as_deref()).await?;
+    let queue = QueueBackend::connect(config.redis_url.as_deref(), &config.redis_queue).await?;
     let hub = open_hub(&config, queue.dispatcher()).await?;
     if roles == Roles::Api && matches!(queue, QueueBackend::Embedded(_)) {
         tracing::warn!(
@@ -95,8 +95,9 @@ pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = (roles != Roles::Api).then(|| {
         let (hub, queue, mut stop_rx) = (hub.clone(), queue.clone(), stop_rx.clone());
+        let settings = config.worker_settings();
         tokio::spawn(async move {
-            ihub_worker::role::run(hub, queue, async move {
+            ihub_worker::role::run(hub, queue, settings, async move {
                 let _ = stop_rx.wait_for(|stop| *stop).await;
             })
             .await

@@ -594,3 +594,23 @@ pub async fn choices(hub: &Hub, who: &Principal, id: Uuid, setting: &str) -> Res
         )),
     }
 }
+
+/// A connector refused the stored credentials while working (a run, a webhook): the connection goes to `error`
+/// with the reason, as a failed test would put it, until someone reconnects or fixes it.
+pub async fn record_auth_failure(hub: &Hub, connection_id: Uuid, reason: &str) -> Result<()> {
+    tracing::warn!(%connection_id, %reason, "connection lost its access");
+    connection::Entity::update_many()
+        .col_expr(
+            connection::Column::Status,
+            sea_orm::sea_query::Expr::value(ConnectionStatus::Error),
+        )
+        .col_expr(connection::Column::LastError, sea_orm::sea_query::Expr::value(reason))
+        .col_expr(
+            connection::Column::CheckedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(connection::Column::Id.eq(connection_id))
+        .exec(&hub.db)
+        .await?;
+    Ok(())
+}

@@ -295,7 +295,7 @@ fn name_taken(e: DbErr, name: &str) -> DomainError {
     }
 }
 
-async fn find(hub: &Hub, who: &Principal, id: Uuid) -> Result<integration::Model> {
+pub(crate) async fn find(hub: &Hub, who: &Principal, id: Uuid) -> Result<integration::Model> {
     integration::Entity::find_by_id(id)
         .filter(integration::Column::OrganisationId.eq(who.organisation_id))
         .one(&hub.db)

@@ -19,6 +19,7 @@ pub mod roles;
 pub mod runs;
 pub mod schedules;
 pub mod secrets;
+pub mod sync;
 pub mod users;
 mod validate;
 

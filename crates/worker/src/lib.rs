@@ -1,6 +1,8 @@
-//! Background work: the job queue seam (an embedded backend for `ihub serve`, apalis on Redis for scaled-out
-//! workers) and the worker role that consumes it.
+//! Background work: the job queue (apalis on Redis for scaled-out workers, apalis in memory for `ihub serve`),
+//! the worker role that consumes it, and the reconciler that keeps the queue in line with the database.
 pub mod queue;
+pub mod reconcile;
 pub mod role;
 
 pub use queue::{QueueBackend, QueueError};
+pub use role::WorkerSettings;

@@ -4,12 +4,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apalis::prelude::{MemoryStorage, TaskSink};
+use apalis::prelude::{MemorySink, MemoryStorage, MemoryStorageError, Task, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures::SinkExt;
+use futures::channel::mpsc::UnboundedSender;
 use ihub_domain::jobs::{DispatchError, Dispatcher, Job};
 
-/// Where jobs wait in Redis; named so that other apalis users of the same Redis never mix with ours.
+/// Where jobs wait in Redis by default; named so that other apalis users of the same Redis never mix with ours.
+/// Hubs sharing one Redis need a queue each (`IHUB_REDIS_QUEUE`).
 pub const REDIS_QUEUE: &str = "ihub::jobs";
 
 #[derive(Debug, thiserror::Error)]
@@ -24,16 +26,21 @@ pub enum QueueError {
 
 pub type RedisJobs = RedisStorage<Job, ConnectionManager>;
 
-/// The in-process queue: one sender shared by whoever dispatches, one receiver for this process's worker.
+/// The in-process queue: a channel whose sending end any task may clone, and whose receiving end this process's
+/// worker takes once. apalis's `MemorySink` is not used to send: it locks a shared mutex with `try_lock().unwrap()`
+/// and drops a pending lock future (losing its wake-up), so concurrent dispatches could panic or stall the worker.
 pub struct Embedded {
-    sender: apalis::prelude::MemorySink<Job>,
+    sender: UnboundedSender<Task<Job>>,
     storage: Mutex<Option<MemoryStorage<Job>>>,
 }
 
 #[derive(Clone)]
 pub enum QueueBackend {
     Embedded(Arc<Embedded>),
-    Redis { client: redis::Client, storage: Box<RedisJobs> },
+    Redis {
+        client: redis::Client,
+        storage: Box<RedisJobs>,
+    },
 }
 
 impl std::fmt::Debug for QueueBackend {
@@ -45,32 +52,29 @@ impl std::fmt::Debug for QueueBackend {
 
 impl QueueBackend {
     pub fn embedded() -> Self {
-        let (tx, rx) = futures::channel::mpsc::unbounded::<apalis::prelude::Task<Job>>();
-        let sink: Box<
-            dyn futures::Sink<apalis::prelude::Task<Job>, Error = apalis::prelude::MemoryStorageError>
-                + Send
-                + Sync
-                + Unpin,
-        > = Box::new(tx.sink_map_err(|e| apalis::prelude::MemoryStorageError::Other(Box::new(e))));
-        let sender = apalis::prelude::MemorySink::new(Arc::new(futures::lock::Mutex::new(sink)));
-        let storage = MemoryStorage::new_with(sender.clone(), Box::pin(rx));
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Task<Job>>();
+        // The worker's storage gets a sink of its own (apalis polls it for readiness), never shared.
+        let own: Box<dyn futures::Sink<Task<Job>, Error = MemoryStorageError> + Send + Sync + Unpin> =
+            Box::new(tx.clone().sink_map_err(|e| MemoryStorageError::Other(Box::new(e))));
+        let sink = MemorySink::new(Arc::new(futures::lock::Mutex::new(own)));
+        let storage = MemoryStorage::new_with(sink, Box::pin(rx));
         Self::Embedded(Arc::new(Embedded {
-            sender,
+            sender: tx,
             storage: Mutex::new(Some(storage)),
         }))
     }
 
-    /// Connects to Redis when a URL is given; otherwise the embedded queue.
-    pub async fn connect(redis_url: Option<&str>) -> Result<Self, QueueError> {
+    /// Redis when a URL is given (connected on first use); otherwise the embedded queue.
+    pub async fn connect(redis_url: Option<&str>, queue: &str) -> Result<Self, QueueError> {
         let Some(url) = redis_url else {
             return Ok(Self::embedded());
         };
         let client = redis::Client::open(url).map_err(|e| QueueError::BadUrl(e.to_string()))?;
-        let conn = tokio::time::timeout(Duration::from_secs(5), ConnectionManager::new(client.clone()))
-            .await
-            .map_err(|_| QueueError::Unreachable("no answer within 5 s".into()))?
+        // Lazy: an API process starts (and says it is not ready) while Redis is down, and reconnects when it is
+        // back; a worker refuses to start until it can ping.
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), redis::aio::ConnectionManagerConfig::new())
             .map_err(|e| QueueError::Unreachable(e.to_string()))?;
-        let config = apalis_redis::Config::default().queue(REDIS_QUEUE);
+        let config = apalis_redis::Config::default().queue(queue);
         let storage = RedisStorage::new(conn).with_config(config);
         Ok(Self::Redis {
             client,
@@ -128,13 +132,10 @@ struct QueueDispatcher(QueueBackend);
 impl Dispatcher for QueueDispatcher {
     async fn dispatch(&self, job: Job) -> Result<(), DispatchError> {
         match &self.0 {
-            QueueBackend::Embedded(embedded) => {
-                let mut sender = embedded.sender.clone();
-                sender
-                    .send(apalis::prelude::Task::new(job))
-                    .await
-                    .map_err(|e| DispatchError(e.to_string()))
-            }
+            QueueBackend::Embedded(embedded) => embedded
+                .sender
+                .unbounded_send(Task::new(job))
+                .map_err(|e| DispatchError(e.to_string())),
             QueueBackend::Redis { storage, .. } => {
                 let mut storage = (**storage).clone();
                 storage.push(job).await.map_err(|e| DispatchError(e.to_string()))

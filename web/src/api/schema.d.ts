@@ -314,6 +314,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run an integration now (admins only). The run is queued and a worker takes it; no schedule moves. */
+        post: operations["run_integration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The integration's runs, newest first. */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/{id}/schedules": {
         parameters: {
             query?: never;
@@ -416,6 +450,107 @@ export interface paths {
         get: operations["oauth_callback"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a queued or running run (admins only); a running one stops at the next record. */
+        post: operations["cancel_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's record lines: one per person, with the decision, the outcome and the fields changed. */
+        get: operations["list_records"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/records.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's record lines as a CSV download. */
+        get: operations["records_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/replay-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a new run that retries only this run's failed records (admins only). */
+        post: operations["replay_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a stuck or failed run from its checkpoint (admins only). */
+        post: operations["resume_run"];
         delete?: never;
         options?: never;
         head?: never;
@@ -695,6 +830,11 @@ export interface components {
          * @enum {string}
          */
         DeactivationPolicy: "on_termination" | "on_termination_date" | "never";
+        /**
+         * @description What the processor decided for one person.
+         * @enum {string}
+         */
+        Decision: "create" | "update" | "deactivate" | "skip" | "filter";
         /** @description "Every N units". */
         Every: {
             /**
@@ -704,6 +844,12 @@ export interface components {
              */
             n: number;
             unit: components["schemas"]["IntervalUnit"];
+        };
+        /** @description One field to change: what the target had, what it gets. */
+        FieldChange: {
+            field: components["schemas"]["UserField"];
+            new?: string | null;
+            old?: string | null;
         };
         /** @description One thing wrong with the input, named by where it is (`email`, `settings.base_url`). */
         FieldError: {
@@ -817,6 +963,14 @@ export interface components {
          * @enum {string}
          */
         IntervalUnit: "minutes" | "hours" | "days";
+        LocalTimes: {
+            finished_at?: string | null;
+            /** @example 2026-11-25T21:00:00+11:00 */
+            queued_at?: string | null;
+            started_at?: string | null;
+            /** @example Australia/Sydney */
+            timezone: string;
+        };
         LogEntry: {
             /** @description Whether someone has marked the entry checked. */
             checked: boolean;
@@ -936,6 +1090,11 @@ export interface components {
              */
             timezone: string;
         };
+        /**
+         * @description What the writer did about it.
+         * @enum {string}
+         */
+        Outcome: "created" | "updated" | "deactivated" | "unchanged" | "failed" | "dry_run";
         Page_ApiKey: {
             items: {
                 /** Format: date-time */
@@ -1041,6 +1200,91 @@ export interface components {
                 run_id?: string | null;
                 /** @description The source id of the person the entry is about. */
                 source_id?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        Page_Run: {
+            items: {
+                /** Format: int32 */
+                attempt: number;
+                cancel_requested: boolean;
+                /** Format: date-time */
+                created_at: string;
+                /** @description The integration was in `test`: nothing was written to the target. */
+                dry_run: boolean;
+                /** @description Why the run failed, or how many records did. */
+                error?: string | null;
+                /** Format: date-time */
+                finished_at?: string | null;
+                /** @description Everyone was read, not only the changed. */
+                full: boolean;
+                /** Format: date-time */
+                heartbeat_at?: string | null;
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                integration_id: string;
+                /** @description The same times in the zone asked for. */
+                local: components["schemas"]["LocalTimes"];
+                /** Format: int32 */
+                max_attempts: number;
+                /**
+                 * Format: int64
+                 * @description Counts up per integration from 1.
+                 */
+                number: number;
+                /** Format: date-time */
+                queued_at: string;
+                /** Format: int64 */
+                records_errors: number;
+                /** Format: int64 */
+                records_filtered: number;
+                /** Format: int64 */
+                records_read: number;
+                /** Format: int64 */
+                records_written: number;
+                /**
+                 * Format: uuid
+                 * @description For a replay: the run whose failed records it retries.
+                 */
+                replay_of?: string | null;
+                /** Format: uuid */
+                schedule_id?: string | null;
+                /**
+                 * Format: date-time
+                 * @description The incremental read's watermark, when the run read only the changed.
+                 */
+                since?: string | null;
+                /** Format: date-time */
+                started_at?: string | null;
+                status: components["schemas"]["RunStatus"];
+                trigger: components["schemas"]["RunTrigger"];
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        Page_RunRecord: {
+            items: {
+                /** @description Fields written (or that would have been, in a dry run), old → new. */
+                changes: components["schemas"]["FieldChange"][];
+                /** Format: date-time */
+                created_at: string;
+                decision: components["schemas"]["Decision"];
+                error?: string | null;
+                /** Format: uuid */
+                id: string;
+                local_created_at: string;
+                /**
+                 * @description The person's display name.
+                 * @example Grace Hopper
+                 */
+                name: string;
+                outcome: components["schemas"]["Outcome"];
+                /** @description Why a record was filtered, linked or skipped. */
+                reason?: string | null;
+                source_id: string;
+                target_id?: string | null;
             }[];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
@@ -1166,6 +1410,91 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "support";
+        Run: {
+            /** Format: int32 */
+            attempt: number;
+            cancel_requested: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The integration was in `test`: nothing was written to the target. */
+            dry_run: boolean;
+            /** @description Why the run failed, or how many records did. */
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** @description Everyone was read, not only the changed. */
+            full: boolean;
+            /** Format: date-time */
+            heartbeat_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            integration_id: string;
+            /** @description The same times in the zone asked for. */
+            local: components["schemas"]["LocalTimes"];
+            /** Format: int32 */
+            max_attempts: number;
+            /**
+             * Format: int64
+             * @description Counts up per integration from 1.
+             */
+            number: number;
+            /** Format: date-time */
+            queued_at: string;
+            /** Format: int64 */
+            records_errors: number;
+            /** Format: int64 */
+            records_filtered: number;
+            /** Format: int64 */
+            records_read: number;
+            /** Format: int64 */
+            records_written: number;
+            /**
+             * Format: uuid
+             * @description For a replay: the run whose failed records it retries.
+             */
+            replay_of?: string | null;
+            /** Format: uuid */
+            schedule_id?: string | null;
+            /**
+             * Format: date-time
+             * @description The incremental read's watermark, when the run read only the changed.
+             */
+            since?: string | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            status: components["schemas"]["RunStatus"];
+            trigger: components["schemas"]["RunTrigger"];
+        };
+        RunNow: {
+            /** @description Read everyone instead of only the people changed since the last complete run. */
+            full?: boolean;
+        };
+        RunRecord: {
+            /** @description Fields written (or that would have been, in a dry run), old → new. */
+            changes: components["schemas"]["FieldChange"][];
+            /** Format: date-time */
+            created_at: string;
+            decision: components["schemas"]["Decision"];
+            error?: string | null;
+            /** Format: uuid */
+            id: string;
+            local_created_at: string;
+            /**
+             * @description The person's display name.
+             * @example Grace Hopper
+             */
+            name: string;
+            outcome: components["schemas"]["Outcome"];
+            /** @description Why a record was filtered, linked or skipped. */
+            reason?: string | null;
+            source_id: string;
+            target_id?: string | null;
+        };
+        /** @enum {string} */
+        RunStatus: "queued" | "in_progress" | "done" | "partial" | "retry" | "failed" | "cancelled";
+        /** @enum {string} */
+        RunTrigger: "scheduled" | "manual" | "webhook" | "retry";
         Schedule: {
             /**
              * @description What runs: `sync`.
@@ -1295,6 +1624,11 @@ export interface components {
             password?: string | null;
             role?: components["schemas"]["Role"] | null;
         };
+        /**
+         * @description The writable fields of a target user, named the same for every target.
+         * @enum {string}
+         */
+        UserField: "first_name" | "last_name" | "email" | "job_title" | "location" | "department" | "manager_name" | "manager_email" | "active";
     };
     responses: {
         /** @description The body is not valid JSON */
@@ -2185,6 +2519,93 @@ export interface operations {
             };
         };
     };
+    run_integration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional; `{}` or no body reads only what changed */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RunNow"] | null;
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The integration is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["RunStatus"];
+                trigger?: components["schemas"]["RunTrigger"];
+                /** @description Runs created at or after this time (RFC 3339). */
+                from?: string;
+                /** @description Runs created before this time (RFC 3339). */
+                to?: string;
+                /** @description How many items to return (1–200, default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description IANA time zone for the local times (default: the organisation's).
+                 * @example Australia/Sydney
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Run"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
     list_integration_schedules: {
         parameters: {
             query?: {
@@ -2389,6 +2810,218 @@ export interface operations {
             };
             /** @description Unknown, used or expired state */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_run: {
+        parameters: {
+            query?: {
+                /**
+                 * @description IANA time zone for the local times (default: the organisation's).
+                 * @example Australia/Sydney
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    cancel_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run, cancelled or stopping */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The run already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_records: {
+        parameters: {
+            query?: {
+                decision?: components["schemas"]["Decision"];
+                outcome?: components["schemas"]["Outcome"];
+                /** @description How many items to return (1–200, default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description IANA time zone for the local times (default: the organisation's).
+                 * @example Australia/Sydney
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of record lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RunRecord"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    records_csv: {
+        parameters: {
+            query?: {
+                decision?: components["schemas"]["Decision"];
+                outcome?: components["schemas"]["Outcome"];
+                /**
+                 * @description IANA time zone for the local times (default: the organisation's).
+                 * @example Australia/Sydney
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV, one line per person */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    replay_failed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new run, queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description No failed records, or the integration is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run, queued again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The run is not stuck or failed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,6 +11,7 @@ pub mod integrations;
 pub mod logs;
 pub mod me;
 pub mod oauth;
+pub mod runs;
 pub mod schedules;
 pub mod users;
 
@@ -26,5 +27,6 @@ pub fn v1(cfg: &mut ServiceConfig) {
     integration_dates::configure(cfg);
     logs::configure(cfg);
     oauth::configure(cfg);
+    runs::configure(cfg);
     schedules::configure(cfg);
 }

@@ -1,5 +1,9 @@
 //! Runs: one execution of an integration's sync, its status machine, and its report (counts and one record line
 //! per person). The database row is the truth about a run; the job queue only says "look at this run now".
+pub mod actions;
+pub mod lifecycle;
+pub mod report;
+
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};

@@ -201,6 +201,11 @@ impl SimState {
         self.scim.write().expect("lock").refused.push(text.to_owned());
     }
 
+    /// SCIM takes every user again (the target's admin fixed what it refused).
+    pub fn accept_all_scim_users(&self) {
+        self.scim.write().expect("lock").refused.clear();
+    }
+
     /// Every `hr.employee`, archived ones included, with all fields as `read` returns them.
     pub fn odoo_employees(&self) -> Vec<Value> {
         let db = self.odoo.lock().expect("lock");

@@ -1,0 +1,327 @@
+//! The run's status machine as the worker drives it: claim, heartbeat, finish, retry, give up, and the
+//! reconciler's repairs. Every transition is a conditional update, so two workers (or a worker and a person
+//! pressing "cancel") never both win.
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::RunStatus;
+use crate::entities::run;
+use crate::error::Result;
+
+/// Takes the run for `worker` if it is waiting and due; `None` when someone else has it, it is finished, or its
+/// retry is not due yet. A stuck run is first put back to `queued` by the reconciler, never taken over here.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    run_id: Uuid,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<run::Model>> {
+    let claimed = run::Entity::update_many()
+        .col_expr(run::Column::Status, Expr::value(RunStatus::InProgress))
+        .col_expr(run::Column::Worker, Expr::value(worker))
+        .col_expr(run::Column::HeartbeatAt, Expr::value(now))
+        .col_expr(
+            run::Column::StartedAt,
+            Func::coalesce([Expr::col(run::Column::StartedAt), Expr::value(now)]).into(),
+        )
+        .col_expr(run::Column::UpdatedAt, Expr::value(now))
+        .filter(run::Column::Id.eq(run_id))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
+        .filter(run::Column::NotBefore.lte(now))
+        .filter(run::Column::CancelRequested.eq(false))
+        .exec(db)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(run::Entity::find_by_id(run_id).one(db).await?)
+}
+
+/// Says the run is alive; answers whether someone asked to cancel it. `false` from `held` means the run was taken
+/// away (resumed elsewhere after this worker looked dead): the worker must stop without writing more.
+pub async fn heartbeat(db: &impl ConnectionTrait, run_id: Uuid, worker: &str) -> Result<Heartbeat> {
+    let now = Utc::now();
+    let updated = run::Entity::update_many()
+        .col_expr(run::Column::HeartbeatAt, Expr::value(now))
+        .filter(run::Column::Id.eq(run_id))
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .filter(run::Column::Worker.eq(worker))
+        .exec(db)
+        .await?;
+    let cancel: Option<bool> = run::Entity::find_by_id(run_id)
+        .select_only()
+        .column(run::Column::CancelRequested)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(Heartbeat {
+        held: updated.rows_affected == 1,
+        cancel_requested: cancel.unwrap_or(true),
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Heartbeat {
+    pub held: bool,
+    pub cancel_requested: bool,
+}
+
+/// Counts and the place to go on from, stored after every page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub read: i64,
+    pub filtered: i64,
+    pub written: i64,
+    pub errors: i64,
+}
+
+/// The update with the run's counts set.
+fn with_counts(update: sea_orm::UpdateMany<run::Entity>, counts: Counts) -> sea_orm::UpdateMany<run::Entity> {
+    update
+        .col_expr(run::Column::RecordsRead, Expr::value(counts.read))
+        .col_expr(run::Column::RecordsFiltered, Expr::value(counts.filtered))
+        .col_expr(run::Column::RecordsWritten, Expr::value(counts.written))
+        .col_expr(run::Column::RecordsErrors, Expr::value(counts.errors))
+}
+
+/// Only while this worker holds the run: a run taken away (cancelled, resumed elsewhere) is not touched.
+fn held(update: sea_orm::UpdateMany<run::Entity>, run_id: Uuid, worker: &str) -> sea_orm::UpdateMany<run::Entity> {
+    update
+        .filter(run::Column::Id.eq(run_id))
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .filter(run::Column::Worker.eq(worker))
+}
+
+pub async fn checkpoint(
+    db: &impl ConnectionTrait,
+    run_id: Uuid,
+    worker: &str,
+    counts: Counts,
+    next: Option<&str>,
+) -> Result<bool> {
+    let now = Utc::now();
+    let update = run::Entity::update_many()
+        .col_expr(run::Column::Checkpoint, Expr::value(next.map(str::to_owned)))
+        .col_expr(run::Column::HeartbeatAt, Expr::value(now))
+        .col_expr(run::Column::UpdatedAt, Expr::value(now));
+    let updated = held(with_counts(update, counts), run_id, worker).exec(db).await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Where the run ended up, for the worker to log and for tests to wait on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Finished(RunStatus),
+    /// Put back to `queued` for any worker to go on with (this one is shutting down).
+    Released,
+    /// Failed as a whole; another attempt is due at this time.
+    WillRetry(DateTime<Utc>),
+    /// The run was no longer this worker's (cancelled meanwhile, or resumed elsewhere).
+    Lost,
+}
+
+/// Ends a run this worker holds with a final status.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    run_id: Uuid,
+    worker: &str,
+    status: RunStatus,
+    counts: Counts,
+    error: Option<String>,
+) -> Result<bool> {
+    let now = Utc::now();
+    let update = run::Entity::update_many()
+        .col_expr(run::Column::Status, Expr::value(status))
+        .col_expr(run::Column::FinishedAt, Expr::value(now))
+        .col_expr(run::Column::Error, Expr::value(error))
+        .col_expr(run::Column::Worker, Expr::value(Option::<String>::None))
+        .col_expr(run::Column::UpdatedAt, Expr::value(now));
+    let updated = held(with_counts(update, counts), run_id, worker).exec(db).await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Gives the run back to the queue, keeping its checkpoint (graceful shutdown).
+pub async fn release(db: &impl ConnectionTrait, run_id: Uuid, worker: &str, counts: Counts) -> Result<bool> {
+    let now = Utc::now();
+    let update = run::Entity::update_many()
+        .col_expr(run::Column::Status, Expr::value(RunStatus::Queued))
+        .col_expr(run::Column::Worker, Expr::value(Option::<String>::None))
+        .col_expr(run::Column::QueuedAt, Expr::value(now))
+        .col_expr(run::Column::UpdatedAt, Expr::value(now));
+    let updated = held(with_counts(update, counts), run_id, worker).exec(db).await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// A run that failed as a whole: another attempt after `delay`, from the start of the read (the bindings make
+/// the repeat write nothing twice), unless it was the last.
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    current: &run::Model,
+    worker: &str,
+    error: &str,
+    delay: Duration,
+) -> Result<Ending> {
+    let now = Utc::now();
+    let last = current.attempt >= current.max_attempts;
+    let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(60));
+    let mut update = run::Entity::update_many()
+        .col_expr(run::Column::Error, Expr::value(error))
+        .col_expr(run::Column::Worker, Expr::value(Option::<String>::None))
+        .col_expr(run::Column::UpdatedAt, Expr::value(now));
+    update = if last {
+        update
+            .col_expr(run::Column::Status, Expr::value(RunStatus::Failed))
+            .col_expr(run::Column::FinishedAt, Expr::value(now))
+    } else {
+        update
+            .col_expr(run::Column::Status, Expr::value(RunStatus::Retry))
+            .col_expr(run::Column::Attempt, Expr::value(current.attempt + 1))
+            .col_expr(run::Column::NotBefore, Expr::value(at))
+            .col_expr(run::Column::QueuedAt, Expr::value(at))
+            .col_expr(run::Column::Checkpoint, Expr::value(Option::<String>::None))
+    };
+    let updated = update
+        .filter(run::Column::Id.eq(current.id))
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .filter(run::Column::Worker.eq(worker))
+        .exec(db)
+        .await?;
+    Ok(match (updated.rows_affected, last) {
+        (0, _) => Ending::Lost,
+        (_, true) => Ending::Finished(RunStatus::Failed),
+        (_, false) => Ending::WillRetry(at),
+    })
+}
+
+/// Runs the queue may have lost: `queued` (or `retry` and due) for longer than `after` since they were last
+/// dispatched. Answers their ids and marks them dispatched now, so each is pushed again at most once per `after`.
+pub async fn lost_in_queue(db: &impl ConnectionTrait, after: Duration, limit: u64) -> Result<Vec<Uuid>> {
+    let now = Utc::now();
+    let cutoff = now - chrono::Duration::from_std(after).unwrap_or_default();
+    let ids: Vec<Uuid> = run::Entity::find()
+        .select_only()
+        .column(run::Column::Id)
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
+        .filter(run::Column::NotBefore.lte(now))
+        .filter(run::Column::QueuedAt.lte(cutoff))
+        .order_by_asc(run::Column::QueuedAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !ids.is_empty() {
+        run::Entity::update_many()
+            .col_expr(run::Column::QueuedAt, Expr::value(now))
+            .filter(run::Column::Id.is_in(ids.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(ids)
+}
+
+/// Retries whose backoff just ended: they were never in the queue, so they are dispatched when due.
+pub async fn due_retries(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Uuid>> {
+    let now = Utc::now();
+    let ids: Vec<Uuid> = run::Entity::find()
+        .select_only()
+        .column(run::Column::Id)
+        .filter(run::Column::Status.eq(RunStatus::Retry))
+        .filter(run::Column::NotBefore.lte(now))
+        .filter(run::Column::QueuedAt.lte(now))
+        .order_by_asc(run::Column::NotBefore)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !ids.is_empty() {
+        // Moves them past `now` so the next pass does not dispatch them again; `lost_in_queue` covers a loss.
+        run::Entity::update_many()
+            .col_expr(
+                run::Column::QueuedAt,
+                Expr::value(now + chrono::Duration::milliseconds(1)),
+            )
+            .filter(run::Column::Id.is_in(ids.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(ids)
+}
+
+/// Runs `in_progress` whose worker stopped saying it is alive: put back to `queued`, checkpoint kept, for any
+/// worker to resume.
+pub async fn requeue_stuck(db: &impl ConnectionTrait, silent_for: Duration) -> Result<Vec<Uuid>> {
+    let now = Utc::now();
+    let cutoff = now - chrono::Duration::from_std(silent_for).unwrap_or_default();
+    let ids: Vec<Uuid> = run::Entity::find()
+        .select_only()
+        .column(run::Column::Id)
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .filter(run::Column::HeartbeatAt.lte(cutoff))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut requeued = Vec::new();
+    for id in ids {
+        let updated = run::Entity::update_many()
+            .col_expr(run::Column::Status, Expr::value(RunStatus::Queued))
+            .col_expr(run::Column::Worker, Expr::value(Option::<String>::None))
+            .col_expr(run::Column::QueuedAt, Expr::value(now))
+            .col_expr(run::Column::NotBefore, Expr::value(now))
+            .col_expr(run::Column::UpdatedAt, Expr::value(now))
+            .filter(run::Column::Id.eq(id))
+            .filter(run::Column::Status.eq(RunStatus::InProgress))
+            .filter(run::Column::HeartbeatAt.lte(cutoff))
+            .exec(db)
+            .await?;
+        if updated.rows_affected == 1 {
+            requeued.push(id);
+        }
+    }
+    Ok(requeued)
+}
+
+/// Cancels a run that no worker holds; a held one gets `cancel_requested` and stops at the next record.
+pub async fn cancel(db: &impl ConnectionTrait, run_id: Uuid) -> Result<bool> {
+    let now = Utc::now();
+    let waiting = run::Entity::update_many()
+        .col_expr(run::Column::Status, Expr::value(RunStatus::Cancelled))
+        .col_expr(run::Column::CancelRequested, Expr::value(true))
+        .col_expr(run::Column::FinishedAt, Expr::value(now))
+        .col_expr(run::Column::UpdatedAt, Expr::value(now))
+        .filter(run::Column::Id.eq(run_id))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
+        .exec(db)
+        .await?;
+    if waiting.rows_affected == 1 {
+        return Ok(true);
+    }
+    let running = run::Entity::update_many()
+        .col_expr(run::Column::CancelRequested, Expr::value(true))
+        .col_expr(run::Column::UpdatedAt, Expr::value(now))
+        .filter(run::Column::Id.eq(run_id))
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .exec(db)
+        .await?;
+    Ok(running.rows_affected == 1)
+}
+
+/// A worker saw the cancel request: the run ends `cancelled` with what it did so far.
+pub async fn mark_cancelled(db: &impl ConnectionTrait, run_id: Uuid, worker: &str, counts: Counts) -> Result<bool> {
+    finish(db, run_id, worker, RunStatus::Cancelled, counts, None).await
+}
+
+/// Full-jitter exponential backoff for whole-run retries: a random wait up to base·2^(attempt−1), capped.
+pub fn backoff(base: Duration, attempt: i32, cap: Duration) -> Duration {
+    let exp = base
+        .saturating_mul(1u32 << attempt.clamp(1, 16).saturating_sub(1) as u32)
+        .min(cap);
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    let fraction = (u64::from_le_bytes(bytes) as f64) / (u64::MAX as f64);
+    // At least half the step, so retries spread out instead of piling up near zero.
+    exp.mul_f64(0.5 + fraction / 2.0)
+}
