@@ -148,7 +148,117 @@ with_worker_on_both_backends!(
     a_source_that_refuses_access_fails_the_run_after_retries,
     a_stopping_worker_gives_its_run_back_and_another_finishes_it,
     cancel_stops_a_running_run_and_resume_takes_a_stuck_one,
+    incremental_runs_read_only_the_changed_since_the_last_complete_run,
 );
+
+mod staging_runs_are_dry {
+    use crate::harness::{Backend, Options, TestHub};
+
+    fn staging() -> Options {
+        Options {
+            environment: ihub_domain::Environment::Staging,
+            ..Options::with_worker()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        super::staging_runs_are_dry(TestHub::start_with(Backend::Sqlite, staging()).await).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres_redis() {
+        super::staging_runs_are_dry(TestHub::start_with(Backend::Postgres, staging()).await).await
+    }
+}
+
+async fn staging_runs_are_dry(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(30);
+    let integration = enabled_integration(&t, &admin, json!({})).await;
+    let state = t
+        .get(&format!("/api/v1/integrations/{integration}"), &admin.token)
+        .await;
+    assert_eq!(state.expect(200)["state"], "test");
+    let run = run_now(&t, &admin, &integration).await;
+    assert_eq!(
+        (run["status"].as_str(), run["dry_run"].as_bool()),
+        (Some("done"), Some(true)),
+        "{run}"
+    );
+    assert!(t.sims.scim_users().is_empty(), "a dry run writes nothing");
+    let lines = records(&t, &admin, &run, "").await;
+    let rehearsed: Vec<&Value> = lines.iter().filter(|l| l["outcome"] == "dry_run").collect();
+    assert!(!rehearsed.is_empty());
+    assert!(
+        rehearsed
+            .iter()
+            .all(|l| l["decision"] == "create" && !l["changes"].as_array().unwrap().is_empty())
+    );
+    assert_eq!(count(&lines, "outcome", "created"), 0);
+    // Nothing was bound: the next dry run would create them all again.
+    let again = run_now(&t, &admin, &integration).await;
+    assert_eq!(again["records_written"], run["records_written"]);
+}
+
+async fn incremental_runs_read_only_the_changed_since_the_last_complete_run(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(80);
+    let (source, target, integration) = t.integration(&admin, "BambooHR → LMS").await;
+    for connection in [&source, &target] {
+        t.post_empty(
+            &format!("/api/v1/connections/{}/test", connection["id"].as_str().unwrap()),
+            &admin.token,
+        )
+        .await
+        .expect(200);
+    }
+    let integration = integration["id"].as_str().unwrap().to_owned();
+    t.post_empty(&format!("/api/v1/integrations/{integration}/enable"), &admin.token)
+        .await
+        .expect(200);
+
+    let first = run_now(&t, &admin, &integration).await;
+    assert_eq!(
+        (first["records_read"].as_i64(), first["since"].as_str()),
+        (Some(80), None),
+        "{first}"
+    );
+    let dates = t
+        .get(&format!("/api/v1/integrations/{integration}/dates"), &admin.token)
+        .await;
+    let watermark = dates.expect(200)["items"][0]["value"]
+        .as_str()
+        .expect("set by the complete run")
+        .to_owned();
+
+    t.sims
+        .update_employee(5, |p| p.job_title = Some("Harbour Master".into()));
+    let second = run_now(&t, &admin, &integration).await;
+    assert_eq!(second["since"].as_str(), Some(watermark.as_str()), "{second}");
+    assert_eq!(
+        (second["records_read"].as_i64(), second["records_written"].as_i64()),
+        (Some(1), Some(1)),
+        "{second}"
+    );
+    let changed = records(&t, &admin, &second, "").await;
+    assert_eq!(changed[0]["changes"][0]["new"], "Harbour Master");
+
+    // `full` reads everyone again, and writes nothing that did not change.
+    let full = t
+        .post(
+            &format!("/api/v1/integrations/{integration}/run"),
+            &admin.token,
+            json!({"full": true}),
+        )
+        .await;
+    let full = wait_for(&t, &admin, full.expect(202)["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (full["records_read"].as_i64(), full["records_written"].as_i64()),
+        (Some(80), Some(0)),
+        "{full}"
+    );
+}
 
 /// Waits until the run is running and has written something.
 async fn wait_until_writing(t: &TestHub, admin: &Session, run: &str) -> Value {

@@ -121,6 +121,8 @@ struct RunContext {
     wrote_any: AtomicBool,
     /// Kept in memory between checkpoints; counted again from the record lines at the end.
     counts: std::sync::Mutex<Counts>,
+    /// The page's lines with nothing written, saved together at the page's end.
+    pending: std::sync::Mutex<Vec<store::Line>>,
 }
 
 /// Executes (or resumes) a run. `stop` turns true when the worker shuts down: the run is then checkpointed and
@@ -247,6 +249,7 @@ async fn prepare(hub: &Hub, run: run::Model, worker: &str, options: &Options) ->
         refusals: AtomicU32::new(0),
         wrote_any: AtomicBool::new(false),
         counts: std::sync::Mutex::new(counts),
+        pending: std::sync::Mutex::default(),
         run,
     })
 }
@@ -426,6 +429,7 @@ async fn pages(ctx: &Arc<RunContext>) -> std::result::Result<(), Abort> {
             .buffer_unordered(ctx.options.concurrency.max(1))
             .collect()
             .await;
+        store::flush(ctx).await?;
         if let Some(abort) = results.into_iter().find_map(std::result::Result::err) {
             return Err(abort);
         }

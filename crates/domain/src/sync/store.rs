@@ -144,8 +144,13 @@ pub(super) struct Line {
 }
 
 /// Saves the record line, and the binding when something was written, in one transaction: a crash leaves both or
-/// neither.
+/// neither. Lines with nothing written wait for the page's end and go in one insert (a resumed run reads the page
+/// again and writes them then), which is what makes an unchanged resync cheap.
 pub(super) async fn save(ctx: &RunContext, line: Line, binding: Option<Written>) -> Result<()> {
+    if binding.is_none() {
+        ctx.pending.lock().expect("lock").push(line);
+        return Ok(());
+    }
     let now = Utc::now();
     let (decision, outcome) = (line.decision, line.outcome);
     let txn = ctx.hub.db.begin().await?;
@@ -175,9 +180,33 @@ pub(super) async fn save(ctx: &RunContext, line: Line, binding: Option<Written>)
             .exec(&txn)
             .await?;
     }
-    let record = run_record::ActiveModel {
+    insert_lines(&txn, ctx.run.id, vec![line]).await?;
+    txn.commit().await?;
+    ctx.counts.lock().expect("lock").add(decision, outcome, 1);
+    Ok(())
+}
+
+/// Writes the page's lines that waited (nothing written for them) in one statement.
+pub(super) async fn flush(ctx: &RunContext) -> Result<()> {
+    let lines = std::mem::take(&mut *ctx.pending.lock().expect("lock"));
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let tally: Vec<(Decision, Outcome)> = lines.iter().map(|l| (l.decision, l.outcome)).collect();
+    insert_lines(&ctx.hub.db, ctx.run.id, lines).await?;
+    let mut counts = ctx.counts.lock().expect("lock");
+    for (decision, outcome) in tally {
+        counts.add(decision, outcome, 1);
+    }
+    Ok(())
+}
+
+/// Inserts lines; a line already there for the person (a page read again after a resume) is replaced.
+async fn insert_lines(db: &impl ConnectionTrait, run_id: Uuid, lines: Vec<Line>) -> Result<()> {
+    let now = Utc::now();
+    let records = lines.into_iter().map(|line| run_record::ActiveModel {
         id: Set(Uuid::now_v7()),
-        run_id: Set(ctx.run.id),
+        run_id: Set(run_id),
         source_id: Set(line.source_id),
         target_id: Set(line.target_id),
         name: Set(line.name),
@@ -187,8 +216,8 @@ pub(super) async fn save(ctx: &RunContext, line: Line, binding: Option<Written>)
         error: Set(line.error),
         changes: Set(serde_json::to_value(&line.changes).expect("changes serialise")),
         created_at: Set(now),
-    };
-    run_record::Entity::insert(record)
+    });
+    run_record::Entity::insert_many(records)
         .on_conflict(
             OnConflict::columns([run_record::Column::RunId, run_record::Column::SourceId])
                 .update_columns([
@@ -202,9 +231,7 @@ pub(super) async fn save(ctx: &RunContext, line: Line, binding: Option<Written>)
                 ])
                 .to_owned(),
         )
-        .exec(&txn)
+        .exec(db)
         .await?;
-    txn.commit().await?;
-    ctx.counts.lock().expect("lock").add(decision, outcome, 1);
     Ok(())
 }
