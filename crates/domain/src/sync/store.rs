@@ -28,7 +28,9 @@ pub(super) async fn begin_reading(
         return Ok(run);
     }
     let now = Utc::now();
-    let since = if run.full || run.source_ids.is_some() {
+    // A schedule can ask for full reads through its custom parameters: `{"full": true}`.
+    let full = run.full || run.params.get("full").and_then(serde_json::Value::as_bool) == Some(true);
+    let since = if full || run.source_ids.is_some() {
         None
     } else {
         match integration_dates::get(&hub.db, run.integration_id, integration_dates::EMPLOYEES_UPDATED_SINCE).await {
