@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ihub_domain::catalog::{
     Choice, ConnectionContext, Connector, ConnectorInfo, CredentialSink, OAuthFlow, PeopleSource, SourceEvent,
-    UserTarget, WebhookDelivery, WebhookRejection,
+    UserTarget, WebhookDelivery, WebhookRejection, WebhookSetup,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -58,6 +58,20 @@ pub trait TypedConnector: Send + Sync + 'static {
         _delivery: &WebhookDelivery,
     ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
         None
+    }
+
+    /// See `Connector::register_webhook`.
+    async fn register_webhook(
+        &self,
+        _settings: &Self::Settings,
+        _credentials: &Self::Credentials,
+        _sink: Arc<dyn CredentialSink>,
+        _url: &str,
+    ) -> Result<WebhookSetup, ConnectorError> {
+        Err(ConnectorError::Config(format!(
+            "{} does not send webhooks",
+            self.info().name
+        )))
     }
 
     /// The connection as a source, for connectors that are one.
@@ -160,6 +174,17 @@ impl<C: TypedConnector> Connector for Typed<C> {
         let (settings, credentials) = parse_context::<C>(connection)?;
         self.0
             .choices(&settings, &credentials, connection.sink.clone(), setting)
+            .await
+    }
+
+    async fn register_webhook(
+        &self,
+        connection: &ConnectionContext,
+        url: &str,
+    ) -> Result<WebhookSetup, ConnectorError> {
+        let (settings, credentials) = parse_context::<C>(connection)?;
+        self.0
+            .register_webhook(&settings, &credentials, connection.sink.clone(), url)
             .await
     }
 

@@ -142,6 +142,25 @@ pub enum WebhookRejection {
     Malformed(String),
 }
 
+/// How the hub's webhook URL gets to the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum WebhookSetup {
+    /// The hub registered it through the source's API (and stored what the source gave back, such as the
+    /// signing key, in the connection's credentials).
+    Registered {
+        /// The source's id for the webhook.
+        webhook_id: String,
+        events: Vec<String>,
+    },
+    /// The source's API cannot: its admin enters the URL and events by hand.
+    Manual {
+        events: Vec<String>,
+        /// Where in the source's admin screens, in words.
+        instructions: String,
+    },
+}
+
 /// A system of record people are read from.
 #[async_trait::async_trait]
 pub trait PeopleSource: Send + Sync {
@@ -266,6 +285,18 @@ pub trait Connector: Send + Sync {
         _delivery: &WebhookDelivery,
     ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
         None
+    }
+
+    /// Registers `url` with the source for the events a sync needs, where the source's API allows it.
+    async fn register_webhook(
+        &self,
+        _connection: &ConnectionContext,
+        _url: &str,
+    ) -> Result<WebhookSetup, ConnectorError> {
+        Err(ConnectorError::Config(format!(
+            "{} does not send webhooks",
+            self.info().name
+        )))
     }
 
     /// The connection as a source, for connectors that are one.

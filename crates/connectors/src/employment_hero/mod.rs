@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ihub_domain::catalog::{
     AuthKind, AuthorizeRequest, Choice, ConnectorInfo, ConnectorRole, CredentialSink, OAuthFlow, PeopleSource,
-    SourceEvent, WebhookDelivery, WebhookRejection,
+    SourceEvent, WebhookDelivery, WebhookRejection, WebhookSetup,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -165,6 +165,21 @@ impl TypedConnector for EmploymentHero {
         delivery: &WebhookDelivery,
     ) -> Option<Result<Vec<SourceEvent>, WebhookRejection>> {
         Some(webhook::events(&delivery.body, settings.organisation_id.as_deref()))
+    }
+
+    /// Employment Hero's API has no endpoint for webhooks: they are set up in its portal.
+    async fn register_webhook(
+        &self,
+        _settings: &Settings,
+        _credentials: &Credentials,
+        _sink: Arc<dyn CredentialSink>,
+        _url: &str,
+    ) -> Result<WebhookSetup, ConnectorError> {
+        Ok(WebhookSetup::Manual {
+            events: webhook::EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+            instructions:
+                "In Employment Hero's Developer Portal, add a webhook with this URL for each of these events.".into(),
+        })
     }
 
     fn source(

@@ -8,6 +8,14 @@
 use ihub_domain::catalog::{SourceEvent, SourceEventKind, WebhookRejection};
 use serde_json::Value;
 
+/// The portal's employee events a sync needs, as the portal names them.
+pub const EVENTS: &[&str] = &[
+    "Employee Created",
+    "Employee Onboarded",
+    "Employee Updated",
+    "Employee Offboarding",
+];
+
 /// The events in one delivery (Employment Hero sends one per request), checked to be about `organisation_id` when
 /// the payload names an organisation.
 pub fn events(body: &[u8], organisation_id: Option<&str>) -> Result<Vec<SourceEvent>, WebhookRejection> {
