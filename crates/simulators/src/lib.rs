@@ -113,6 +113,8 @@ pub struct SimState {
     pub odoo: Arc<Mutex<odoo::Database>>,
     pub faults: Arc<faults::Faults>,
     pub switches: Arc<Switches>,
+    /// Webhooks registered through BambooHR's API, fired when people change.
+    pub bamboohr_hooks: bamboohr::hooks::Shared,
     /// The SCIM server's base URL (ending in `/scim/v2`) once it listens, for the `meta.location` of users added
     /// outside a request.
     pub scim_base_url: Arc<OnceLock<String>>,
@@ -129,6 +131,7 @@ impl SimState {
             odoo: Arc::default(),
             faults: Arc::default(),
             switches: Arc::default(),
+            bamboohr_hooks: Arc::default(),
             scim_base_url: Arc::default(),
         }
     }

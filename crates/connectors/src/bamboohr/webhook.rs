@@ -70,10 +70,7 @@ fn events(body: &[u8]) -> Result<Vec<SourceEvent>, WebhookError> {
         .map(|employee| {
             let id =
                 id_of(employee.get("id")).ok_or_else(|| WebhookError::Malformed("an employee without an id".into()))?;
-            let inactive = employee
-                .pointer("/fields/status")
-                .or_else(|| employee.pointer("/fields/employmentHistoryStatus"))
-                .and_then(Value::as_str)
+            let inactive = posted_status(employee)
                 .is_some_and(|s| s.eq_ignore_ascii_case("inactive") || s.eq_ignore_ascii_case("terminated"));
             let when = employee.get("timestamp").and_then(Value::as_str).unwrap_or_default();
             Ok(SourceEvent {
@@ -87,6 +84,26 @@ fn events(body: &[u8]) -> Result<Vec<SourceEvent>, WebhookError> {
             })
         })
         .collect()
+}
+
+/// The status a field-based entry posts: under its alias, or under the name the webhook's `postFields` gave it,
+/// which is BambooHR's English field name ("Status", "Employment Status") unless someone chose another.
+fn posted_status(employee: &Value) -> Option<&str> {
+    let fields = employee.get("fields")?.as_object()?;
+    let squeezed = |name: &str| -> String {
+        name.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    ["status", "employmenthistorystatus", "employmentstatus"]
+        .iter()
+        .find_map(|wanted| {
+            fields
+                .iter()
+                .find(|(name, _)| squeezed(name) == *wanted)
+                .and_then(|(_, value)| value.as_str())
+        })
 }
 
 fn event_based(kind: &str, payload: &Value) -> Result<SourceEvent, WebhookError> {
@@ -154,6 +171,14 @@ mod tests {
             ("7", SourceEventKind::Terminated)
         );
         assert_eq!(events[0].event_id.as_deref(), Some("42@2026-11-25T10:00:00+00:00"));
+
+        // Fields posted under BambooHR's field names rather than their aliases.
+        for fields in [r#"{"Status":"Inactive"}"#, r#"{"Employment Status":"Terminated"}"#] {
+            let body = format!(r#"{{"employees":[{{"id":"9","fields":{fields}}}]}}"#).into_bytes();
+            let sig = sign(&body, &ts, KEY);
+            let events = verify(&body, Some(&sig), Some(&ts), KEY, now).unwrap();
+            assert_eq!(events[0].kind, SourceEventKind::Terminated, "{fields}");
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! BambooHR's API gateway, `/api/gateway.php/{companyDomain}/v1/…`, with HTTP Basic auth (the API key as user
 //! name, any password). Facts from documentation.bamboohr.com ("Technical Overview", "Get Employee", "Get Employee
-//! Directory", "Gets all updated employee IDs", "Request a custom report", "Webhooks") and APIS.md.
+//! Directory", "Gets all updated employee IDs", "Request a custom report", "Webhooks", "Permissioned Webhooks")
+//! and APIS.md.
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 
 pub mod api;
 pub mod fields;
+pub mod hooks;
 pub mod webhook;
 pub mod xml;
 
@@ -13,6 +15,7 @@ use crate::SimState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
+    hooks::configure(cfg);
 }
 
 pub fn api_key(req: &HttpRequest) -> Option<String> {

@@ -1,6 +1,6 @@
-//! BambooHR webhook deliveries, field-based (documentation.bamboohr.com, "Webhooks"; the api-evangelist
-//! AsyncAPI description of them): `{"employees": [{"id", "action", "timestamp", "fields", "changedFields"}]}`,
-//! signed with `X-BambooHR-Signature` = hex HMAC-SHA256 keyed with the webhook's private key over the body
+//! BambooHR webhook deliveries. Field-based ones (documentation.bamboohr.com, "Webhooks"; the api-evangelist
+//! AsyncAPI description of them) are `{"employees": [{"id", "action", "timestamp", "fields", "changedFields"}]}`;
+//! event-based ones are built in `hooks.rs`. Both are signed with `X-BambooHR-Signature` = hex HMAC-SHA256 keyed with the webhook's private key over the body
 //! followed by `X-BambooHR-Timestamp`.
 //!
 //! The timestamp header's format is not spelled out in the docs; public verifiers sign and check it as Unix
@@ -71,8 +71,14 @@ pub struct Delivery {
     pub signature: String,
 }
 
+/// A field-based delivery of `employees` entries.
 pub fn prepare(employees: Vec<Value>, private_key: &str, timestamp: i64) -> Delivery {
     let body = serde_json::to_vec(&json!({"employees": employees})).expect("JSON serialises");
+    signed(body, private_key, timestamp)
+}
+
+/// Any body, signed as sent at `timestamp` (Unix seconds).
+pub fn signed(body: Vec<u8>, private_key: &str, timestamp: i64) -> Delivery {
     let timestamp = timestamp.to_string();
     let signature = sign(&body, &timestamp, private_key);
     Delivery {

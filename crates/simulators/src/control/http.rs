@@ -10,6 +10,7 @@
 //! - `PUT /_control/faults/{system}` with a fault plan; `DELETE /_control/faults/{system}`
 //! - `POST /_control/webhooks/employment-hero` `{"url", "event": "employee_updated", "index"}`
 //! - `POST /_control/webhooks/bamboohr` `{"url", "private_key", "indices": [..], "changed_fields": [..]}`
+//! - `GET /_control/webhooks/bamboohr`: the webhooks registered through BambooHR's API and what they sent
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -30,7 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/faults/{system}", web::put().to(set_faults))
         .route("/faults/{system}", web::delete().to(clear_faults))
         .route("/webhooks/employment-hero", web::post().to(employment_hero_webhook))
-        .route("/webhooks/bamboohr", web::post().to(bamboohr_webhook));
+        .route("/webhooks/bamboohr", web::post().to(bamboohr_webhook))
+        .route("/webhooks/bamboohr", web::get().to(bamboohr_webhooks));
 }
 
 fn bad(message: &str) -> HttpResponse {
@@ -234,4 +236,11 @@ async fn bamboohr_webhook(state: web::Data<SimState>, body: web::Json<BambooWebh
         Ok(status) => HttpResponse::Ok().json(json!({"delivered": status})),
         Err(e) => HttpResponse::BadGateway().json(json!({"error": e.to_string()})),
     }
+}
+
+async fn bamboohr_webhooks(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "webhooks": state.bamboohr_webhooks(),
+        "deliveries": state.bamboohr_webhook_deliveries(),
+    }))
 }

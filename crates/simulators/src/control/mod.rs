@@ -5,6 +5,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use crate::bamboohr::hooks::{DeliveryAttempt, Webhook as BambooWebhook};
 use crate::bamboohr::webhook::{self as bamboo_webhook, Delivery};
 use crate::employment_hero::webhook::{self as eh_webhook, Event};
 use crate::faults::{FaultPlan, ScriptedFailure, System};
@@ -41,18 +42,23 @@ impl SimState {
         self.people.read().expect("lock").today()
     }
 
-    /// Adds a person to both sources (BambooHR's change feed shows them as inserted); returns their index.
+    /// Adds a person to both sources (BambooHR's change feed shows them as inserted, its webhooks fire); returns
+    /// their index.
     pub fn add_employee(&self, person: Person) -> u32 {
-        self.people.write().expect("lock").add(person)
+        let mut people = self.people.write().expect("lock");
+        let index = people.add(person);
+        let added = people.get(index);
+        bamboohr::hooks::employee_changed(&self.bamboohr_hooks, &people, index, None, added.as_ref());
+        index
     }
 
-    /// Changes a person (recorded in BambooHR's change feed as updated); returns them as they are now.
+    /// Changes a person (recorded in BambooHR's change feed as updated; webhooks monitoring a changed field fire);
+    /// returns them as they are now.
     pub fn update_employee(&self, index: u32, edit: impl FnOnce(&mut Person)) -> Option<Person> {
-        self.people
-            .write()
-            .expect("lock")
-            .update(index, edit)
-            .map(|(_, after)| after)
+        let mut people = self.people.write().expect("lock");
+        let (before, after) = people.update(index, edit)?;
+        bamboohr::hooks::employee_changed(&self.bamboohr_hooks, &people, index, Some(&before), Some(&after));
+        Some(after)
     }
 
     /// Sets a termination date (today or earlier makes the person a leaver in both sources).
@@ -60,9 +66,16 @@ impl SimState {
         self.update_employee(index, |p| p.termination_date = Some(on)).is_some()
     }
 
-    /// Removes a person (BambooHR's change feed shows them as deleted; both APIs answer 404 for them).
+    /// Removes a person (BambooHR's change feed shows them as deleted, its webhooks fire; both APIs answer 404 for
+    /// them).
     pub fn delete_employee(&self, index: u32) -> bool {
-        self.people.write().expect("lock").delete(index)
+        let mut people = self.people.write().expect("lock");
+        let Some(gone) = people.get(index) else {
+            return false;
+        };
+        people.delete(index);
+        bamboohr::hooks::employee_changed(&self.bamboohr_hooks, &people, index, Some(&gone), None);
+        true
     }
 
     pub fn employment_hero_employee_id(&self, index: u32) -> String {
@@ -152,6 +165,23 @@ impl SimState {
     /// Posts a delivery made earlier, unchanged (a replay) or altered.
     pub async fn resend_bamboohr_webhook(&self, url: &str, delivery: &Delivery) -> Result<u16, reqwest::Error> {
         bamboo_webhook::deliver(url, delivery).await
+    }
+
+    /// The webhooks registered through BambooHR's API (`POST webhooks/`), private keys included.
+    pub fn bamboohr_webhooks(&self) -> Vec<BambooWebhook> {
+        self.bamboohr_hooks.lock().expect("lock").webhooks()
+    }
+
+    /// What registered BambooHR webhooks sent when people changed, oldest first (the latest 10,000): deliveries
+    /// still on their way are not in it until answered (see [`SimState::flush_bamboohr_webhooks`]).
+    pub fn bamboohr_webhook_deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.bamboohr_hooks.lock().expect("lock").deliveries()
+    }
+
+    /// Waits until every BambooHR webhook delivery queued so far has been answered or has failed. Changes queue
+    /// deliveries and return at once; this is how a test waits for them.
+    pub async fn flush_bamboohr_webhooks(&self) {
+        bamboohr::hooks::flush(&self.bamboohr_hooks).await;
     }
 }
 

@@ -252,3 +252,267 @@ async fn webhooks_are_signed_over_body_and_timestamp() {
     );
     sims.stop().await;
 }
+
+/// `POST webhooks/` with `body`, as the API key `key`.
+async fn create_webhook(sims: &ihub_simulators::Simulators, key: &str, body: &Value) -> reqwest::Response {
+    client()
+        .post(url(sims, "webhooks/"))
+        .basic_auth(key, Some("x"))
+        .header("Accept", "application/json")
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn signature_of(body: &[u8], timestamp: &str, key: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(body);
+    mac.update(timestamp.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_created_listed_read_and_deleted_through_the_api() {
+    let sims = start().await;
+    let body = json!({"name": "Hub", "url": "https://hub.example/hooks/1", "format": "json",
+        "monitorFields": ["jobTitle", "status"], "events": ["employee.created", "employee.updated", "employee.deleted"]});
+
+    let refused = create_webhook(&sims, "wrong", &body).await;
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().contains_key("x-bamboohr-error-message"));
+    let elsewhere = client()
+        .get(format!("{}/nope/v1/webhooks/", sims.bamboohr_api_base_url()))
+        .basic_auth("bamboo-secret-key", Some("x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 404);
+    assert!(
+        sims.bamboohr_webhooks().is_empty(),
+        "nothing was created by refused requests"
+    );
+
+    let (status, monitorable) = get_json(&sims, "webhooks/monitor_fields", &[]).await;
+    assert_eq!(status, 200);
+    let aliases: Vec<&str> = monitorable["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["alias"].as_str().unwrap())
+        .collect();
+    assert!(
+        aliases.contains(&"jobTitle") && aliases.contains(&"terminationDate"),
+        "{aliases:?}"
+    );
+
+    let created = create_webhook(&sims, "bamboo-secret-key", &body).await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let id = created["id"].as_u64().expect("a numeric id");
+    let key = created["privateKey"].as_str().expect("the private key, once");
+    assert!(key.len() >= 32);
+    assert_eq!(created["events"], body["events"]);
+    assert_eq!(sims.bamboohr_webhooks()[0].private_key, key);
+
+    let (_, list) = get_json(&sims, "webhooks/", &[]).await;
+    assert_eq!(list["webhooks"][0]["id"], id.to_string(), "the list's ids are strings");
+    assert_eq!(list["webhooks"][0]["url"], "https://hub.example/hooks/1");
+    assert!(list["webhooks"][0].get("privateKey").is_none());
+    let (status, one) = get_json(&sims, &format!("webhooks/{id}/"), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["monitorFields"], json!(["jobTitle", "status"]));
+    assert!(
+        one.get("privateKey").is_none(),
+        "only the create answer carries the key"
+    );
+
+    // Plain HTTP is refused for anything but this machine; mixing legacy and new events is refused.
+    for bad in [
+        json!({"name": "Hub", "url": "http://hub.example/hooks", "monitorFields": ["jobTitle"]}),
+        json!({"name": "Hub", "url": "https://hub.example/hooks", "monitorFields": ["jobTitle"],
+            "events": ["employee.updated", "employee_with_fields.deleted"]}),
+        json!({"name": "Hub", "url": "https://hub.example/hooks", "events": ["employee.updated"]}),
+    ] {
+        let response = create_webhook(&sims, "bamboo-secret-key", &bad).await;
+        assert_eq!(response.status(), 400, "{bad}");
+        assert!(response.headers().contains_key("x-bamboohr-error-message"));
+    }
+
+    let delete = |id: u64| {
+        client()
+            .delete(url(&sims, &format!("webhooks/{id}/")))
+            .basic_auth("bamboo-secret-key", Some("x"))
+            .send()
+    };
+    assert_eq!(delete(id).await.unwrap().status(), 200);
+    assert_eq!(delete(id).await.unwrap().status(), 404);
+    assert_eq!(get_json(&sims, &format!("webhooks/{id}/"), &[]).await.0, 404);
+    assert_eq!(get_json(&sims, "webhooks/", &[]).await.1["webhooks"], json!([]));
+    sims.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_fire_signed_deliveries_to_registered_webhooks() {
+    let sims = start().await;
+    sims.seed(20);
+    let hub = Receiver::start().await;
+    let created: Value = create_webhook(
+        &sims,
+        "bamboo-secret-key",
+        &json!({"name": "Hub", "url": format!("{}/events", hub.url), "monitorFields": ["jobTitle", "status"],
+            "events": ["employee.created", "employee.updated", "employee.deleted"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let key = created["privateKey"].as_str().unwrap().to_owned();
+    let legacy: Value = create_webhook(
+        &sims,
+        "bamboo-secret-key",
+        &json!({"name": "Legacy", "url": format!("{}/fields", hub.url), "monitorFields": ["jobTitle"],
+            "postFields": {"jobTitle": "Job Title"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+
+    // A field nobody monitors fires nothing; a monitored one fires one event per webhook.
+    sims.update_employee(3, |p| p.location = Some("Hobart".into()));
+    sims.update_employee(3, |p| p.job_title = Some("Cartographer".into()));
+    sims.flush_bamboohr_webhooks().await;
+    let received = hub.all();
+    assert_eq!(received.len(), 2, "{received:?}");
+    let event = received
+        .iter()
+        .find(|r| r.path == "/events")
+        .expect("the event-based one");
+    let timestamp = event.header("x-bamboohr-timestamp").unwrap();
+    assert_eq!(
+        event.header("x-bamboohr-signature").unwrap(),
+        signature_of(&event.body, timestamp, &key),
+        "signed over body and timestamp with the webhook's own key"
+    );
+    let payload = event.json();
+    assert_eq!(payload["type"], "employee.updated");
+    assert_eq!(payload["data"]["employeeId"], "4");
+    assert_eq!(payload["data"]["changedFields"], json!(["jobTitle"]));
+    let field_based = received.iter().find(|r| r.path == "/fields").unwrap();
+    assert_eq!(
+        field_based.header("x-bamboohr-signature").unwrap(),
+        signature_of(
+            &field_based.body,
+            field_based.header("x-bamboohr-timestamp").unwrap(),
+            legacy["privateKey"].as_str().unwrap()
+        ),
+        "each webhook signs with its own key"
+    );
+    let entry = &field_based.json()["employees"][0];
+    assert_eq!(
+        entry["fields"],
+        json!({"Job Title": "Cartographer"}),
+        "under the names postFields gave"
+    );
+    assert_eq!(entry["action"], "Updated");
+
+    // New and deleted people, in the order they happened.
+    let added = sims.add_employee(Person::new("Ada", "Lovelace", sims.today()));
+    sims.terminate_employee(added, sims.today());
+    sims.delete_employee(added);
+    sims.flush_bamboohr_webhooks().await;
+    let events: Vec<String> = hub
+        .all()
+        .iter()
+        .filter(|r| r.path == "/events")
+        .skip(1)
+        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "employee.created",
+            "employee.updated",
+            "employee.updated",
+            "employee.deleted"
+        ]
+    );
+    // The field-based webhook fires on creation and deletion whatever it monitors; termination is no job title.
+    let deliveries = sims.bamboohr_webhook_deliveries();
+    assert_eq!(deliveries.len(), 8, "{deliveries:?}");
+    assert!(deliveries.iter().all(|d| d.status == Some(202) && d.succeeded()));
+    let legacy_id = legacy["id"].as_u64().unwrap();
+    let legacy_events: Vec<&str> = deliveries
+        .iter()
+        .filter(|d| d.webhook_id == legacy_id)
+        .map(|d| d.event.as_str())
+        .collect();
+    assert_eq!(
+        legacy_events,
+        [
+            "employee_with_fields.updated",
+            "employee_with_fields.created",
+            "employee_with_fields.deleted"
+        ]
+    );
+
+    let (_, log) = get_json(&sims, &format!("webhooks/{}/log", created["id"]), &[]).await;
+    assert_eq!(log["status"], 202);
+    assert_eq!(log["failureCount"], 0);
+    assert_eq!(log["employeeIds"], json!([added + 1]));
+    let (_, listed) = get_json(&sims, "webhooks/", &[]).await;
+    assert!(listed["webhooks"][0]["lastSent"].is_string());
+    sims.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_receiver_never_holds_up_a_change() {
+    let sims = start().await;
+    sims.seed(10);
+    // Nothing listens on the discard port.
+    let created = create_webhook(
+        &sims,
+        "bamboo-secret-key",
+        &json!({"name": "Gone", "url": "http://127.0.0.1:9/hooks", "monitorFields": ["jobTitle"],
+            "events": ["employee.updated"]}),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let started = std::time::Instant::now();
+    for title in ["A", "B", "C"] {
+        sims.update_employee(1, |p| p.job_title = Some(title.into()));
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "changes returned at once"
+    );
+    sims.flush_bamboohr_webhooks().await;
+    let deliveries = sims.bamboohr_webhook_deliveries();
+    assert_eq!(deliveries.len(), 3);
+    assert!(deliveries.iter().all(|d| d.status.is_none() && d.error.is_some()));
+    let (_, log) = get_json(&sims, "webhooks/1/log", &[]).await;
+    assert_eq!(log["failureCount"], 3);
+    assert_eq!(log["lastSuccess"], Value::Null);
+
+    // Through the controls over HTTP too: a PATCH fires, and the controls show what was sent.
+    let patched = client()
+        .patch(format!("{}/people/2", sims.control_url()))
+        .json(&json!({"job_title": "Patched"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    sims.flush_bamboohr_webhooks().await;
+    let shown: Value = client()
+        .get(format!("{}/webhooks/bamboohr", sims.control_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["deliveries"].as_array().unwrap().len(), 4);
+    assert_eq!(shown["deliveries"][3]["employee_id"], "3");
+    sims.stop().await;
+}
