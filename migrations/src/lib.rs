@@ -6,6 +6,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_connections;
 mod m20261125_000003_oauth_states;
 mod m20261125_000004_runs;
+mod m20261125_000005_queue;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_connections::Migration),
             Box::new(m20261125_000003_oauth_states::Migration),
             Box::new(m20261125_000004_runs::Migration),
+            Box::new(m20261125_000005_queue::Migration),
         ]
     }
 }

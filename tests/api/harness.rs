@@ -65,6 +65,8 @@ pub fn test_worker_settings() -> ihub_worker::WorkerSettings {
         requeue_after: Duration::from_secs(2),
         stuck_after: Duration::from_secs(2),
         poll: Duration::from_millis(100),
+        queue_processors: 2,
+        queue_pass: Duration::from_millis(100),
     }
 }
 

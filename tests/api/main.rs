@@ -15,3 +15,4 @@ mod sync;
 mod tenancy;
 mod users;
 mod validation;
+mod webhooks;

@@ -29,6 +29,7 @@ pub struct AppContext {
     pub oauth_callback: OAuthCallback,
     pub spa: Arc<Spa>,
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    pub receivers: web::Data<crate::routes::hooks::Receivers>,
 }
 
 impl AppContext {
@@ -48,6 +49,7 @@ impl AppContext {
             oauth_callback,
             spa: Arc::new(Spa::locate(web_dir)),
             openapi: Arc::new(openapi::document()),
+            receivers: web::Data::new(crate::routes::hooks::Receivers::default()),
         }
     }
 }
@@ -69,6 +71,7 @@ pub fn build(
         .app_data(web::Data::new(ctx.queue.clone()))
         .app_data(web::Data::new(ctx.limits.clone()))
         .app_data(web::Data::new(ctx.login_limiter.clone()))
+        .app_data(ctx.receivers.clone())
         .app_data(web::Data::new(ctx.oauth_callback.clone()))
         .app_data(path_config())
         .app_data(query_config())

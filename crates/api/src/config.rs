@@ -46,6 +46,10 @@ pub struct Config {
     pub requeue_after_secs: u64,
     /// First wait before a failed run is tried again (doubling, with jitter).
     pub run_retry_base_secs: u64,
+    /// Inbound-queue processors per worker process.
+    pub queue_processors: usize,
+    /// How often an idle inbound-queue processor looks for due items.
+    pub queue_pass_ms: u64,
 }
 
 impl Default for Config {
@@ -70,6 +74,8 @@ impl Default for Config {
             stuck_after_secs: 60,
             requeue_after_secs: 120,
             run_retry_base_secs: 30,
+            queue_processors: 2,
+            queue_pass_ms: 1_000,
         }
     }
 }
@@ -147,6 +153,7 @@ impl Config {
             ("IHUB_HEARTBEAT_MS", self.heartbeat_ms),
             ("IHUB_STUCK_AFTER_SECS", self.stuck_after_secs),
             ("IHUB_REQUEUE_AFTER_SECS", self.requeue_after_secs),
+            ("IHUB_QUEUE_PASS_MS", self.queue_pass_ms),
         ] {
             if value == 0 {
                 return Err(ConfigError(format!("{name} must be at least 1")));
@@ -185,6 +192,8 @@ impl Config {
             tick: Duration::from_millis(self.worker_tick_ms),
             requeue_after: Duration::from_secs(self.requeue_after_secs),
             stuck_after: Duration::from_secs(self.stuck_after_secs),
+            queue_processors: self.queue_processors,
+            queue_pass: Duration::from_millis(self.queue_pass_ms),
             ..ihub_worker::WorkerSettings::default()
         }
     }

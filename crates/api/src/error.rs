@@ -45,6 +45,23 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A webhook delivery not signed (or tokened) the way its source does it.
+    #[error("webhook delivery refused: {0}")]
+    WebhookUnauthenticated(String),
+    #[error("webhook delivery not understood: {0}")]
+    WebhookMalformed(String),
+}
+
+impl From<ihub_domain::webhooks::Refusal> for ApiError {
+    fn from(refusal: ihub_domain::webhooks::Refusal) -> Self {
+        use ihub_domain::webhooks::Refusal;
+        match refusal {
+            Refusal::Unknown => ApiError::Domain(DomainError::NotFound("webhook URL")),
+            Refusal::Unauthenticated(reason) => ApiError::WebhookUnauthenticated(reason),
+            Refusal::Malformed(reason) => ApiError::WebhookMalformed(reason),
+            Refusal::Domain(e) => ApiError::Domain(e),
+        }
+    }
 }
 
 impl ApiError {
@@ -68,6 +85,8 @@ impl ApiError {
             ApiError::NoRoute => "not_found",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::WebhookUnauthenticated(_) => "webhook_unauthenticated",
+            ApiError::WebhookMalformed(_) => "webhook_malformed",
         }
     }
 
@@ -138,6 +157,8 @@ impl ResponseError for ApiError {
             ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::WebhookUnauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::WebhookMalformed(_) => StatusCode::BAD_REQUEST,
         }
     }
 

@@ -28,6 +28,8 @@ use crate::routes;
         (name = "logs", description = "What runs did and what went wrong; mark entries checked"),
         (name = "schedules", description = "When integrations sync by themselves: cron or every N units, in a time zone"),
         (name = "runs", description = "Runs of integrations and their reports: record lines, CSV, cancel, resume, replay"),
+        (name = "webhooks", description = "Deliveries from sources, and each integration's webhook URL"),
+        (name = "queue", description = "Webhook events waiting to be synced, done, or archived as failed"),
         (name = "health", description = "Liveness and readiness"),
     ),
     modifiers(&Standard),

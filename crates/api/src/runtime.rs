@@ -39,6 +39,7 @@ pub async fn open_hub(config: &Config, dispatcher: Arc<dyn Dispatcher>) -> Resul
         environment: config.environment,
         tokens: TokenSettings::default(),
         dispatcher,
+        public_url: config.public_url(),
     })
 }
 

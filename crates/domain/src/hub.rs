@@ -26,4 +26,6 @@ pub struct Hub {
     pub environment: Environment,
     pub tokens: TokenSettings,
     pub dispatcher: Arc<dyn Dispatcher>,
+    /// Where sources and browsers reach this hub (`https://hub.example.com`), for the URLs it hands out.
+    pub public_url: String,
 }

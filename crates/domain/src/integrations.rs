@@ -13,7 +13,7 @@ use crate::entities::{connection, integration};
 use crate::error::{DomainError, FieldError, Problems, Result};
 use crate::pagination::{self, Page, PageRequest};
 use crate::roles::Principal;
-use crate::{Environment, Hub, validate};
+use crate::{Environment, Hub, validate, webhooks};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "Text")]
@@ -107,6 +107,15 @@ pub struct IntegrationSettings {
     #[serde(default)]
     #[schema(example = "hr-systems@example.com")]
     pub error_notification_email: Option<String>,
+    /// Seconds a webhook event waits before it is processed; a burst of events for one person within it becomes
+    /// one sync of their latest state (0–3600).
+    #[serde(default = "default_webhook_delay")]
+    #[schema(minimum = 0, maximum = 3600, example = 10)]
+    pub webhook_delay_seconds: u32,
+}
+
+fn default_webhook_delay() -> u32 {
+    10
 }
 
 fn default_mandatory_fields() -> Vec<PersonField> {
@@ -120,6 +129,7 @@ impl Default for IntegrationSettings {
             new_person_trigger: NewPersonTrigger::default(),
             deactivation_policy: DeactivationPolicy::default(),
             error_notification_email: None,
+            webhook_delay_seconds: default_webhook_delay(),
         }
     }
 }
@@ -135,6 +145,12 @@ impl IntegrationSettings {
         })?;
         if let Some(email) = &settings.error_notification_email {
             settings.error_notification_email = Some(validate::email("settings.error_notification_email", email)?);
+        }
+        if settings.webhook_delay_seconds > 3600 {
+            return Err(DomainError::invalid(
+                "settings.webhook_delay_seconds",
+                "must be between 0 and 3600",
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         settings.mandatory_fields.retain(|f| seen.insert(*f));
@@ -152,6 +168,8 @@ pub struct Integration {
     pub target_connection_id: Uuid,
     pub settings: IntegrationSettings,
     pub state: IntegrationState,
+    /// Where the source posts webhook deliveries; it carries the integration's secret, so only admins see it.
+    pub webhook_url: Option<String>,
     pub created_at: chrono::DateTime<Utc>,
     pub updated_at: chrono::DateTime<Utc>,
 }
@@ -169,6 +187,7 @@ impl TryFrom<integration::Model> for Integration {
             source_connection_id: m.source_connection_id,
             target_connection_id: m.target_connection_id,
             state: m.state,
+            webhook_url: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -268,8 +287,9 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewIntegration) -> Result
     problems.finish()?;
     let (name, settings) = (name.expect("checked"), settings.expect("checked"));
     let now = Utc::now();
+    let id = Uuid::now_v7();
     let model = integration::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         organisation_id: Set(who.organisation_id),
         name: Set(name.clone()),
         kind: Set(input.kind),
@@ -278,13 +298,14 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewIntegration) -> Result
         settings: Set(settings_value(&settings)),
         state: Set(IntegrationState::Inactive),
         run_counter: Set(0),
+        webhook_token: Set(Some(webhooks::new_sealed_token(hub, id))),
         created_at: Set(now),
         updated_at: Set(now),
     }
     .insert(&hub.db)
     .await
     .map_err(|e| name_taken(e, &name))?;
-    model.try_into()
+    present(hub, who, model)
 }
 
 fn name_taken(e: DbErr, name: &str) -> DomainError {
@@ -293,6 +314,18 @@ fn name_taken(e: DbErr, name: &str) -> DomainError {
     } else {
         e.into()
     }
+}
+
+/// The integration as its caller may see it: the webhook URL, which carries a secret, only for admins.
+pub(crate) fn present(hub: &Hub, who: &Principal, model: integration::Model) -> Result<Integration> {
+    let url = if who.role == crate::Role::Admin {
+        webhooks::url(hub, &model)?
+    } else {
+        None
+    };
+    let mut integration: Integration = model.try_into()?;
+    integration.webhook_url = url;
+    Ok(integration)
 }
 
 pub(crate) async fn find(hub: &Hub, who: &Principal, id: Uuid) -> Result<integration::Model> {
@@ -304,14 +337,18 @@ pub(crate) async fn find(hub: &Hub, who: &Principal, id: Uuid) -> Result<integra
 }
 
 pub async fn get(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration> {
-    find(hub, who, id).await?.try_into()
+    present(hub, who, find(hub, who, id).await?)
 }
 
 pub async fn list(hub: &Hub, who: &Principal, page: &PageRequest) -> Result<Page<Integration>> {
     let select = integration::Entity::find().filter(integration::Column::OrganisationId.eq(who.organisation_id));
     let page = pagination::fetch(&hub.db, select, integration::Column::Id, page.parse()?, |m| m.id).await?;
     Ok(Page {
-        items: page.items.into_iter().map(TryInto::try_into).collect::<Result<_>>()?,
+        items: page
+            .items
+            .into_iter()
+            .map(|m| present(hub, who, m))
+            .collect::<Result<_>>()?,
         next_cursor: page.next_cursor,
     })
 }
@@ -371,11 +408,11 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: IntegrationCh
         model.settings = Set(settings_value(settings));
     }
     model.updated_at = Set(Utc::now());
-    model
+    let updated = model
         .update(&hub.db)
         .await
-        .map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?
-        .try_into()
+        .map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?;
+    present(hub, who, updated)
 }
 
 /// Enabling needs both connections connected. Staging instances only ever rehearse (`test`).
@@ -405,23 +442,28 @@ pub async fn enable(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration>
         Environment::Production => IntegrationState::Active,
         Environment::Staging => IntegrationState::Test,
     };
-    set_state(hub, current, state).await
+    set_state(hub, who, current, state).await
 }
 
 pub async fn disable(hub: &Hub, who: &Principal, id: Uuid) -> Result<Integration> {
     who.require_admin()?;
     let current = find(hub, who, id).await?;
-    set_state(hub, current, IntegrationState::Inactive).await
+    set_state(hub, who, current, IntegrationState::Inactive).await
 }
 
-async fn set_state(hub: &Hub, current: integration::Model, state: IntegrationState) -> Result<Integration> {
+async fn set_state(
+    hub: &Hub,
+    who: &Principal,
+    current: integration::Model,
+    state: IntegrationState,
+) -> Result<Integration> {
     if current.state == state {
-        return current.try_into();
+        return present(hub, who, current);
     }
     let mut model: integration::ActiveModel = current.into();
     model.state = Set(state);
     model.updated_at = Set(Utc::now());
-    model.update(&hub.db).await?.try_into()
+    present(hub, who, model.update(&hub.db).await?)
 }
 
 pub async fn delete(hub: &Hub, who: &Principal, id: Uuid) -> Result<()> {

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod organisations;
 pub mod pagination;
 pub mod people;
+pub mod queue;
 pub mod roles;
 pub mod runs;
 pub mod schedules;
@@ -22,6 +23,7 @@ pub mod secrets;
 pub mod sync;
 pub mod users;
 mod validate;
+pub mod webhooks;
 
 pub use error::{DomainError, FieldError, Result};
 pub use hub::{Environment, Hub};

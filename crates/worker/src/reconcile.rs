@@ -41,6 +41,13 @@ pub async fn pass(hub: &Hub, settings: &WorkerSettings) -> ihub_domain::Result<(
         tracing::info!(runs = lost.len(), "pushing queued runs to the queue again");
     }
     dispatch(hub, lost).await;
+    let reclaimed = ihub_domain::queue::reclaim_stale(hub, settings.stuck_after).await?;
+    if reclaimed > 0 {
+        tracing::warn!(
+            items = reclaimed,
+            "inbound items left by a processor that died are pending again"
+        );
+    }
     ihub_domain::schedules::fire_due(hub, chrono::Utc::now()).await?;
     Ok(())
 }

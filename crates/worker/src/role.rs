@@ -11,7 +11,7 @@ use ihub_domain::sync;
 use tokio::sync::watch;
 
 use crate::queue::{QueueBackend, QueueError};
-use crate::reconcile;
+use crate::{inbound, reconcile};
 
 /// How a worker paces itself; from configuration.
 #[derive(Debug, Clone)]
@@ -27,6 +27,9 @@ pub struct WorkerSettings {
     pub stuck_after: Duration,
     /// How often an idle worker asks Redis for jobs.
     pub poll: Duration,
+    /// Inbound-queue processors in this process, and how often an idle one looks for due items.
+    pub queue_processors: usize,
+    pub queue_pass: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -38,6 +41,8 @@ impl Default for WorkerSettings {
             requeue_after: Duration::from_secs(120),
             stuck_after: Duration::from_secs(60),
             poll: Duration::from_millis(250),
+            queue_processors: 2,
+            queue_pass: Duration::from_secs(1),
         }
     }
 }
@@ -101,6 +106,16 @@ pub async fn run(
         stop: stop_rx.clone(),
     };
     let ticker = tokio::spawn(reconcile::run(hub.clone(), settings.clone(), stop_rx.clone()));
+    let processors: Vec<_> = (0..settings.queue_processors)
+        .map(|n| {
+            tokio::spawn(inbound::run(
+                hub.clone(),
+                format!("{name}/queue-{n}"),
+                settings.clone(),
+                stop_rx.clone(),
+            ))
+        })
+        .collect();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
@@ -135,6 +150,10 @@ pub async fn run(
     };
     let _ = done_rx.await;
     ticker.abort();
+    // Processors finish the person they hold (or give the items back) and stop.
+    for processor in processors {
+        let _ = processor.await;
+    }
     if let Err(e) = result {
         tracing::warn!(error = %e, "the job consumer ended with an error");
     }

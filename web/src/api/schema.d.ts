@@ -221,6 +221,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hooks/{integration_id}/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A source's webhook delivery. It is verified the way the source signs (BambooHR: HMAC of body and timestamp;
+         *     Employment Hero: the URL's token) and stored as queue items before the answer; redeliveries are stored once.
+         */
+        post: operations["receive_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations": {
         parameters: {
             query?: never;
@@ -368,6 +388,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/{id}/webhooks/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register the integration's webhook URL with its source where the source's API allows it; otherwise answer the
+         *     URL and events for the source's admin to enter by hand (admins only).
+         */
+        post: operations["register_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{id}/webhooks/rotate-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the integration's webhook token (admins only): the old URL stops working. */
+        post: operations["rotate_webhook_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/logs": {
         parameters: {
             query?: never;
@@ -450,6 +507,73 @@ export interface paths {
         get: operations["oauth_callback"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook events waiting, done and failed, newest first. */
+        get: operations["list_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_queue_item"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/{id}/process": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Process a pending or failed item now and answer how it ended (admins only). */
+        post: operations["process_queue_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/{id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put a failed item back in the queue, due now (admins only). */
+        post: operations["reactivate_queue_item"];
         delete?: never;
         options?: never;
         head?: never;
@@ -884,6 +1008,8 @@ export interface components {
             target_connection_id: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Where the source posts webhook deliveries; it carries the integration's secret, so only admins see it. */
+            webhook_url?: string | null;
         };
         IntegrationChanges: {
             name?: string | null;
@@ -955,6 +1081,13 @@ export interface components {
              */
             mandatory_fields?: components["schemas"]["PersonField"][];
             new_person_trigger?: components["schemas"]["NewPersonTrigger"];
+            /**
+             * Format: int32
+             * @description Seconds a webhook event waits before it is processed; a burst of events for one person within it becomes
+             *     one sync of their latest state (0–3600).
+             * @example 10
+             */
+            webhook_delay_seconds?: number;
         };
         /** @enum {string} */
         IntegrationState: "inactive" | "test" | "active";
@@ -1170,6 +1303,8 @@ export interface components {
                 target_connection_id: string;
                 /** Format: date-time */
                 updated_at: string;
+                /** @description Where the source posts webhook deliveries; it carries the integration's secret, so only admins see it. */
+                webhook_url?: string | null;
             }[];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
@@ -1200,6 +1335,42 @@ export interface components {
                 run_id?: string | null;
                 /** @description The source id of the person the entry is about. */
                 source_id?: string | null;
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        Page_QueueItem: {
+            items: {
+                /** Format: int32 */
+                attempts: number;
+                error?: string | null;
+                /** @description The source's id of the delivery, when it gives one. */
+                event_id?: string | null;
+                /** @description `created`, `updated`, `onboarding_complete`, `terminated` or `deleted`. */
+                event_type: string;
+                /**
+                 * Format: date-time
+                 * @description Not processed before this (received + the integration's webhook delay).
+                 */
+                execute_at: string;
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                integration_id: string;
+                /** @description The delivery's body as received. */
+                payload: string;
+                /** Format: date-time */
+                processed_at?: string | null;
+                /** Format: date-time */
+                received_at: string;
+                /**
+                 * Format: uuid
+                 * @description The sync run that processed it.
+                 */
+                run_id?: string | null;
+                /** @description The person's id in the source. */
+                source_id: string;
+                status: components["schemas"]["QueueStatus"];
             }[];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
@@ -1394,6 +1565,40 @@ export interface components {
              */
             type: string;
         };
+        QueueItem: {
+            /** Format: int32 */
+            attempts: number;
+            error?: string | null;
+            /** @description The source's id of the delivery, when it gives one. */
+            event_id?: string | null;
+            /** @description `created`, `updated`, `onboarding_complete`, `terminated` or `deleted`. */
+            event_type: string;
+            /**
+             * Format: date-time
+             * @description Not processed before this (received + the integration's webhook delay).
+             */
+            execute_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            integration_id: string;
+            /** @description The delivery's body as received. */
+            payload: string;
+            /** Format: date-time */
+            processed_at?: string | null;
+            /** Format: date-time */
+            received_at: string;
+            /**
+             * Format: uuid
+             * @description The sync run that processed it.
+             */
+            run_id?: string | null;
+            /** @description The person's id in the source. */
+            source_id: string;
+            status: components["schemas"]["QueueStatus"];
+        };
+        /** @enum {string} */
+        QueueStatus: "pending" | "processing" | "done" | "failed";
         Readiness: {
             /** @example ok */
             database: string;
@@ -1405,8 +1610,19 @@ export interface components {
              */
             status: string;
         };
+        Receipt: {
+            /** @description Events already stored from an earlier delivery of the same event. */
+            duplicates: number;
+            /** @description Queue items stored for this delivery. */
+            queued: number;
+        };
         RefreshRequest: {
             refresh_token: string;
+        };
+        /** @description How the hub's URL gets to the source: registered through its API, or the exact URL and events to enter by hand. */
+        Registration: components["schemas"]["WebhookSetup"] & {
+            /** @description The URL the source posts to (it carries the integration's secret). */
+            url: string;
         };
         /** @enum {string} */
         Role: "admin" | "support";
@@ -1629,6 +1845,20 @@ export interface components {
          * @enum {string}
          */
         UserField: "first_name" | "last_name" | "email" | "job_title" | "location" | "department" | "manager_name" | "manager_email" | "active";
+        /** @description How the hub's webhook URL gets to the source. */
+        WebhookSetup: {
+            events: string[];
+            /** @enum {string} */
+            mode: "registered";
+            /** @description The source's id for the webhook. */
+            webhook_id: string;
+        } | {
+            events: string[];
+            /** @description Where in the source's admin screens, in words. */
+            instructions: string;
+            /** @enum {string} */
+            mode: "manual";
+        };
     };
     responses: {
         /** @description The body is not valid JSON */
@@ -2229,6 +2459,58 @@ export interface operations {
             403: components["responses"]["Forbidden"];
         };
     };
+    receive_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                integration_id: string;
+                /** @description The integration's webhook token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description The source's payload, as it sends it */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description Stored; processed after the integration's webhook delay */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Receipt"];
+                };
+            };
+            /** @description Not a delivery this source sends */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad token, bad or missing signature, or a replay */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
     list_integrations: {
         parameters: {
             query?: {
@@ -2672,6 +2954,67 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
         };
     };
+    register_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Registered, or what to enter by hand */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Registration"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The source refused or cannot take webhooks */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotate_webhook_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The integration with its new `webhook_url` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Integration"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     list_logs: {
         parameters: {
             query?: {
@@ -2810,6 +3153,132 @@ export interface operations {
             };
             /** @description Unknown, used or expired state */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_queue: {
+        parameters: {
+            query?: {
+                integration_id?: string;
+                status?: components["schemas"]["QueueStatus"];
+                /** @description How many items to return (1–200, default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of queue items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_QueueItem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["Unprocessable"];
+        };
+    };
+    get_queue_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Queue item id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queue item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueItem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    process_queue_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Queue item id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Processed: done, or failed with the reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueItem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The item is being processed or done */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reactivate_queue_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Queue item id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueItem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The item has not failed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

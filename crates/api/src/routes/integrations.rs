@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use ihub_domain::Hub;
 use ihub_domain::integrations::{self, Integration, IntegrationChanges, NewIntegration};
 use ihub_domain::pagination::{Page, PageRequest};
+use ihub_domain::webhooks::{self, Registration};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -15,7 +16,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_integration)
         .service(delete_integration)
         .service(enable_integration)
-        .service(disable_integration);
+        .service(disable_integration)
+        .service(rotate_webhook_token)
+        .service(register_webhook);
 }
 
 #[utoipa::path(tag = "integrations", security(("bearer" = [])), params(PageRequest),
@@ -108,4 +111,32 @@ async fn disable_integration(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Integration>> {
     Ok(web::Json(integrations::disable(&hub, &who, *id).await?))
+}
+
+/// Replace the integration's webhook token (admins only): the old URL stops working.
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Integration id")),
+    responses((status = 200, description = "The integration with its new `webhook_url`", body = Integration)))]
+#[post("/integrations/{id}/webhooks/rotate-token")]
+async fn rotate_webhook_token(
+    hub: web::Data<Hub>,
+    Admin(who): Admin,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Integration>> {
+    Ok(web::Json(webhooks::rotate(&hub, &who, *id).await?))
+}
+
+/// Register the integration's webhook URL with its source where the source's API allows it; otherwise answer the
+/// URL and events for the source's admin to enter by hand (admins only).
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Integration id")),
+    responses(
+        (status = 200, description = "Registered, or what to enter by hand", body = Registration),
+        (status = 409, description = "The source refused or cannot take webhooks", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/integrations/{id}/webhooks/register")]
+async fn register_webhook(
+    hub: web::Data<Hub>,
+    Admin(who): Admin,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<Registration>> {
+    Ok(web::Json(webhooks::register(&hub, &who, *id).await?))
 }

@@ -6,11 +6,13 @@ pub mod auth;
 pub mod connections;
 pub mod connectors;
 pub mod health;
+pub mod hooks;
 pub mod integration_dates;
 pub mod integrations;
 pub mod logs;
 pub mod me;
 pub mod oauth;
+pub mod queue;
 pub mod runs;
 pub mod schedules;
 pub mod users;
@@ -27,6 +29,8 @@ pub fn v1(cfg: &mut ServiceConfig) {
     integration_dates::configure(cfg);
     logs::configure(cfg);
     oauth::configure(cfg);
+    hooks::configure(cfg);
+    queue::configure(cfg);
     runs::configure(cfg);
     schedules::configure(cfg);
 }

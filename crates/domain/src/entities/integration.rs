@@ -15,6 +15,8 @@ pub struct Model {
     pub settings: Json,
     pub state: IntegrationState,
     pub run_counter: i64,
+    /// The webhook URL's token, sealed (see `secrets::SecretBox`).
+    pub webhook_token: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ pub mod integration_date;
 pub mod log_entry;
 pub mod oauth_state;
 pub mod organisation;
+pub mod queue_item;
 pub mod refresh_token;
 pub mod run;
 pub mod run_record;

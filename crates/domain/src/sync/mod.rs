@@ -366,9 +366,22 @@ async fn read(ctx: &RunContext, at: &Position) -> std::result::Result<(Vec<Perso
                 .and_then(|v| serde_json::from_value(v.clone()).ok())
                 .unwrap_or_default();
             let mut people = Vec::new();
+            // A webhook's events may say what the record cannot (Employment Hero's employee has no onboarding field).
+            let onboarded = (ctx.run.trigger == crate::runs::RunTrigger::Webhook).then(|| {
+                ctx.run
+                    .params
+                    .get("onboarding_complete")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true)
+            });
             for id in ids.iter().skip(*offset).take(IDS_PAGE) {
                 match ctx.source.fetch(id).await.map_err(source_error)? {
-                    Some(person) => people.push(person),
+                    Some(mut person) => {
+                        if person.onboarding_complete.is_none() {
+                            person.onboarding_complete = onboarded;
+                        }
+                        people.push(person)
+                    }
                     // Gone from the source: a leaver as far as the target is concerned.
                     None => {
                         let mut gone = Person::new(id.clone());

@@ -248,12 +248,29 @@ async fn create(
             line.outcome = Outcome::Updated;
             Ok(Some(bound(id, fields, true)))
         }
-        None => {
-            let id = attempt(ctx, || ctx.target.create(person)).await?;
-            line.target_id = Some(id.clone());
-            line.outcome = Outcome::Created;
-            Ok(Some(bound(id, fields, true)))
-        }
+        None => match attempt(ctx, || ctx.target.create(person)).await {
+            Ok(id) => {
+                line.target_id = Some(id.clone());
+                line.outcome = Outcome::Created;
+                Ok(Some(bound(id, fields, true)))
+            }
+            // Someone created a user with this email meanwhile (another person of the source sharing it, being
+            // written at the same moment): link to it, as the find would have.
+            Err(WriteError::Connector(ConnectorError::Rejected(reason))) => {
+                match attempt(ctx, || ctx.target.find(&person.source_id, email)).await? {
+                    Some(existing) => {
+                        let id = existing.target_id;
+                        attempt(ctx, || ctx.target.update(&id, person, &line.changes)).await?;
+                        line.target_id = Some(id.clone());
+                        line.reason = Some("linked to the existing user with the same email".into());
+                        line.outcome = Outcome::Updated;
+                        Ok(Some(bound(id, fields, true)))
+                    }
+                    None => Err(WriteError::Connector(ConnectorError::Rejected(reason))),
+                }
+            }
+            Err(other) => Err(other),
+        },
     }
 }
 
