@@ -1,0 +1,146 @@
+//! `ihub-bench`: the benchmarks of issue 4. A full sync of many people from the Employment Hero simulator to the
+//! SCIM simulator through a release `ihub` process on SQLite and on PostgreSQL (records/s, peak RSS), the
+//! no-change resync of the same people, and jobs/s through the Redis queue beside `redis-benchmark -t lpush`.
+//! Prints a Markdown report and, with `--write`, puts it in BENCHMARKS.md.
+mod hub;
+mod jobs;
+mod machine;
+mod report;
+mod sync;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+
+/// Benchmarks of the hub: full and no-change sync simulator → simulator on SQLite and PostgreSQL, and jobs
+/// through the Redis queue. Build first: `cargo build --release -p ihub-api --bin ihub -p ihub-bench`.
+#[derive(Debug, Parser)]
+#[command(name = "ihub-bench", args_override_self = true)]
+pub struct Args {
+    /// People in the source (and users written to the target by the full sync).
+    #[arg(long, default_value_t = 100_000)]
+    pub people: u32,
+    /// Which database(s) to sync on.
+    #[arg(long, value_enum, default_value = "both")]
+    pub backend: Backends,
+    /// The hub binary, built in release.
+    #[arg(long, default_value = "target/release/ihub")]
+    pub ihub: PathBuf,
+    /// PostgreSQL server (no database name) where fresh databases are created and dropped.
+    #[arg(
+        long,
+        env = "IHUB_TEST_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
+    pub postgres_url: String,
+    /// Query parameters added to the hub's DATABASE_URL, e.g. `sslmode=disable` (sqlx prefers TLS when the
+    /// server offers it).
+    #[arg(long)]
+    pub postgres_params: Option<String>,
+    /// Redis for the PostgreSQL hub's queue and the jobs benchmark; every queue used is fresh and removed after.
+    #[arg(long, env = "IHUB_BENCH_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+    /// Jobs pushed in each step of the queue benchmark; 0 skips it.
+    #[arg(long, default_value_t = 20_000)]
+    pub jobs: u32,
+    /// `IHUB_SYNC_CONCURRENCY` for the hub (records written at once); the hub's default when not given.
+    #[arg(long)]
+    pub sync_concurrency: Option<usize>,
+    /// Profile the hub with `perf record` during each run and put the hottest symbols in the report.
+    #[arg(long)]
+    pub perf: bool,
+    /// Write the report to this file (BENCHMARKS.md), keeping the notes below its marker line.
+    #[arg(long)]
+    pub write: Option<PathBuf>,
+    /// Give up on a run (or a queue drain) after this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub timeout_secs: u64,
+    /// Keep the hubs' data directories and logs.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backends {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args = Args::parse();
+    let invocation = std::iter::once("target/release/ihub-bench".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ihub = std::fs::canonicalize(&args.ihub).with_context(|| {
+        format!(
+            "{} not found: cargo build --release -p ihub-api --bin ihub",
+            args.ihub.display()
+        )
+    })?;
+    let args = Args { ihub, ..args };
+    let machine = machine::Machine::describe();
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let started = Instant::now();
+    let work = std::env::temp_dir();
+
+    let backends: &[Backend] = match args.backend {
+        Backends::Sqlite => &[Backend::Sqlite],
+        Backends::Postgres => &[Backend::Postgres],
+        Backends::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    let mut results = Vec::new();
+    for &backend in backends {
+        results.push(sync::run(backend, &args, &work).await?);
+    }
+    let jobs = if args.jobs > 0 {
+        Some(jobs::run(&args, &work).await?)
+    } else {
+        None
+    };
+
+    let report = report::Report {
+        date,
+        machine: &machine,
+        invocation,
+        total_secs: started.elapsed().as_secs_f64(),
+        backends: &results,
+        jobs: jobs.as_ref(),
+    }
+    .markdown();
+    println!("{report}");
+    if let Some(path) = &args.write {
+        let existing = std::fs::read_to_string(path).ok();
+        std::fs::write(path, report::merge(existing.as_deref(), &report))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

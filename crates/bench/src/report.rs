@@ -1,0 +1,329 @@
+//! The Markdown report: printed, and written to BENCHMARKS.md above the line that keeps hand-written notes.
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use crate::jobs::{JobsResult, PUSHERS};
+use crate::machine::Machine;
+use crate::sync::{BackendResult, Phase};
+
+/// Whatever follows this line in the existing file is kept when the file is written again.
+pub const KEEP_MARKER: &str = "<!-- Everything below this line is kept when ihub-bench rewrites the file. -->";
+
+pub const AIM_RECORDS_PER_SEC: f64 = 5_000.0;
+pub const AIM_RESYNC_SHARE: f64 = 0.10;
+pub const AIM_PEAK_RSS_MB: f64 = 150.0;
+
+pub struct Report<'a> {
+    pub date: String,
+    pub machine: &'a Machine,
+    pub invocation: String,
+    pub total_secs: f64,
+    pub backends: &'a [BackendResult],
+    pub jobs: Option<&'a JobsResult>,
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 * 1024.0 / 1e6
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass { "**pass**" } else { "**miss**" }
+}
+
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn outcome(phase: &Phase) -> String {
+    let r = &phase.run;
+    format!(
+        "{}: read {}, written {}, errors {}",
+        r["status"].as_str().unwrap_or("?"),
+        r["records_read"],
+        r["records_written"],
+        r["records_errors"]
+    )
+}
+
+impl Report<'_> {
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let m = self.machine;
+        let people = self.backends.first().map_or(0, |b| b.people);
+        let _ = writeln!(md, "# Benchmarks\n");
+        let _ = writeln!(
+            md,
+            "Written by `ihub-bench` (`crates/bench`); `just bench` measures again and rewrites everything above the \
+             notes at the end. Aims from issue 4: full sync ≥ 5,000 records/s, no-change resync ≤ 10% of the full \
+             sync's time, peak RSS of the hub ≤ 150 MB, at 100,000 people.\n"
+        );
+        let _ = writeln!(md, "## Run\n");
+        let _ = writeln!(md, "- Date: {}", self.date);
+        let _ = writeln!(
+            md,
+            "- Machine: {} CPUs ({}), {:.1} GiB RAM, {}, Linux {}",
+            m.cpus, m.cpu_model, m.ram_gib, m.os, m.kernel
+        );
+        let _ = writeln!(md, "- Toolchain: {}", m.rustc);
+        let dirty = if m.dirty.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", with uncommitted changes in {} (they were in the build measured)",
+                m.dirty.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let _ = writeln!(md, "- Code: `{}`{dirty}", m.commit);
+        let _ = writeln!(
+            md,
+            "- Load average before the run: {} (the benchmark shares the machine with whatever else runs)",
+            m.load_before
+        );
+        let _ = writeln!(md, "- The whole benchmark took {:.0} s\n", self.total_secs);
+
+        let _ = writeln!(md, "## Commands\n");
+        let _ = writeln!(md, "```sh\njust bench    # which runs:");
+        let _ = writeln!(
+            md,
+            "cargo build --release -p ihub-api --bin ihub -p ihub-bench --bin ihub-bench"
+        );
+        let _ = writeln!(md, "{}\n```\n", self.invocation);
+        let _ = writeln!(
+            md,
+            "The simulators (Employment Hero as the source, SCIM as the target) run inside `ihub-bench`, seeded with \
+             the people; the hub runs as its own release process, set up through its HTTP API like \
+             `tests/api/sync.rs` does (`ihub admin create-org` / `create-user`, sign in, both connections created \
+             and tested, integration enabled), then `POST /api/v1/integrations/{{id}}/run {{\"full\": true}}` twice, \
+             polling `GET /api/v1/runs/{{id}}` every 100 ms. The hub was started as:\n"
+        );
+        let _ = writeln!(md, "```sh");
+        for b in self.backends {
+            let _ = writeln!(md, "# {}\n{}", b.backend.title(), b.command);
+        }
+        if let Some(j) = self.jobs {
+            let _ = writeln!(
+                md,
+                "# jobs through the Redis queue\n{}\n{}",
+                j.worker_command, j.redis_benchmark_command
+            );
+        }
+        let _ = writeln!(md, "```\n");
+
+        if !self.backends.is_empty() {
+            self.sync_tables(&mut md, people);
+        }
+        if let Some(j) = self.jobs {
+            jobs_table(&mut md, j);
+        }
+        md
+    }
+
+    fn sync_tables(&self, md: &mut String, people: u32) {
+        let _ = writeln!(
+            md,
+            "## Sync of {} people, Employment Hero simulator → SCIM simulator\n",
+            thousands(people as f64)
+        );
+        let header: Vec<String> = self.backends.iter().map(|b| b.backend.title().to_owned()).collect();
+        let _ = writeln!(md, "| | {} | aim |", header.join(" | "));
+        let _ = writeln!(md, "|---|{}---|", "---|".repeat(self.backends.len()));
+        let row = |md: &mut String, name: &str, aim: &str, cell: &dyn Fn(&BackendResult) -> String| {
+            let cells: Vec<String> = self.backends.iter().map(cell).collect();
+            let _ = writeln!(md, "| {name} | {} | {aim} |", cells.join(" | "));
+        };
+        let full_at_scale = people >= 100_000;
+        let scale_note = if full_at_scale { "" } else { " (aim is at 100k)" };
+        row(md, "full sync: wall time", "", &|b| format!("{:.1} s", b.full.wall));
+        row(md, "full sync: records/s", &format!("≥ 5,000{scale_note}"), &|b| {
+            let r = b.full.records_per_sec();
+            format!("{} {}", thousands(r), verdict(r >= AIM_RECORDS_PER_SEC))
+        });
+        row(
+            md,
+            "full sync: peak RSS of the hub",
+            &format!("≤ 150 MB{scale_note}"),
+            &|b| {
+                let p = mb(b.full.peak_rss_kb);
+                format!("{p:.0} MB {}", verdict(p <= AIM_PEAK_RSS_MB))
+            },
+        );
+        row(md, "full sync: run", "", &|b| outcome(&b.full));
+        row(md, "no-change resync: wall time", "", &|b| {
+            format!("{:.1} s", b.resync.wall)
+        });
+        row(md, "no-change resync: records/s", "", &|b| {
+            thousands(b.resync.records_per_sec())
+        });
+        row(md, "no-change resync ÷ full sync", "≤ 10%", &|b| {
+            let share = b.resync.wall / b.full.wall;
+            format!("{:.1}% {}", 100.0 * share, verdict(share <= AIM_RESYNC_SHARE))
+        });
+        row(md, "no-change resync: peak RSS of the hub", "≤ 150 MB", &|b| {
+            let p = mb(b.resync.peak_rss_kb);
+            format!("{p:.0} MB {}", verdict(p <= AIM_PEAK_RSS_MB))
+        });
+        row(md, "no-change resync: run", "", &|b| outcome(&b.resync));
+        row(md, "hub RSS, set up and idle", "", &|b| {
+            format!("{:.0} MB", mb(b.idle_rss_kb))
+        });
+        row(md, "set-up: admin commands, start, sign-in, connections", "", &|b| {
+            format!("{:.1} s", b.setup)
+        });
+        row(md, "users in the SCIM simulator after the full sync", "", &|b| {
+            thousands(b.scim_users as f64)
+        });
+        let _ = writeln!(md);
+
+        let _ = writeln!(md, "### Where the time goes\n");
+        let mut columns: Vec<(String, &Phase)> = Vec::new();
+        for b in self.backends {
+            columns.push((format!("{} full", b.backend.title()), &b.full));
+            columns.push((format!("{} resync", b.backend.title()), &b.resync));
+        }
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        let _ = writeln!(md, "| | {} |", names.join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(columns.len()));
+        let line = |md: &mut String, name: &str, cell: &dyn Fn(&Phase) -> String| {
+            let cells: Vec<String> = columns.iter().map(|(_, p)| cell(p)).collect();
+            let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+        };
+        line(md, "wall time", &|p| format!("{:.1} s", p.wall));
+        line(md, "the run's own time (started → finished)", &|p| {
+            p.engine.map_or("–".into(), |e| format!("{e:.1} s"))
+        });
+        line(md, "hub CPU (share of one core)", &|p| {
+            format!("{:.1} s ({:.0}%)", p.hub_cpu, 100.0 * p.hub_cpu / p.wall)
+        });
+        line(md, "of which in the kernel", &|p| format!("{:.1} s", p.hub_sys));
+        line(md, "hub context switches per record", &|p| {
+            format!("{:.1}", p.hub_switches as f64 / p.read().max(1) as f64)
+        });
+        line(md, "simulators' CPU (the benchmark process)", &|p| {
+            format!("{:.1} s ({:.0}%)", p.sims_cpu, 100.0 * p.sims_cpu / p.wall)
+        });
+        line(md, "PostgreSQL backends' CPU", &|p| {
+            p.postgres_cpu
+                .map_or("–".into(), |c| format!("{c:.1} s ({:.0}%)", 100.0 * c / p.wall))
+        });
+        let cpus = self.machine.cpus as f64;
+        line(md, "whole machine busy", &|p| {
+            format!("{:.0}% of {cpus} cores", p.machine_busy_pct)
+        });
+        line(md, "CPU used by everything else on the machine", &|p| {
+            let others =
+                p.machine_busy_pct / 100.0 * cpus * p.wall - p.hub_cpu - p.sims_cpu - p.postgres_cpu.unwrap_or(0.0);
+            format!("{:.1} s ({:.0}%)", others.max(0.0), 100.0 * others.max(0.0) / p.wall)
+        });
+        line(md, "hub CPU per record", &|p| {
+            format!("{:.0} µs", 1e6 * p.hub_cpu / p.read().max(1) as f64)
+        });
+        line(md, "SCIM requests per record", &|p| {
+            format!("{:.2}", p.scim_requests as f64 / p.read().max(1) as f64)
+        });
+        line(md, "Employment Hero requests per record", &|p| {
+            format!("{:.3}", p.employment_hero_requests as f64 / p.read().max(1) as f64)
+        });
+        let kinds: BTreeSet<&String> = columns.iter().flat_map(|(_, p)| p.requests.keys()).collect();
+        for kind in kinds {
+            line(md, &format!("requests `{kind}`"), &|p| {
+                thousands(p.requests.get(kind).copied().unwrap_or(0) as f64)
+            });
+        }
+        let _ = writeln!(md);
+        let _ = writeln!(
+            md,
+            "CPU shares are of one core over the phase's wall time; the machine has {} cores, shared by the hub, the \
+             simulators, PostgreSQL and anything else running.\n",
+            self.machine.cpus
+        );
+        for b in self.backends {
+            let _ = writeln!(
+                md,
+                "Rate limits given to both connections on {}: {} requests/minute, burst {}.",
+                b.backend.title(),
+                thousands(b.rate_limit.0 as f64),
+                thousands(b.rate_limit.1 as f64)
+            );
+        }
+        let _ = writeln!(md);
+        for b in self.backends {
+            for (what, phase) in [("full sync", &b.full), ("no-change resync", &b.resync)] {
+                if let Some(profile) = &phase.profile {
+                    let _ = writeln!(
+                        md,
+                        "<details><summary>perf profile of the hub, {} {what}</summary>\n\n```\n{}```\n</details>\n",
+                        b.backend.title(),
+                        profile
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn jobs_table(md: &mut String, j: &JobsResult) {
+    let _ = writeln!(md, "## Jobs through the Redis queue\n");
+    let _ = writeln!(
+        md,
+        "{} jobs `Job::Run` naming runs that do not exist, pushed with the hub's own dispatcher \
+         (`QueueBackend::connect(REDIS_URL, <fresh queue>).dispatcher()`, apalis `RedisStorage`, one Lua script per \
+         push); a worker's claim of such a run is one conditional `UPDATE` that matches nothing.\n",
+        thousands(j.jobs as f64)
+    );
+    let rows = [
+        (
+            "dispatch, one after another, nobody consuming".to_owned(),
+            thousands(j.push_sequential),
+        ),
+        (
+            format!("dispatch, {PUSHERS} at once, nobody consuming"),
+            thousands(j.push_concurrent),
+        ),
+        (
+            format!(
+                "drain of those {} jobs by an apalis worker that does nothing (concurrency 4, poll 250 ms, as the \
+                 hub's)",
+                thousands(2.0 * j.jobs as f64)
+            ),
+            thousands(j.drain_noop),
+        ),
+        (
+            format!(
+                "dispatch ({PUSHERS} at once) and run by an `ihub worker` process on PostgreSQL, first push to last done"
+            ),
+            thousands(j.through_worker),
+        ),
+        (
+            format!("`{}` (50 clients, pipelining off)", j.redis_benchmark_command),
+            j.redis_benchmark
+                .map_or_else(|| j.redis_benchmark_line.clone(), thousands),
+        ),
+    ];
+    let _ = writeln!(md, "| | per second |\n|---|---|");
+    for (what, rate) in rows {
+        let _ = writeln!(md, "| {what} | {rate} |");
+    }
+    let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "During the `ihub worker` measurement redis-server used {:.1} s of CPU and the worker {:.1} s.\n",
+        j.redis_cpu, j.worker_cpu
+    );
+}
+
+/// The report above the kept part of the existing file, if any.
+pub fn merge(existing: Option<&str>, generated: &str) -> String {
+    let kept = existing
+        .and_then(|text| text.split_once(KEEP_MARKER))
+        .map(|(_, after)| after.trim_start_matches('\n').to_owned())
+        .unwrap_or_else(|| "## Notes\n\n(Hand-written notes go here; the benchmark keeps them.)\n".to_owned());
+    format!("{generated}{KEEP_MARKER}\n\n{kept}")
+}
