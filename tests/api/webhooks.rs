@@ -17,6 +17,7 @@ with_worker_on_both_backends!(
     signed_bamboohr_deliveries_are_verified_and_replays_refused,
     a_burst_for_one_person_is_one_sync_and_failures_are_archived,
     ten_thousand_concurrent_deliveries_are_all_stored_and_processed,
+    registered_with_bamboohr_its_own_deliveries_sync_people,
 );
 
 async fn webhook_url(t: &TestHub, admin: &Session, integration: &str) -> String {
@@ -427,4 +428,66 @@ async fn ten_thousand_concurrent_deliveries_are_all_stored_and_processed(t: Test
     assert_eq!(items.len(), 10_000, "none lost");
     let failed: Vec<&Value> = items.iter().filter(|i| i["status"] != "done").collect();
     assert!(failed.is_empty(), "{} not done, e.g. {}", failed.len(), failed[0]);
+}
+
+async fn registered_with_bamboohr_its_own_deliveries_sync_people(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(10);
+    let (source, target, integration) = t.integration(&admin, "BambooHR → LMS").await;
+    for c in [&source, &target] {
+        t.post_empty(
+            &format!("/api/v1/connections/{}/test", c["id"].as_str().unwrap()),
+            &admin.token,
+        )
+        .await
+        .expect(200);
+    }
+    let integration = integration["id"].as_str().unwrap().to_owned();
+    t.patch(
+        &format!("/api/v1/integrations/{integration}"),
+        &admin.token,
+        json!({"settings": {"webhook_delay_seconds": 0}}),
+    )
+    .await
+    .expect(200);
+    t.post_empty(&format!("/api/v1/integrations/{integration}/enable"), &admin.token)
+        .await
+        .expect(200);
+    let url = webhook_url(&t, &admin, &integration).await;
+
+    // BambooHR has a webhook API: the hub registers itself and keeps the signing key BambooHR hands back.
+    let registration = t
+        .post_empty(
+            &format!("/api/v1/integrations/{integration}/webhooks/register"),
+            &admin.token,
+        )
+        .await;
+    let registration = registration.expect(200).clone();
+    assert_eq!(registration["mode"], "registered", "{registration}");
+    let hooks = t.sims.bamboohr_webhooks();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].url, url);
+    t.never_echo(&hooks[0].private_key);
+
+    // A change in BambooHR reaches the target on its own.
+    let index = (0..10)
+        .find(|i| {
+            let p = t.sims.person(*i).unwrap();
+            p.termination_date.is_none() && p.work_email.is_some()
+        })
+        .unwrap();
+    t.sims
+        .update_employee(index, |p| p.job_title = Some("Keeper of Keys".into()));
+    t.sims.flush_bamboohr_webhooks().await;
+    assert!(
+        t.sims
+            .bamboohr_webhook_deliveries()
+            .iter()
+            .all(|d| d.status == Some(202)),
+        "signed and accepted"
+    );
+    let items = drained(&t, &admin, &integration, Duration::from_secs(30)).await;
+    assert!(items.iter().all(|i| i["status"] == "done"), "{items:?}");
+    let id = t.sims.bamboohr_employee_id(index);
+    assert_eq!(t.sims.scim_user_by_external_id(&id).unwrap()["title"], "Keeper of Keys");
 }
