@@ -1,15 +1,16 @@
 //! Jobs through the Redis queue the scaled-out hub uses (apalis `RedisStorage`, pushed through the hub's own
 //! dispatcher), beside `redis-benchmark -t lpush` on the same Redis. Every job names a run that does not exist,
-//! so the hub's worker claims nothing: what is measured is the queue and the claim, not a sync.
+//! so the hub's worker claims nothing: what is measured is the queue and the claim, not a sync. Jobs done are
+//! counted in the queue's own `done` set, whoever consumed them.
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use apalis::prelude::{BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt};
+use apalis::prelude::{BackendExt, BoxDynError, WorkerBuilder, WorkerBuilderExt};
 use ihub_domain::jobs::{Dispatcher, Job};
 use ihub_worker::QueueBackend;
+use ihub_worker::queue::RedisJobs;
 
 use crate::Args;
 use crate::hub::HubConfig;
@@ -20,6 +21,28 @@ pub const PUSHERS: usize = 16;
 /// As the hub's worker: `IHUB_WORKER_RUNS_AT_ONCE` and the poll interval of `WorkerSettings`.
 const CONSUMER_CONCURRENCY: usize = 4;
 const POLL: Duration = Duration::from_millis(250);
+/// A drain that makes no progress for this long is stuck.
+const STALL: Duration = Duration::from_secs(30);
+/// Jobs pushed before waiting for them to be done, while a worker consumes. apalis-redis 1.0 puts every pushed
+/// job in its `scheduled` set and its fetch script moves all that are due to the active list with one
+/// `rpush(…, unpack(ids))`, which Redis's Lua refuses beyond about 8,000 ids ("too many results to unpack"): a
+/// larger backlog stops every fetch for good (the backlog row of the report shows it).
+pub const WAVE: u32 = 4_000;
+
+/// How far consumers got with a number of jobs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Drain {
+    pub jobs: u64,
+    pub done: u64,
+    pub secs: f64,
+}
+
+impl Drain {
+    /// Jobs a second, when all were done.
+    pub fn rate(&self) -> Option<f64> {
+        (self.done >= self.jobs).then(|| self.jobs as f64 / self.secs)
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct JobsResult {
@@ -28,10 +51,12 @@ pub struct JobsResult {
     pub push_sequential: f64,
     /// `PUSHERS` dispatching at once, no consumer.
     pub push_concurrent: f64,
-    /// The jobs of both pushes drained by an apalis worker whose handler does nothing.
-    pub drain_noop: f64,
-    /// `PUSHERS` dispatching while an `ihub worker` process runs them: first push to last job done.
-    pub through_worker: f64,
+    /// The backlog both pushes left, then taken by an apalis worker whose handler does nothing.
+    pub backlog: Drain,
+    /// Waves of `PUSHERS` dispatching while the do-nothing worker runs: first push to last job done.
+    pub through_noop: Drain,
+    /// Waves of `PUSHERS` dispatching while an `ihub worker` process runs them.
+    pub through_worker: Drain,
     pub worker_command: String,
     /// CPU seconds of redis-server and of the worker during the `ihub worker` measurement.
     pub redis_cpu: f64,
@@ -68,84 +93,163 @@ async fn push_all(dispatcher: &Arc<dyn Dispatcher>, n: u32, at_once: usize) -> R
     Ok(n as f64 / t0.elapsed().as_secs_f64())
 }
 
-async fn count_up(counter: Job, seen: Data<Arc<AtomicU64>>) -> Result<(), BoxDynError> {
-    let _ = counter;
-    seen.fetch_add(1, Ordering::Relaxed);
+async fn nothing(_job: Job) -> Result<(), BoxDynError> {
     Ok(())
 }
 
-/// Waits until `done()` reaches `n`; answers the seconds since `t0`.
-async fn wait_done<F, Fut>(n: u64, t0: Instant, timeout: Duration, mut done: F) -> Result<f64>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = u64>,
-{
-    loop {
-        let now = done().await;
-        if now >= n {
-            return Ok(t0.elapsed().as_secs_f64());
+/// One queue of the benchmark: its dispatcher, and how many of its jobs are done.
+struct BenchQueue {
+    name: String,
+    backend: QueueBackend,
+    redis: redis::aio::MultiplexedConnection,
+    done_key: String,
+}
+
+impl BenchQueue {
+    async fn open(url: &str, what: &str) -> Result<Self> {
+        let name = format!("ihub-bench-{what}::{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let backend = QueueBackend::connect(Some(url), &name).await?;
+        backend.ping().await?;
+        let redis = redis::Client::open(url)?.get_multiplexed_async_connection().await?;
+        let done_key = apalis_redis::Config::default().queue(&name).done_jobs_set();
+        Ok(Self {
+            name,
+            backend,
+            redis,
+            done_key,
+        })
+    }
+
+    fn dispatcher(&self) -> Arc<dyn Dispatcher> {
+        self.backend.dispatcher()
+    }
+
+    async fn done(&self) -> u64 {
+        redis::cmd("SCARD")
+            .arg(&self.done_key)
+            .query_async::<u64>(&mut self.redis.clone())
+            .await
+            .unwrap_or(0)
+    }
+
+    /// Waits until `n` jobs are done, or until nothing moves for `STALL`, or `timeout` since `t0`.
+    async fn drain(&self, n: u64, t0: Instant, timeout: Duration) -> Drain {
+        let (mut last, mut moved) = (0, Instant::now());
+        loop {
+            let done = self.done().await;
+            let secs = t0.elapsed().as_secs_f64();
+            if done >= n || moved.elapsed() > STALL || t0.elapsed() > timeout {
+                return Drain { jobs: n, done, secs };
+            }
+            if done != last {
+                (last, moved) = (done, Instant::now());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if t0.elapsed() > timeout {
-            bail!("only {now} of {n} jobs done after {} s", timeout.as_secs());
+    }
+
+    /// An apalis worker on this queue, configured as the hub's, whose handler does nothing.
+    fn consume_with_nothing(&self) -> Result<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)> {
+        let QueueBackend::Redis { storage, .. } = &self.backend else {
+            bail!("a Redis URL gives a Redis queue")
+        };
+        let storage: RedisJobs = (**storage).clone();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let worker = WorkerBuilder::new(format!("{}-nothing", self.name))
+            .backend(storage.poll_with_interval(POLL))
+            .concurrency(CONSUMER_CONCURRENCY)
+            .build(nothing)
+            .run_until(async move {
+                let _ = stop_rx.await;
+                Ok::<(), std::io::Error>(())
+            });
+        let task = tokio::spawn(async move {
+            if let Err(e) = worker.await {
+                eprintln!("[jobs] the do-nothing worker ended: {e}");
+            }
+        });
+        Ok((task, stop_tx))
+    }
+
+    /// Pushes `n` jobs in waves of `WAVE`, each dispatched by `PUSHERS` at once and waited for while a
+    /// consumer runs; first push to last job done.
+    async fn push_in_waves(&self, n: u32, timeout: Duration) -> Result<Drain> {
+        let dispatcher = self.dispatcher();
+        let before = self.done().await;
+        let t0 = Instant::now();
+        let mut pushed = 0;
+        while pushed < n {
+            let wave = WAVE.min(n - pushed);
+            push_all(&dispatcher, wave, PUSHERS).await?;
+            pushed += wave;
+            let drained = self.drain(before + pushed as u64, t0, timeout).await;
+            if drained.rate().is_none() || pushed == n {
+                return Ok(Drain {
+                    jobs: n as u64,
+                    done: drained.done - before,
+                    secs: drained.secs,
+                });
+            }
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok(Drain::default())
+    }
+
+    async fn forget(self, url: &str) {
+        forget_queue(url, &self.name).await;
     }
 }
 
-fn unique_queue(what: &str) -> String {
-    format!("ihub-bench-{what}::{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+async fn stop(worker: (tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)) {
+    let _ = worker.1.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), worker.0).await;
 }
 
 pub async fn run(args: &Args, work: &Path) -> Result<JobsResult> {
     let n = args.jobs;
+    let timeout = Duration::from_secs(args.timeout_secs);
     let mut result = JobsResult {
         jobs: n,
         ..JobsResult::default()
     };
 
-    // Push rates and a no-op consumer, on a queue of their own.
-    let queue = unique_queue("noop");
+    // Push rates with nobody consuming, then the backlog they leave.
+    let queue = BenchQueue::open(&args.redis_url, "backlog").await?;
     let measured = async {
-        let backend = QueueBackend::connect(Some(&args.redis_url), &queue).await?;
-        backend.ping().await?;
-        let dispatcher = backend.dispatcher();
+        let dispatcher = queue.dispatcher();
         eprintln!("[jobs] {n} dispatches one at a time");
         result.push_sequential = push_all(&dispatcher, n, 1).await?;
         eprintln!("[jobs] {n} dispatches, {PUSHERS} at once");
         result.push_concurrent = push_all(&dispatcher, n, PUSHERS).await?;
-        let QueueBackend::Redis { storage, .. } = &backend else {
-            bail!("a Redis URL gives a Redis queue")
-        };
-        eprintln!("[jobs] draining {} jobs with a no-op apalis worker", 2 * n);
-        let seen = Arc::new(AtomicU64::new(0));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let worker = WorkerBuilder::new("ihub-bench-noop")
-            .backend((**storage).clone().poll_with_interval(POLL))
-            .data(seen.clone())
-            .concurrency(CONSUMER_CONCURRENCY)
-            .build(count_up)
-            .run_until(async move {
-                let _ = stop_rx.await;
-                Ok::<(), std::io::Error>(())
-            });
-        let worker = tokio::spawn(worker);
-        let t0 = Instant::now();
-        let drained = wait_done(2 * n as u64, t0, Duration::from_secs(args.timeout_secs), || {
-            let seen = seen.clone();
-            async move { seen.load(Ordering::Relaxed) }
-        })
-        .await;
-        let _ = stop_tx.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
-        result.drain_noop = 2.0 * n as f64 / drained?;
+        eprintln!("[jobs] a do-nothing apalis worker takes the backlog of {} jobs", 2 * n);
+        let worker = queue.consume_with_nothing()?;
+        result.backlog = queue.drain(2 * n as u64, Instant::now(), timeout).await;
+        stop(worker).await;
         Ok::<_, anyhow::Error>(())
     }
     .await;
-    forget_queue(&args.redis_url, &queue).await;
+    queue.forget(&args.redis_url).await;
+    measured?;
+
+    // Pushing while the do-nothing worker consumes.
+    let queue = BenchQueue::open(&args.redis_url, "nothing").await?;
+    let measured = async {
+        let worker = queue.consume_with_nothing()?;
+        queue.dispatcher().dispatch(job()).await?;
+        let started = queue.drain(1, Instant::now(), Duration::from_secs(60)).await;
+        if started.rate().is_none() {
+            bail!("the do-nothing worker never took a job");
+        }
+        eprintln!("[jobs] {n} jobs through a do-nothing apalis worker, in waves of {WAVE}");
+        result.through_noop = queue.push_in_waves(n, timeout).await?;
+        stop(worker).await;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    queue.forget(&args.redis_url).await;
     measured?;
 
     // The hub's own worker process, claiming (and not finding) each job's run in PostgreSQL.
-    let queue = unique_queue("worker");
+    let queue = BenchQueue::open(&args.redis_url, "worker").await?;
     let database = format!("ihub_bench_jobs_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     crate::sync::postgres_admin(&args.postgres_url, &format!("CREATE DATABASE \"{database}\"")).await?;
     let measured = through_worker(args, work, &queue, &database, &mut result).await;
@@ -157,15 +261,21 @@ pub async fn run(args: &Args, work: &Path) -> Result<JobsResult> {
     {
         eprintln!("could not drop database {database}: {e:#}");
     }
-    forget_queue(&args.redis_url, &queue).await;
+    queue.forget(&args.redis_url).await;
     measured?;
 
     redis_benchmark(&args.redis_url, &mut result).await;
     Ok(result)
 }
 
-async fn through_worker(args: &Args, work: &Path, queue: &str, database: &str, result: &mut JobsResult) -> Result<()> {
-    let n = args.jobs as u64;
+async fn through_worker(
+    args: &Args,
+    work: &Path,
+    queue: &BenchQueue,
+    database: &str,
+    result: &mut JobsResult,
+) -> Result<()> {
+    let n = args.jobs;
     let dir = tempfile::Builder::new().prefix("ihub-bench-jobs-").tempdir_in(work)?;
     let config = HubConfig::new(
         &args.ihub,
@@ -173,25 +283,10 @@ async fn through_worker(args: &Args, work: &Path, queue: &str, database: &str, r
         vec![
             ("DATABASE_URL".to_owned(), crate::sync::database_url(args, database)),
             ("REDIS_URL".to_owned(), args.redis_url.clone()),
-            ("IHUB_REDIS_QUEUE".to_owned(), queue.to_owned()),
+            ("IHUB_REDIS_QUEUE".to_owned(), queue.name.clone()),
         ],
     )?;
     result.worker_command = config.shown("worker");
-    let backend = QueueBackend::connect(Some(&args.redis_url), queue).await?;
-    let dispatcher = backend.dispatcher();
-    let done_key = apalis_redis::Config::default().queue(queue).done_jobs_set();
-    let client = redis::Client::open(args.redis_url.as_str())?;
-    let conn = client.get_multiplexed_async_connection().await?;
-    let done = move || {
-        let (mut conn, key) = (conn.clone(), done_key.clone());
-        async move {
-            redis::cmd("SCARD")
-                .arg(&key)
-                .query_async::<u64>(&mut conn)
-                .await
-                .unwrap_or(0)
-        }
-    };
     // `ihub migrate` first, so the worker's start is only its start.
     let migrated = tokio::process::Command::new(&args.ihub)
         .arg("migrate")
@@ -205,18 +300,20 @@ async fn through_worker(args: &Args, work: &Path, queue: &str, database: &str, r
     let worker = config.start("worker", &dir.path().join("worker.log")).await?;
     let outcome = async {
         // A first job done says the worker is consuming.
-        dispatcher.dispatch(job()).await?;
-        wait_done(1, Instant::now(), Duration::from_secs(60), &done)
+        queue.dispatcher().dispatch(job()).await?;
+        if queue
+            .drain(1, Instant::now(), Duration::from_secs(60))
             .await
-            .context("the ihub worker never ran a job")?;
-        eprintln!("[jobs] {n} jobs through an `ihub worker` process, {PUSHERS} dispatching at once");
+            .rate()
+            .is_none()
+        {
+            bail!("the ihub worker never ran a job");
+        }
+        eprintln!("[jobs] {n} jobs through an `ihub worker` process, in waves of {WAVE}");
         let redis = machine::pids_named("redis-server");
         let redis_cpu = CpuOf::now(&redis);
         let worker_cpu = machine::cpu_secs(worker.pid).unwrap_or(0.0);
-        let t0 = Instant::now();
-        push_all(&dispatcher, n as u32, PUSHERS).await?;
-        let secs = wait_done(n + 1, t0, Duration::from_secs(args.timeout_secs), &done).await?;
-        result.through_worker = n as f64 / secs;
+        result.through_worker = queue.push_in_waves(n, Duration::from_secs(args.timeout_secs)).await?;
         result.redis_cpu = redis_cpu.since(&redis);
         result.worker_cpu = machine::cpu_secs(worker.pid).unwrap_or(0.0) - worker_cpu;
         Ok::<_, anyhow::Error>(())

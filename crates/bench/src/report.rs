@@ -2,7 +2,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::jobs::{JobsResult, PUSHERS};
+use crate::jobs::{Drain, JobsResult, PUSHERS, WAVE};
 use crate::machine::Machine;
 use crate::sync::{BackendResult, Phase};
 
@@ -278,6 +278,7 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
          push); a worker's claim of such a run is one conditional `UPDATE` that matches nothing.\n",
         thousands(j.jobs as f64)
     );
+    let wave = thousands(WAVE as f64);
     let rows = [
         (
             "dispatch, one after another, nobody consuming".to_owned(),
@@ -289,17 +290,25 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
         ),
         (
             format!(
-                "drain of those {} jobs by an apalis worker that does nothing (concurrency 4, poll 250 ms, as the \
-                 hub's)",
+                "the backlog of those {} jobs taken by an apalis worker that does nothing (concurrency 4, poll \
+                 250 ms, as the hub's worker)",
                 thousands(2.0 * j.jobs as f64)
             ),
-            thousands(j.drain_noop),
+            drained(&j.backlog),
         ),
         (
             format!(
-                "dispatch ({PUSHERS} at once) and run by an `ihub worker` process on PostgreSQL, first push to last done"
+                "dispatch in waves of {wave} ({PUSHERS} at once) while that do-nothing worker consumes, first push to \
+                 last done"
             ),
-            thousands(j.through_worker),
+            drained(&j.through_noop),
+        ),
+        (
+            format!(
+                "dispatch in waves of {wave} ({PUSHERS} at once) while an `ihub worker` process on PostgreSQL runs \
+                 them, first push to last done"
+            ),
+            drained(&j.through_worker),
         ),
         (
             format!("`{}` (50 clients, pipelining off)", j.redis_benchmark_command),
@@ -312,11 +321,34 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
         let _ = writeln!(md, "| {what} | {rate} |");
     }
     let _ = writeln!(md);
+    if j.backlog.rate().is_none() {
+        let _ = writeln!(
+            md,
+            "A backlog stops the queue: apalis-redis 1.0 keeps every pushed job in its `scheduled` set, and its fetch \
+             script moves all that are due to the active list with one `rpush(…, unpack(ids))`, which Redis's Lua \
+             refuses beyond about 8,000 ids (`too many results to unpack`). Every fetch then fails, and no worker \
+             takes a job again until the set is emptied by hand; the rows measured while consuming push in waves of \
+             {wave} to stay below it.\n"
+        );
+    }
     let _ = writeln!(
         md,
         "During the `ihub worker` measurement redis-server used {:.1} s of CPU and the worker {:.1} s.\n",
         j.redis_cpu, j.worker_cpu
     );
+}
+
+/// A drain's rate, or how far it got before it stopped moving.
+fn drained(d: &Drain) -> String {
+    match d.rate() {
+        Some(rate) => thousands(rate),
+        None => format!(
+            "**stuck**: {} of {} done, nothing more after {:.0} s",
+            thousands(d.done as f64),
+            thousands(d.jobs as f64),
+            d.secs
+        ),
+    }
 }
 
 /// The report above the kept part of the existing file, if any.
