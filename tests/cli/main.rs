@@ -4,15 +4,34 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod scaled_out;
+
 /// The binary of this workspace, built once if a plain `cargo test -p ihub-tests` has not built it yet.
 fn ihub() -> Command {
     static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
     let bin = BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
+        let mut build = Command::new(env!("CARGO"));
+        build
             .args(["build", "--quiet", "-p", "ihub-api", "--bin", "ihub"])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .status()
-            .expect("cargo runs");
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        // What cargo sets for this test run only (the package's manifest dir, name, version…). Build scripts that
+        // watch such a variable (ring's watches CARGO_MANIFEST_DIR) would otherwise rebuild here, and again in the
+        // next plain `cargo test`: every run would compile ring, rustls, sqlx, sea-orm and the hub twice.
+        for (key, _) in std::env::vars() {
+            let per_package = [
+                "CARGO_MANIFEST_",
+                "CARGO_PKG_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_",
+            ]
+            .iter()
+            .any(|prefix| key.starts_with(prefix));
+            if per_package || key == "CARGO_TARGET_TMPDIR" || key == "CARGO_RUSTC_CURRENT_DIR" {
+                build.env_remove(key);
+            }
+        }
+        let status = build.status().expect("cargo runs");
         assert!(status.success(), "building ihub failed");
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(std::path::PathBuf::from)
@@ -403,10 +422,33 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     assert!(lines.iter().any(|l| l.contains("worker stopped")), "{lines:?}");
 }
 
+fn redis_url() -> String {
+    std::env::var("IHUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+const ADA_PASSWORD: &str = "correct horse battery";
+
+/// The `ihub admin` commands that make the organisation Acme and its admin ada@example.com.
+const ACME_AND_ADA: [&[&str]; 2] = [
+    &["admin", "create-org", "--name", "Acme"],
+    &[
+        "admin",
+        "create-user",
+        "--org",
+        "Acme",
+        "--email",
+        "ada@example.com",
+        "--password",
+        ADA_PASSWORD,
+        "--role",
+        "admin",
+    ],
+];
+
 /// The scaled-out shape: separate API and worker processes sharing PostgreSQL and Redis.
 #[test]
 fn api_and_worker_run_apart_on_postgres_and_redis() {
-    let redis = std::env::var("IHUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let redis = redis_url();
     let database = TestDatabase::create("roles");
     let (api_dir, worker_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let database_url = database.url();
@@ -437,30 +479,16 @@ fn api_and_worker_run_apart_on_postgres_and_redis() {
     );
 
     // An operator command from a third place acts on the same database the API serves.
-    let mut create = ihub();
-    env(create
-        .current_dir(worker_dir.path())
-        .args(["admin", "create-org", "--name", "Acme"]));
-    assert!(run(&mut create).status.success());
-    let mut create = ihub();
-    env(create.current_dir(worker_dir.path()).args([
-        "admin",
-        "create-user",
-        "--org",
-        "Acme",
-        "--email",
-        "ada@example.com",
-        "--password",
-        "correct horse battery",
-        "--role",
-        "admin",
-    ]));
-    assert!(run(&mut create).status.success());
+    for args in ACME_AND_ADA {
+        let mut create = ihub();
+        env(create.current_dir(worker_dir.path()).args(args));
+        assert!(run(&mut create).status.success());
+    }
     let login = http(
         port,
         "POST",
         "/api/v1/auth/login",
-        Some(r#"{"email":"ada@example.com","password":"correct horse battery"}"#),
+        Some(&format!(r#"{{"email":"ada@example.com","password":"{ADA_PASSWORD}"}}"#)),
     );
     assert!(
         login.starts_with("HTTP/1.1 200") && login.contains("access_token"),
