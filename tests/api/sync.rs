@@ -149,7 +149,47 @@ with_worker_on_both_backends!(
     a_stopping_worker_gives_its_run_back_and_another_finishes_it,
     cancel_stops_a_running_run_and_resume_takes_a_stuck_one,
     incremental_runs_read_only_the_changed_since_the_last_complete_run,
+    runs_of_one_integration_never_overlap,
 );
+
+async fn runs_of_one_integration_never_overlap(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(40);
+    let integration = enabled_integration(&t, &admin, json!({})).await;
+    t.sims.set_latency(System::Scim, Duration::from_millis(20));
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let run = t
+            .post(
+                &format!("/api/v1/integrations/{integration}/run"),
+                &admin.token,
+                json!({}),
+            )
+            .await;
+        ids.push(run.expect(202)["id"].as_str().unwrap().to_owned());
+    }
+    let first = wait_for(&t, &admin, &ids[0]).await;
+    let second = wait_for(&t, &admin, &ids[1]).await;
+    t.sims.set_latency(System::Scim, Duration::ZERO);
+    assert_eq!(
+        (first["status"].as_str(), second["status"].as_str()),
+        (Some("done"), Some("done"))
+    );
+    let (a, b) = if first["started_at"].as_str() < second["started_at"].as_str() {
+        (&first, &second)
+    } else {
+        (&second, &first)
+    };
+    assert!(
+        b["started_at"].as_str().unwrap() >= a["finished_at"].as_str().unwrap(),
+        "the second run started after the first finished: {a} {b}"
+    );
+    assert_eq!(
+        t.sims.scim_users().len() as i64,
+        a["records_written"].as_i64().unwrap(),
+        "nobody twice"
+    );
+}
 
 mod staging_runs_are_dry {
     use crate::harness::{Backend, Options, TestHub};

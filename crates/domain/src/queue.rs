@@ -14,7 +14,7 @@ use crate::entities::{integration, queue_item, run, run_record};
 use crate::error::{DomainError, Result};
 use crate::integrations::IntegrationState;
 use crate::pagination::{self, Page, PageRequest};
-use crate::runs::lifecycle::Ending;
+use crate::runs::lifecycle::{self, Ending};
 use crate::runs::{Outcome, RunSpec, RunStatus, RunTrigger, insert_queued};
 use crate::{Hub, Principal, sync};
 
@@ -315,6 +315,16 @@ async fn process_person(
         )
         .await;
     };
+    // A run of the integration is going (a scheduled sync, say): the person waits for it rather than racing it.
+    let busy = run::Entity::find()
+        .filter(run::Column::IntegrationId.eq(integration.id))
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .one(&hub.db)
+        .await?
+        .is_some();
+    if busy {
+        return defer(hub, &ids).await;
+    }
     // An onboarding-complete event says what the source's record may not (Employment Hero's employee has no such
     // field): the person has finished onboarding.
     let onboarded = items.iter().any(|i| i.event_type == "onboarding_complete");
@@ -355,7 +365,26 @@ async fn process_person(
         }
         // Shutting down or taken elsewhere: the items wait for the next processor; the run is resumed on its own.
         Ending::Released | Ending::Lost => settle(hub, &ids, QueueStatus::Pending, Some(run.id), None).await,
+        // Another run of the integration started meanwhile: this one never did; it is dropped and the items wait.
+        Ending::Waiting => {
+            lifecycle::cancel(&hub.db, run.id).await?;
+            defer(hub, &ids).await
+        }
     }
+}
+
+/// Back to pending, due a little later.
+async fn defer(hub: &Hub, ids: &[Uuid]) -> Result<()> {
+    let later = Utc::now() + chrono::Duration::seconds(2);
+    queue_item::Entity::update_many()
+        .col_expr(queue_item::Column::Status, Expr::value(QueueStatus::Pending))
+        .col_expr(queue_item::Column::ExecuteAt, Expr::value(later))
+        .col_expr(queue_item::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(queue_item::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(queue_item::Column::Id.is_in(ids.to_vec()))
+        .exec(&hub.db)
+        .await?;
+    Ok(())
 }
 
 async fn record_error(hub: &Hub, run_id: Uuid) -> Result<String> {

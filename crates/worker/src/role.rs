@@ -47,6 +47,9 @@ impl Default for WorkerSettings {
     }
 }
 
+/// How long a run waits while another run of its integration is running.
+const WAIT_FOR_OTHER_RUN: Duration = Duration::from_secs(2);
+
 /// What every job handler shares.
 #[derive(Clone)]
 struct State {
@@ -69,6 +72,16 @@ async fn handle(job: Job, state: Data<State>) -> Result<(), BoxDynError> {
             .await;
             match ending {
                 Ok(Ending::Lost) => tracing::debug!(%run_id, "run not taken: finished, cancelled, or held elsewhere"),
+                Ok(Ending::Waiting) => {
+                    // Another run of the integration is running: look again in a moment, without holding a slot.
+                    let hub = state.hub.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(WAIT_FOR_OTHER_RUN).await;
+                        if let Err(e) = hub.dispatcher.dispatch(Job::Run { run_id }).await {
+                            tracing::warn!(%run_id, error = %e, "could not dispatch; the reconciler will");
+                        }
+                    });
+                }
                 Ok(ending) => tracing::info!(%run_id, ?ending, "run job done"),
                 // The run stays `in_progress` without heartbeat: the reconciler resumes it after `stuck_after`.
                 Err(e) => tracing::error!(%run_id, error = %e, "run job failed"),

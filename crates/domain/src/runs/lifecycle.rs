@@ -5,21 +5,27 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use super::RunStatus;
 use crate::entities::run;
 use crate::error::Result;
 
-/// Takes the run for `worker` if it is waiting and due; `None` when someone else has it, it is finished, or its
-/// retry is not due yet. A stuck run is first put back to `queued` by the reconciler, never taken over here.
+/// Takes the run for `worker` if it is waiting and due, and no other run of its integration is running (two runs
+/// of one integration at once would race between looking a user up and creating it); `None` otherwise. A stuck
+/// run is first put back to `queued` by the reconciler, never taken over here.
 pub async fn claim(
     db: &impl ConnectionTrait,
     run_id: Uuid,
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<run::Model>> {
+    let running = run::Entity::find()
+        .select_only()
+        .column(run::Column::IntegrationId)
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .into_query();
     let claimed = run::Entity::update_many()
         .col_expr(run::Column::Status, Expr::value(RunStatus::InProgress))
         .col_expr(run::Column::Worker, Expr::value(worker))
@@ -33,6 +39,7 @@ pub async fn claim(
         .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
         .filter(run::Column::NotBefore.lte(now))
         .filter(run::Column::CancelRequested.eq(false))
+        .filter(run::Column::IntegrationId.not_in_subquery(running))
         .exec(db)
         .await?;
     if claimed.rows_affected == 0 {
@@ -122,6 +129,8 @@ pub enum Ending {
     WillRetry(DateTime<Utc>),
     /// The run was no longer this worker's (cancelled meanwhile, or resumed elsewhere).
     Lost,
+    /// Still queued: another run of the integration is running. Try again shortly.
+    Waiting,
 }
 
 /// Ends a run this worker holds with a final status.

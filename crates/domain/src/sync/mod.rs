@@ -135,7 +135,11 @@ pub async fn execute(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<Ending> {
     let Some(run) = lifecycle::claim(&hub.db, run_id, worker, Utc::now()).await? else {
-        return Ok(Ending::Lost);
+        let waiting = run::Entity::find_by_id(run_id)
+            .one(&hub.db)
+            .await?
+            .is_some_and(|r| r.status == RunStatus::Queued && !r.cancel_requested);
+        return Ok(if waiting { Ending::Waiting } else { Ending::Lost });
     };
     let started = match prepare(hub, run, worker, options).await {
         Ok(ctx) => ctx,
