@@ -12,6 +12,11 @@ import { IntegrationNewPage } from "./pages/IntegrationNew";
 import { IntegrationDetailPage } from "./pages/IntegrationDetail";
 import { UsersPage } from "./pages/Users";
 import { ApiKeysPage } from "./pages/ApiKeys";
+import { JobsPage } from "./pages/Jobs";
+import { ReportsPage } from "./pages/Reports";
+import { RunDetailPage } from "./pages/RunDetail";
+import { LogsPage } from "./pages/Logs";
+import { QueuePage } from "./pages/Queue";
 import { NotFound } from "./pages/NotFound";
 
 function RequireAuth() {
@@ -52,6 +57,11 @@ export function App() {
         <Route path="integrations" element={<IntegrationsPage />} />
         <Route path="integrations/new" element={<IntegrationNewPage />} />
         <Route path="integrations/:id" element={<IntegrationDetailPage />} />
+        <Route path="jobs" element={<JobsPage />} />
+        <Route path="reports" element={<ReportsPage />} />
+        <Route path="runs/:id" element={<RunDetailPage />} />
+        <Route path="logs" element={<LogsPage />} />
+        <Route path="queue" element={<QueuePage />} />
         <Route path="settings" element={<Navigate to="/settings/users" replace />} />
         <Route path="settings/users" element={<UsersPage />} />
         <Route path="settings/api-keys" element={<ApiKeysPage />} />

@@ -21,6 +21,21 @@ export type PersonField = Schemas["PersonField"];
 export type NewPersonTrigger = Schemas["NewPersonTrigger"];
 export type DeactivationPolicy = Schemas["DeactivationPolicy"];
 export type ConnectionStatus = Schemas["ConnectionStatus"];
+export type Run = Schemas["Run"];
+export type RunStatus = Schemas["RunStatus"];
+export type RunTrigger = Schemas["RunTrigger"];
+export type RunRecord = Schemas["RunRecord"];
+export type Decision = Schemas["Decision"];
+export type Outcome = Schemas["Outcome"];
+export type Schedule = Schemas["Schedule"];
+export type ScheduleInput = Schemas["ScheduleInput"];
+export type IntervalUnit = Schemas["IntervalUnit"];
+export type LogEntry = Schemas["LogEntry"];
+export type LogLevel = Schemas["LogLevel"];
+export type QueueItem = Schemas["QueueItem"];
+export type QueueStatus = Schemas["QueueStatus"];
+export type IntegrationDates = Schemas["IntegrationDates"];
+export type Registration = Schemas["Registration"];
 
 export interface Page<T> {
   items: T[];

@@ -2,12 +2,20 @@ import { useEffect, useRef, useState } from "react";
 import { NavLink, Outlet, useLocation } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 import { ROLE } from "../lib/labels";
-import { FlowIcon, HomeIcon, KeyIcon, Logo, PlugIcon, SignOutIcon, UsersIcon } from "./icons";
+import { ClockIcon, FlowIcon, HomeIcon, InboxIcon, KeyIcon, ListIcon, Logo, PlugIcon, ReportIcon, SignOutIcon, UsersIcon } from "./icons";
 
-function NavItem({ to, icon, children, end }: { to: string; icon: React.ReactNode; children: React.ReactNode; end?: boolean }) {
+function NavItem({ to, icon, children, end, also }: { to: string; icon: React.ReactNode; children: React.ReactNode; end?: boolean; also?: string[] }) {
+  // A run's page belongs to Reports.
+  const { pathname } = useLocation();
+  const alsoActive = also?.some((p) => pathname.startsWith(p)) ?? false;
   return (
     <li>
-      <NavLink to={to} end={end} className={({ isActive }) => `nav-link ${isActive ? "active" : ""}`}>
+      <NavLink
+        to={to}
+        end={end}
+        className={({ isActive }) => `nav-link ${isActive || alsoActive ? "active" : ""}`}
+        aria-current={alsoActive ? "page" : undefined}
+      >
         {icon}
         <span>{children}</span>
       </NavLink>
@@ -57,6 +65,18 @@ export function Layout() {
             </NavItem>
             <NavItem to="/integrations" icon={<FlowIcon />}>
               Integrations
+            </NavItem>
+            <NavItem to="/jobs" icon={<ClockIcon />}>
+              Jobs
+            </NavItem>
+            <NavItem to="/reports" icon={<ReportIcon />} also={["/runs/"]}>
+              Reports
+            </NavItem>
+            <NavItem to="/logs" icon={<ListIcon />}>
+              Logs
+            </NavItem>
+            <NavItem to="/queue" icon={<InboxIcon />}>
+              Queue
             </NavItem>
           </ul>
           <p className="nav-section">Settings</p>

@@ -36,17 +36,26 @@ export function FieldShell({ id, label, required, help, error, children, classNa
         )}
       </label>
       {children({ id, "aria-invalid": Boolean(error), "aria-describedby": describedBy, ...(required ? { "aria-required": true } : {}) })}
+      <FieldNotes id={id} error={error} help={help} />
+    </div>
+  );
+}
+
+/** A field's error and help text, with the ids its input's `aria-describedby` names (`<id>-error`, `<id>-help`). */
+function FieldNotes({ id, error, help }: { id: string; error?: ReactNode; help?: ReactNode }) {
+  return (
+    <>
       {error && (
-        <p className="field-error" id={errId}>
+        <p className="field-error" id={`${id}-error`}>
           {typeof error === "string" ? <Ticks text={error} /> : error}
         </p>
       )}
       {help && (
-        <p className="field-help" id={helpId}>
+        <p className="field-help" id={`${id}-help`}>
           {typeof help === "string" ? <Ticks text={help} /> : help}
         </p>
       )}
-    </div>
+    </>
   );
 }
 
@@ -64,16 +73,20 @@ interface TextFieldProps {
   disabled?: boolean;
   inputMode?: "text" | "numeric" | "decimal" | "email" | "url";
   autoFocus?: boolean;
+  /** The id of a <datalist> of suggestions. */
+  list?: string;
+  className?: string;
 }
 
 export function TextField(p: TextFieldProps) {
   return (
-    <FieldShell id={fieldId(p.path)} label={p.label} required={p.required} help={p.help} error={p.error}>
+    <FieldShell id={fieldId(p.path)} label={p.label} required={p.required} help={p.help} error={p.error} className={p.className}>
       {(aria) => (
         <input
           {...aria}
           name={p.path}
           className="input"
+          list={p.list}
           type={p.type ?? "text"}
           value={p.value}
           onChange={(e) => p.onChange(e.target.value)}
@@ -123,6 +136,31 @@ export function SelectField<T extends string>(p: SelectFieldProps<T>) {
   );
 }
 
+/** One checkbox with its label, help text and error. */
+export function CheckboxField(p: { path: string; label: ReactNode; checked: boolean; onChange: (checked: boolean) => void; help?: ReactNode; error?: string; disabled?: boolean }) {
+  const id = fieldId(p.path);
+  const helpId = p.help ? `${id}-help` : undefined;
+  const errId = p.error ? `${id}-error` : undefined;
+  return (
+    <div className={`field ${p.error ? "field-invalid" : ""}`}>
+      <label className="checkbox">
+        <input
+          id={id}
+          type="checkbox"
+          name={p.path}
+          checked={p.checked}
+          onChange={(e) => p.onChange(e.target.checked)}
+          disabled={p.disabled}
+          aria-invalid={Boolean(p.error)}
+          aria-describedby={[errId, helpId].filter(Boolean).join(" ") || undefined}
+        />
+        <span>{p.label}</span>
+      </label>
+      <FieldNotes id={id} error={p.error} help={p.help} />
+    </div>
+  );
+}
+
 /** A group of checkboxes for a multi-select, in a fieldset with a legend. */
 export function CheckboxGroup<T extends string>(p: {
   path: string;
@@ -162,16 +200,7 @@ export function CheckboxGroup<T extends string>(p: {
           );
         })}
       </div>
-      {p.error && (
-        <p className="field-error" id={errId}>
-          {p.error}
-        </p>
-      )}
-      {p.help && (
-        <p className="field-help" id={helpId}>
-          {p.help}
-        </p>
-      )}
+      <FieldNotes id={id} error={p.error} help={p.help} />
     </fieldset>
   );
 }
@@ -201,11 +230,7 @@ export function RadioGroup<T extends string>(p: {
           </span>
         </label>
       ))}
-      {p.error && (
-        <p className="field-error" id={errId}>
-          {p.error}
-        </p>
-      )}
+      <FieldNotes id={id} error={p.error} />
     </fieldset>
   );
 }
@@ -235,34 +260,7 @@ export function SchemaFields({
         const help = f.description ?? undefined;
         const value = values[f.name];
         if (f.kind === "boolean") {
-          const helpId = help ? `${id}-help` : undefined;
-          const errId = error ? `${id}-error` : undefined;
-          return (
-            <div key={f.path} className={`field ${error ? "field-invalid" : ""}`}>
-              <label className="checkbox">
-                <input
-                  id={id}
-                  type="checkbox"
-                  name={f.path}
-                  checked={value === true}
-                  onChange={(e) => onChange(f.name, e.target.checked)}
-                  disabled={disabled}
-                  aria-describedby={[errId, helpId].filter(Boolean).join(" ") || undefined}
-                />
-                <span>{f.label}</span>
-              </label>
-              {error && (
-                <p className="field-error" id={errId}>
-                  {error}
-                </p>
-              )}
-              {help && (
-                <p className="field-help" id={helpId}>
-                  <Ticks text={help} />
-                </p>
-              )}
-            </div>
-          );
+          return <CheckboxField key={f.path} path={f.path} label={f.label} checked={value === true} onChange={(c) => onChange(f.name, c)} help={help} error={error} disabled={disabled} />;
         }
         return (
           <FieldShell key={f.path} id={id} label={f.label} required={f.required} help={help} error={error}>
@@ -306,6 +304,22 @@ export function SchemaFields({
         );
       })}
     </>
+  );
+}
+
+/** A form's submit button (saying it is busy while the request is out) and its Cancel. */
+export function FormActions({ busy, label, busyLabel = "Saving…", onCancel }: { busy: boolean; label: string; busyLabel?: string; onCancel?: () => void }) {
+  return (
+    <div className="form-actions">
+      <button type="submit" className="btn btn-primary" disabled={busy}>
+        {busy ? busyLabel : label}
+      </button>
+      {onCancel && (
+        <button type="button" className="btn btn-ghost" onClick={onCancel}>
+          Cancel
+        </button>
+      )}
+    </div>
   );
 }
 

@@ -70,3 +70,33 @@ export const Logo = () => (
     <path d="M13.5 14.5L19.5 11M13.5 17.5L19.5 21" stroke="#fff" strokeWidth="2" strokeLinecap="round" />
   </svg>
 );
+
+export const ClockIcon = () => (
+  <svg {...base} className="icon">
+    <circle cx="12" cy="12" r="9" />
+    <path d="M12 7v5l3 2" />
+  </svg>
+);
+
+export const ReportIcon = () => (
+  <svg {...base} className="icon">
+    <path d="M6 3h9l4 4v14H6z" />
+    <path d="M9 13h7M9 17h7M9 9h3" />
+  </svg>
+);
+
+export const ListIcon = () => (
+  <svg {...base} className="icon">
+    <path d="M9 6h11M9 12h11M9 18h11" />
+    <circle cx="4.5" cy="6" r="1" />
+    <circle cx="4.5" cy="12" r="1" />
+    <circle cx="4.5" cy="18" r="1" />
+  </svg>
+);
+
+export const InboxIcon = () => (
+  <svg {...base} className="icon">
+    <path d="M3 13l3-8h12l3 8v6H3z" />
+    <path d="M3 13h5l1 3h6l1-3h5" />
+  </svg>
+);

@@ -1,11 +1,12 @@
 import { Fragment, useEffect, useRef, useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { ApiError, type FieldError } from "../api/errors";
-import type { ConnectionStatus, IntegrationState } from "../api/client";
+import type { ConnectionStatus, IntegrationState, LogLevel, QueueStatus, Run } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
 import { formatDateTime, formatRelative } from "../lib/datetime";
 import { LockIcon } from "./icons";
-import { CONNECTION_STATUS, INTEGRATION_STATE, INTEGRATION_STATE_HELP } from "../lib/labels";
+import { CONNECTION_STATUS, INTEGRATION_STATE, INTEGRATION_STATE_HELP, LOG_LEVEL, QUEUE_STATUS, RUN_STATUS_HELP } from "../lib/labels";
+import { RUN_STATUS_TONE, isLive, isStuck, runStatusLabel, type Tone } from "../lib/runs";
 
 /** Text from the API with `code` spans in backticks (names in error details, paths in help texts). */
 export function Ticks({ text }: { text: string | null | undefined }) {
@@ -48,7 +49,7 @@ export function Card({ title, children, actions, className }: { title?: ReactNod
   );
 }
 
-export function Badge({ tone, children, title }: { tone: "neutral" | "success" | "danger" | "warning" | "info"; children: ReactNode; title?: string }) {
+export function Badge({ tone, children, title }: { tone: Tone; children: ReactNode; title?: string }) {
   return (
     <span className={`badge badge-${tone}`} title={title}>
       {children}
@@ -76,9 +77,47 @@ export function IntegrationStateBadge({ state }: { state: IntegrationState }) {
   );
 }
 
+/** A run's status in words (COMPLETE, ERROR, …), with a spinner while it is still moving. */
+export function RunStatusBadge({ run }: { run: Pick<Run, "status" | "cancel_requested" | "heartbeat_at"> }) {
+  const stuck = isStuck(run);
+  const help = stuck ? "Running, but silent for over 30 seconds: it is resumed automatically, or by hand." : RUN_STATUS_HELP[run.status];
+  return (
+    <span className="run-status" data-testid="run-status" data-status={run.status}>
+      <Badge tone={stuck ? "warning" : RUN_STATUS_TONE[run.status]} title={help}>
+        {isLive(run.status) ? <span className="spinner spinner-sm" aria-hidden="true" /> : <span className="dot" aria-hidden="true" />}
+        {runStatusLabel(run)}
+        {stuck && " (stuck?)"}
+      </Badge>
+    </span>
+  );
+}
+
+const LEVEL_TONE: { readonly [K in LogLevel]: Tone } = { debug: "neutral", info: "info", warning: "warning", error: "danger", critical: "danger" };
+
+export function LogLevelBadge({ level }: { level: LogLevel }) {
+  return (
+    <Badge tone={LEVEL_TONE[level]}>
+      {level === "critical" ? "‼ " : null}
+      {LOG_LEVEL[level]}
+    </Badge>
+  );
+}
+
+const QUEUE_TONE: { readonly [K in QueueStatus]: Tone } = { pending: "info", processing: "info", done: "success", failed: "danger" };
+
+export function QueueStatusBadge({ status }: { status: QueueStatus }) {
+  return (
+    <Badge tone={QUEUE_TONE[status]}>
+      <span className="dot" aria-hidden="true" />
+      {QUEUE_STATUS[status]}
+    </Badge>
+  );
+}
+
 /** A time in the organisation's timezone; the hover text says how long ago and the exact ISO time. */
-export function DateTime({ value, empty }: { value: string | null | undefined; empty?: string }) {
-  const { timeZone } = useAuth();
+export function DateTime({ value, empty, timeZone: zone }: { value: string | null | undefined; empty?: string; timeZone?: string }) {
+  const auth = useAuth();
+  const timeZone = zone ?? auth.timeZone;
   if (!value) return <span className="muted">{empty ?? "—"}</span>;
   const rel = formatRelative(value);
   return (

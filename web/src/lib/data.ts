@@ -1,6 +1,6 @@
 // Loaders shared by several screens.
 
-import { api, call, fetchAll, type Connection, type ConnectorInfo, type Integration } from "../api/client";
+import { api, call, fetchAll, type Connection, type ConnectorInfo, type Integration, type Run, type RunStatus, type RunTrigger, type Schedule } from "../api/client";
 
 export const PAGE_SIZE = 25;
 
@@ -42,4 +42,28 @@ export function byId<T extends { id: string }>(items: readonly T[]): Map<string,
 
 export function connectorName(connectors: readonly ConnectorInfo[] | undefined, kind: string): string {
   return connectors?.find((c) => c.kind === kind)?.name ?? kind;
+}
+
+export function runsPage(integrationId: string, query: { status?: RunStatus; trigger?: RunTrigger; from?: string; to?: string }, cursor: string | undefined, limit = PAGE_SIZE) {
+  return call(api.GET("/api/v1/integrations/{id}/runs", { params: { path: { id: integrationId }, query: { ...query, limit, cursor } } }));
+}
+
+/** The newest run of an integration, if it has one. */
+export async function latestRun(integrationId: string): Promise<Run | null> {
+  return (await runsPage(integrationId, {}, undefined, 1)).items[0] ?? null;
+}
+
+export function allSchedules(query: { integration_id?: string; active?: boolean } = {}): Promise<Schedule[]> {
+  return fetchAll((cursor) => call(api.GET("/api/v1/schedules", { params: { query: { ...query, limit: 200, cursor } } })));
+}
+
+/** The soonest next run of the active schedules, per integration. */
+export function nextRunByIntegration(schedules: readonly Schedule[]): Map<string, Schedule> {
+  const out = new Map<string, Schedule>();
+  for (const s of schedules) {
+    if (!s.active || !s.next_run_at) continue;
+    const cur = out.get(s.integration_id);
+    if (!cur || Date.parse(s.next_run_at) < Date.parse(cur.next_run_at!)) out.set(s.integration_id, s);
+  }
+  return out;
 }

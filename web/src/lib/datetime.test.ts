@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDateTime, formatRelative, isValidTimeZone } from "./datetime";
+import { canonicalTimeZone, formatDateTime, formatRelative, isValidTimeZone, utcToZonedInput, zoneOffsetMs, zonedWallTimeToUtc } from "./datetime";
 
 describe("formatDateTime", () => {
   it("shows a UTC time in Sydney time with the zone name (daylight saving)", () => {
@@ -43,5 +43,45 @@ describe("formatRelative", () => {
     expect(formatRelative("2026-11-25T07:00:00Z", now, "en")).toBe("3 hours ago");
     expect(formatRelative("2026-11-25T10:00:10Z", now, "en")).toBe("now");
     expect(formatRelative(null, now, "en")).toBe("");
+  });
+});
+
+describe("wall-clock times in a zone", () => {
+  it("reads a wall-clock time in Sydney as an instant", () => {
+    expect(zonedWallTimeToUtc("2026-01-31T00:00", "Australia/Sydney")).toBe("2026-01-30T13:00:00.000Z");
+    expect(zonedWallTimeToUtc("2026-07-01", "Australia/Sydney")).toBe("2026-06-30T14:00:00.000Z");
+    expect(zonedWallTimeToUtc("2026-07-01T12:00:30", "UTC")).toBe("2026-07-01T12:00:30.000Z");
+  });
+
+  it("reads a time skipped by spring forward with the offset before the change", () => {
+    // Sydney moves from 02:00 AEST to 03:00 AEDT on 4 Oct 2026: 02:30 does not exist; it is 03:30 AEDT.
+    expect(zonedWallTimeToUtc("2026-10-04T02:30", "Australia/Sydney")).toBe("2026-10-03T16:30:00.000Z");
+    expect(utcToZonedInput("2026-10-03T16:30:00.000Z", "Australia/Sydney")).toBe("2026-10-04T03:30");
+  });
+
+  it("takes the first instance of a time repeated when clocks go back", () => {
+    // Sydney goes back from 03:00 AEDT to 02:00 AEST on 5 Apr 2026: 02:30 happens twice.
+    expect(zonedWallTimeToUtc("2026-04-05T02:30", "Australia/Sydney")).toBe("2026-04-04T15:30:00.000Z");
+  });
+
+  it("refuses what is not a time", () => {
+    expect(zonedWallTimeToUtc("", "Australia/Sydney")).toBeNull();
+    expect(zonedWallTimeToUtc("2026-02-31", "Australia/Sydney")).toBeNull();
+    expect(zonedWallTimeToUtc("2026-01-01T25:00", "Australia/Sydney")).toBeNull();
+  });
+
+  it("shows an instant as the zone's wall-clock time, round trip", () => {
+    expect(utcToZonedInput("2026-11-25T09:23:45Z", "Australia/Sydney")).toBe("2026-11-25T20:23");
+    expect(utcToZonedInput(null, "Australia/Sydney")).toBe("");
+    const wall = utcToZonedInput("2026-03-01T00:00:00Z", "America/New_York");
+    expect(zonedWallTimeToUtc(wall, "America/New_York")).toBe("2026-03-01T00:00:00.000Z");
+  });
+
+  it("knows zone offsets and canonical names", () => {
+    expect(zoneOffsetMs(Date.parse("2026-11-25T00:00:00Z"), "Australia/Sydney")).toBe(11 * 3600_000);
+    expect(zoneOffsetMs(Date.parse("2026-07-01T00:00:00Z"), "America/New_York")).toBe(-4 * 3600_000);
+    expect(canonicalTimeZone("australia/sydney")).toBe("Australia/Sydney");
+    expect(canonicalTimeZone("Mars/Olympus")).toBeNull();
+    expect(canonicalTimeZone("  ")).toBeNull();
   });
 });

@@ -92,3 +92,95 @@ export function formatRelative(iso: string | null | undefined, now: number = Dat
   if (abs < 320 * 86400) return rtf.format(Math.round(diffSec / (30 * 86400)), "month");
   return rtf.format(Math.round(diffSec / (365 * 86400)), "year");
 }
+
+// ---- wall-clock times in a zone, for <input type="date"> and <input type="datetime-local"> ----
+
+const partsFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function wallParts(t: number, timeZone: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+  let f = partsFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    partsFormatters.set(timeZone, f);
+  }
+  const n: Record<string, number> = {};
+  for (const p of f.formatToParts(new Date(t))) if (p.type !== "literal") n[p.type] = Number(p.value);
+  return { y: n.year!, mo: n.month!, d: n.day!, h: n.hour!, mi: n.minute!, s: n.second! };
+}
+
+/** The zone's offset from UTC at instant `t`, in milliseconds (Sydney in summer: +11 h). */
+export function zoneOffsetMs(t: number, timeZone: string): number {
+  const p = wallParts(t, timeZone);
+  const asUtc = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s);
+  return asUtc - Math.floor(t / 1000) * 1000;
+}
+
+const WALL = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/**
+ * The instant (RFC 3339, UTC) of a wall-clock time in `timeZone`: `2026-01-31T00:00` (or a date alone, meaning
+ * midnight) read in Australia/Sydney is `2026-01-30T13:00:00.000Z`. A time skipped when clocks go forward is
+ * read with the offset in force before the change (02:30 on that day is 03:30 daylight time), as the hub's
+ * schedules do; a time that happens twice is its first instance. Null for text that is not such a time.
+ */
+export function zonedWallTimeToUtc(wall: string, timeZone: string): string | null {
+  const m = WALL.exec(wall.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? "0", m[5] ?? "0", m[6] ?? "0"].map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const naive = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(naive);
+  if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return null; // 31 February
+  // The offsets in force a day either side bracket any change; try the earlier one first (the first instance).
+  const before = zoneOffsetMs(naive - 86_400_000, timeZone);
+  const after = zoneOffsetMs(naive + 86_400_000, timeZone);
+  for (const off of before === after ? [before] : [Math.max(before, after), Math.min(before, after)]) {
+    const t = naive - off;
+    if (zoneOffsetMs(t, timeZone) === off) return new Date(t).toISOString();
+  }
+  // In the gap: the offset before the change.
+  return new Date(naive - before).toISOString();
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, "0");
+}
+
+/** An instant as the `YYYY-MM-DDTHH:mm` wall-clock time of `timeZone` (the value of a datetime-local input). */
+export function utcToZonedInput(iso: string | null | undefined, timeZone: string): string {
+  if (!iso) return "";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "";
+  const p = wallParts(t, timeZone);
+  return `${pad(p.y, 4)}-${pad(p.mo)}-${pad(p.d)}T${pad(p.h)}:${pad(p.mi)}`;
+}
+
+/** The canonical spelling of an IANA zone the browser knows (`australia/sydney` → `Australia/Sydney`), or null. */
+export function canonicalTimeZone(tz: string): string | null {
+  const name = tz.trim();
+  if (!name) return null;
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+/** The IANA zones the browser knows, for suggestions (empty where the browser cannot list them). */
+export function knownTimeZones(): string[] {
+  const intl = Intl as typeof Intl & { supportedValuesOf?: (key: string) => string[] };
+  try {
+    return intl.supportedValuesOf ? intl.supportedValuesOf("timeZone") : [];
+  } catch {
+    return [];
+  }
+}

@@ -50,13 +50,18 @@ export interface PagedState<T> {
   error: ApiError | null;
   loadMore: () => void;
   reload: () => void;
+  /**
+   * Fetch the first page again without a spinner (polling): with one page shown it replaces the list; with more,
+   * it updates the items it answers and puts new ones first. A failure is kept in `error`, the list stays.
+   */
+  refresh: () => Promise<void>;
   /** Replace one item in place (after an action answered the updated object). */
   replace: (match: (item: T) => boolean, next: T) => void;
   remove: (match: (item: T) => boolean) => void;
 }
 
 /** A cursor-paged list: the first page on mount, more pages appended with loadMore(). */
-export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, deps: readonly unknown[] = []): PagedState<T> {
+export function usePaged<T extends { id: string }>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>, deps: readonly unknown[] = []): PagedState<T> {
   const [items, setItems] = useState<T[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -64,16 +69,19 @@ export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<P
   const [error, setError] = useState<ApiError | null>(null);
   const [tick, setTick] = useState(0);
   const gen = useRef(0);
+  const pages = useRef(0);
   const fetchRef = useRef(fetchPage);
   fetchRef.current = fetchPage;
 
   useEffect(() => {
     const mine = ++gen.current;
+    pages.current = 0;
     setLoading(true);
     setError(null);
     fetchRef.current(undefined).then(
       (p) => {
         if (gen.current !== mine) return;
+        pages.current = 1;
         setItems(p.items);
         setNextCursor(p.next_cursor ?? null);
         setLoading(false);
@@ -95,6 +103,7 @@ export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<P
     fetchRef.current(nextCursor).then(
       (p) => {
         if (gen.current !== mine) return;
+        pages.current += 1;
         setItems((prev) => [...prev, ...p.items]);
         setNextCursor(p.next_cursor ?? null);
         setLoadingMore(false);
@@ -107,10 +116,37 @@ export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<P
     );
   }, [nextCursor, loadingMore]);
 
+  const refresh = useCallback(async () => {
+    const mine = gen.current;
+    try {
+      const p = await fetchRef.current(undefined);
+      if (gen.current !== mine || pages.current === 0) return;
+      if (pages.current === 1) {
+        setItems(p.items);
+        setNextCursor(p.next_cursor ?? null);
+      } else {
+        setItems((prev) => mergeFirstPage(prev, p.items));
+      }
+      setError(null);
+    } catch (e) {
+      if (gen.current === mine) setError(toApiError(e));
+    }
+  }, []);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   const replace = useCallback((match: (item: T) => boolean, next: T) => setItems((prev) => prev.map((i) => (match(i) ? next : i))), []);
   const remove = useCallback((match: (item: T) => boolean) => setItems((prev) => prev.filter((i) => !match(i))), []);
-  return { items, nextCursor, loading, loadingMore, error, loadMore, reload, replace, remove };
+  return { items, nextCursor, loading, loadingMore, error, loadMore, reload, refresh, replace, remove };
+}
+
+/**
+ * A fresh first page merged into a longer list (newest first): items it answers are updated in place, items new
+ * to the list go first, in the page's order.
+ */
+export function mergeFirstPage<T extends { id: string }>(existing: readonly T[], fresh: readonly T[]): T[] {
+  const byId = new Map(fresh.map((i) => [i.id, i]));
+  const known = new Set(existing.map((i) => i.id));
+  const added = fresh.filter((i) => !known.has(i.id));
+  return [...added, ...existing.map((i) => byId.get(i.id) ?? i)];
 }
 
 /** Set the document title for a page. */

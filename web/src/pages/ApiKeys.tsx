@@ -1,12 +1,13 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, call, type ApiKey, type CreatedApiKey, type Role } from "../api/client";
-import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
+import { toApiError, type ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { usePaged, useTitle } from "../lib/hooks";
 import { PAGE_SIZE } from "../lib/data";
 import { ROLE, ROLE_HELP, keysOf } from "../lib/labels";
 import { AdminOnlyHint, Badge, Card, CopyButton, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
-import { RadioGroup, TextField, focusFirstInvalid } from "../components/fields";
+import { RadioGroup, TextField } from "../components/fields";
+import { useApiForm } from "../components/useApiForm";
 import { useConfirm } from "../components/ConfirmDialog";
 
 export function ApiKeysPage() {
@@ -181,36 +182,12 @@ function SecretOnce({ apiKey, onDone }: { apiKey: CreatedApiKey; onDone: () => v
 function NewKeyForm({ onCreated, onCancel }: { onCreated: (k: CreatedApiKey) => void; onCancel: () => void }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("support");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [other, setOther] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const errs: Record<string, string> = name.trim() ? {} : { name: "is required" };
-    setErrors(errs);
-    setError(null);
-    setOther([]);
-    if (Object.keys(errs).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setBusy(true);
-    try {
-      onCreated(await call(api.POST("/api/v1/api-keys", { body: { name: name.trim(), role } })));
-    } catch (err) {
-      const apiErr = toApiError(err);
-      const mapped = mapFieldErrors(apiErr.errors, ["name", "role"]);
-      setErrors(mapped.fields);
-      setOther(mapped.other);
-      setError(apiErr);
-      focusFirstInvalid(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { errors, error, other, busy, formRef, submit } = useApiForm({
+    values: null,
+    validate: (): Record<string, string> => (name.trim() ? {} : { name: "is required" }),
+    known: ["name", "role"],
+    onSubmit: async () => onCreated(await call(api.POST("/api/v1/api-keys", { body: { name: name.trim(), role } }))),
+  });
 
   return (
     <form ref={formRef} onSubmit={submit} noValidate>

@@ -1,7 +1,7 @@
-import { useMemo, useRef, useState, type FormEvent } from "react";
+import { useMemo, useState } from "react";
 import { useLocation, useNavigate, useParams } from "react-router";
 import { api, call, type Connection, type ConnectorInfo } from "../api/client";
-import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
+import { toApiError, type ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { useAsync, useTitle } from "../lib/hooks";
 import { loadConnectors } from "../lib/data";
@@ -10,7 +10,8 @@ import { useConnect, useOAuthReturn } from "../lib/useOAuth";
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../lib/schemaForm";
 import { AUTH_KIND, CONNECTOR_ROLE } from "../lib/labels";
 import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, Loading, Notice, PageHeader, Ticks } from "../components/ui";
-import { SchemaFields, TextField, fieldId, focusFirstInvalid } from "../components/fields";
+import { SchemaFields, TextField, fieldId } from "../components/fields";
+import { useApiForm } from "../components/useApiForm";
 import { useConfirm } from "../components/ConfirmDialog";
 
 export function ConnectionDetailPage() {
@@ -182,24 +183,11 @@ function SettingsForm({ connection, connector, disabled, onSaved }: { connection
   const fields = useMemo(() => schemaToFields(connector.settings_schema, { prefix: "settings" }), [connector]);
   const [name, setName] = useState(connection.name);
   const [values, setValues] = useState<FormValues>(() => initialValues(fields, connection.settings as Record<string, unknown>));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [other, setOther] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const errs = { ...(name.trim() ? {} : { name: "is required" }), ...validateValues(fields, values) };
-    setErrors(errs);
-    setError(null);
-    setOther([]);
-    if (Object.keys(errs).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setBusy(true);
-    try {
+  const { errors, error, other, busy, formRef, submit } = useApiForm({
+    values: null,
+    validate: () => ({ ...(name.trim() ? {} : { name: "is required" }), ...validateValues(fields, values) }),
+    known: ["name", "settings", ...fields.map((f) => f.path)],
+    onSubmit: async () => {
       const updated = await call(
         api.PATCH("/api/v1/connections/{id}", {
           params: { path: { id: connection.id } },
@@ -207,17 +195,8 @@ function SettingsForm({ connection, connector, disabled, onSaved }: { connection
         }),
       );
       onSaved(updated);
-    } catch (err) {
-      const apiErr = toApiError(err);
-      const mapped = mapFieldErrors(apiErr.errors, ["name", "settings", ...fields.map((f) => f.path)]);
-      setErrors(mapped.fields);
-      setOther(mapped.other);
-      setError(apiErr);
-      focusFirstInvalid(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
 
   return (
     <form ref={formRef} onSubmit={submit} noValidate>
@@ -245,40 +224,18 @@ function SettingsForm({ connection, connector, disabled, onSaved }: { connection
 function CredentialsForm({ connection, connector, onSaved }: { connection: Connection; connector: ConnectorInfo; onSaved: (c: Connection) => void }) {
   const fields = useMemo(() => schemaToFields(connector.credentials_schema, { prefix: "credentials", secret: true }), [connector]);
   const [values, setValues] = useState<FormValues>(() => initialValues(fields));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [other, setOther] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const errs = validateValues(fields, values);
-    setErrors(errs);
-    setError(null);
-    setOther([]);
-    if (Object.keys(errs).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setBusy(true);
-    try {
+  const { errors, error, other, busy, formRef, submit } = useApiForm({
+    values: null,
+    validate: () => validateValues(fields, values),
+    known: ["credentials", ...fields.map((f) => f.path)],
+    onSubmit: async () => {
       const updated = await call(
         api.PUT("/api/v1/connections/{id}/credentials", { params: { path: { id: connection.id } }, body: { credentials: valuesToPayload(fields, values) } }),
       );
       setValues(initialValues(fields));
       onSaved(updated);
-    } catch (err) {
-      const apiErr = toApiError(err);
-      const mapped = mapFieldErrors(apiErr.errors, ["credentials", ...fields.map((f) => f.path)]);
-      setErrors(mapped.fields);
-      setOther(mapped.other);
-      setError(apiErr);
-      focusFirstInvalid(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
 
   return (
     <form ref={formRef} onSubmit={submit} noValidate autoComplete="off">

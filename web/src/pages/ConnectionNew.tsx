@@ -1,14 +1,14 @@
-import { useMemo, useRef, useState, type FormEvent } from "react";
+import { useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, call, type ConnectorInfo } from "../api/client";
-import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { useAsync, useTitle } from "../lib/hooks";
 import { loadConnectors } from "../lib/data";
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../lib/schemaForm";
 import { AUTH_KIND, CONNECTOR_ROLE } from "../lib/labels";
 import { AdminOnlyHint, Badge, Card, ErrorAlert, Loading, PageHeader } from "../components/ui";
-import { SchemaFields, TextField, fieldId, focusFirstInvalid } from "../components/fields";
+import { SchemaFields, TextField, fieldId } from "../components/fields";
+import { useApiForm } from "../components/useApiForm";
 
 export function ConnectionNewPage() {
   useTitle("Add connection");
@@ -60,30 +60,17 @@ function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; dis
   const [name, setName] = useState(connector.name);
   const [settings, setSettings] = useState<FormValues>(() => initialValues(settingsFields));
   const [credentials, setCredentials] = useState<FormValues>(() => initialValues(credentialFields));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [other, setOther] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-
   const known = ["name", "connector", "settings", "credentials", ...settingsFields.map((f) => f.path), ...credentialFields.map((f) => f.path)];
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const errs: Record<string, string> = {
+  const { errors, error, other, busy, formRef, submit } = useApiForm({
+    values: null,
+    validate: (): Record<string, string> => ({
       ...(name.trim() ? {} : { name: "is required" }),
       ...validateValues(settingsFields, settings),
       ...validateValues(credentialFields, credentials),
-    };
-    setErrors(errs);
-    setError(null);
-    setOther([]);
-    if (Object.keys(errs).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setBusy(true);
-    try {
+    }),
+    known,
+    onSubmit: async () => {
       const created = await call(
         api.POST("/api/v1/connections", {
           body: {
@@ -99,17 +86,8 @@ function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; dis
           ? `Connection “${created.name}” created. Next, connect it: you sign in to ${connector.name} and allow the hub access.`
           : `Connection “${created.name}” created. Test it to check the settings and credentials.`;
       navigate(`/connections/${created.id}`, { state: { flash } });
-    } catch (err) {
-      const apiErr = toApiError(err);
-      const mapped = mapFieldErrors(apiErr.errors, known);
-      setErrors(mapped.fields);
-      setOther(mapped.other);
-      setError(apiErr);
-      focusFirstInvalid(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  });
 
   return (
     <form ref={formRef} onSubmit={submit} noValidate className="stack">

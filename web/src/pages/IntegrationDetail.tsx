@@ -9,6 +9,7 @@ import { INTEGRATION_KIND, INTEGRATION_STATE, INTEGRATION_STATE_HELP } from "../
 import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, IntegrationStateBadge, Loading, Notice, PageHeader, Ticks } from "../components/ui";
 import { useConfirm } from "../components/ConfirmDialog";
 import { IntegrationForm, settingsFromValues, valuesFromIntegration } from "./IntegrationForm";
+import { IntegrationDatesCard, RecentRunsCard, SchedulesCard, WebhookCard } from "./IntegrationPanels";
 
 export function IntegrationDetailPage() {
   const { id = "" } = useParams();
@@ -97,6 +98,8 @@ export function IntegrationDetailPage() {
   };
 
   const enabled = i ? i.state !== "inactive" : false;
+  const sourceConn = i ? conns.get(i.source_connection_id) : undefined;
+  const sourceConnector = sourceConn ? data.data?.connectors.find((c) => c.kind === sourceConn.connector) : undefined;
 
   return (
     <>
@@ -144,9 +147,22 @@ export function IntegrationDetailPage() {
                 ["Target", connCell(i.target_connection_id)],
                 ["Created", <DateTime key="c" value={i.created_at} />],
                 ["Updated", <DateTime key="u" value={i.updated_at} />],
+                [
+                  "Activity",
+                  <span key="a" className="link-row">
+                    <Link to={`/reports?integration=${i.id}`}>Reports</Link>
+                    <Link to={`/jobs?integration=${i.id}`}>Jobs</Link>
+                    <Link to={`/logs?integration=${i.id}`}>Logs</Link>
+                    <Link to={`/queue?integration=${i.id}`}>Queue</Link>
+                  </span>,
+                ],
               ]}
             />
           </Card>
+          <RecentRunsCard integration={i} />
+          <SchedulesCard integration={i} />
+          <WebhookCard integration={i} source={sourceConnector} onChange={setIntegration} />
+          <IntegrationDatesCard integration={i} />
           <h2 className="section-title">Settings</h2>
           <IntegrationForm
             key={i.updated_at}

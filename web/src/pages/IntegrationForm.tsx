@@ -1,8 +1,8 @@
-import { useRef, useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 import type { Connection, ConnectorInfo, DeactivationPolicy, Integration, IntegrationSettings, NewPersonTrigger, PersonField, Schemas } from "../api/client";
-import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
-import { CheckboxGroup, RadioGroup, SelectField, TextField, focusFirstInvalid } from "../components/fields";
+import { CheckboxGroup, RadioGroup, SelectField, TextField } from "../components/fields";
+import { useApiForm } from "../components/useApiForm";
 import { Card, ErrorAlert } from "../components/ui";
 import { CONNECTION_STATUS, DEACTIVATION_POLICY, INTEGRATION_KIND, NEW_PERSON_TRIGGER, PERSON_FIELD, keysOf } from "../lib/labels";
 
@@ -15,7 +15,12 @@ export interface IntegrationFormValues {
   new_person_trigger: NewPersonTrigger;
   deactivation_policy: DeactivationPolicy;
   error_notification_email: string;
+  /** Seconds, as typed. */
+  webhook_delay_seconds: string;
 }
+
+export const DEFAULT_WEBHOOK_DELAY_SECONDS = 10;
+export const MAX_WEBHOOK_DELAY_SECONDS = 3600;
 
 export const DEFAULT_VALUES: IntegrationFormValues = {
   name: "",
@@ -26,6 +31,7 @@ export const DEFAULT_VALUES: IntegrationFormValues = {
   new_person_trigger: "on_creation",
   deactivation_policy: "on_termination",
   error_notification_email: "",
+  webhook_delay_seconds: String(DEFAULT_WEBHOOK_DELAY_SECONDS),
 };
 
 export function valuesFromIntegration(i: Integration): IntegrationFormValues {
@@ -38,6 +44,7 @@ export function valuesFromIntegration(i: Integration): IntegrationFormValues {
     new_person_trigger: i.settings.new_person_trigger ?? DEFAULT_VALUES.new_person_trigger,
     deactivation_policy: i.settings.deactivation_policy ?? DEFAULT_VALUES.deactivation_policy,
     error_notification_email: i.settings.error_notification_email ?? "",
+    webhook_delay_seconds: String(i.settings.webhook_delay_seconds ?? DEFAULT_WEBHOOK_DELAY_SECONDS),
   };
 }
 
@@ -47,6 +54,7 @@ export function settingsFromValues(v: IntegrationFormValues): IntegrationSetting
     new_person_trigger: v.new_person_trigger,
     deactivation_policy: v.deactivation_policy,
     error_notification_email: v.error_notification_email.trim() || null,
+    webhook_delay_seconds: Number(v.webhook_delay_seconds.trim()),
   };
 }
 
@@ -58,6 +66,8 @@ export function validateIntegration(v: IntegrationFormValues): Record<string, st
   if (v.source_connection_id && v.source_connection_id === v.target_connection_id) e.target_connection_id = "must differ from the source";
   const email = v.error_notification_email.trim();
   if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) e["settings.error_notification_email"] = "is not a valid email address";
+  const delay = v.webhook_delay_seconds.trim();
+  if (!/^\d+$/.test(delay) || Number(delay) > MAX_WEBHOOK_DELAY_SECONDS) e["settings.webhook_delay_seconds"] = `must be a whole number of seconds from 0 to ${MAX_WEBHOOK_DELAY_SECONDS}`;
   return e;
 }
 
@@ -71,6 +81,7 @@ const KNOWN = [
   "settings.new_person_trigger",
   "settings.deactivation_policy",
   "settings.error_notification_email",
+  "settings.webhook_delay_seconds",
 ];
 
 function connectionOptions(connections: readonly Connection[], connectors: readonly ConnectorInfo[], role: "source" | "target") {
@@ -105,40 +116,11 @@ export function IntegrationForm({
   cancelTo?: string;
 }) {
   const [v, setV] = useState<IntegrationFormValues>(initial);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [other, setOther] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
+  const { errors, error, other, busy, formRef, submit } = useApiForm({ values: v, validate: validateIntegration, known: KNOWN, onSubmit });
   const set = <K extends keyof IntegrationFormValues>(k: K, value: IntegrationFormValues[K]) => setV((prev) => ({ ...prev, [k]: value }));
 
   const sources = connectionOptions(connections, connectors, "source");
   const targets = connectionOptions(connections, connectors, "target");
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const errs = validateIntegration(v);
-    setErrors(errs);
-    setError(null);
-    setOther([]);
-    if (Object.keys(errs).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setBusy(true);
-    try {
-      await onSubmit(v);
-    } catch (err) {
-      const apiErr = toApiError(err);
-      const mapped = mapFieldErrors(apiErr.errors, KNOWN);
-      setErrors(mapped.fields);
-      setOther(mapped.other);
-      setError(apiErr);
-      focusFirstInvalid(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const connDisabled = disabled || !canChangeConnections;
 
@@ -230,6 +212,17 @@ export function IntegrationForm({
           help="Failed or partial sync reports are emailed here."
           placeholder="hr-systems@example.com"
           autoComplete="email"
+          disabled={disabled}
+        />
+        <TextField
+          path="settings.webhook_delay_seconds"
+          label="Webhook delay (seconds)"
+          value={v.webhook_delay_seconds}
+          onChange={(x) => set("webhook_delay_seconds", x)}
+          error={errors["settings.webhook_delay_seconds"]}
+          required
+          inputMode="numeric"
+          help="How long a webhook event waits before it is processed (0–3600): a burst of changes to one person within it becomes one sync of their latest state."
           disabled={disabled}
         />
         {errors.settings && <p className="field-error">{errors.settings}</p>}

@@ -1,10 +1,43 @@
+import { useState } from "react";
 import { Link } from "react-router";
+import type { Run, Schedule } from "../api/client";
+import { toApiError, type ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { useAsync, useTitle } from "../lib/hooks";
-import { allConnections, allIntegrations, byId, loadConnectors, connectorName } from "../lib/data";
-import { Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, IntegrationStateBadge, Loading, PageHeader } from "../components/ui";
+import { allConnections, allIntegrations, allSchedules, byId, latestRun, loadConnectors, connectorName, nextRunByIntegration } from "../lib/data";
+import { isLive } from "../lib/runs";
+import { usePolling } from "../lib/polling";
+import { timingLabel } from "../lib/schedule";
+import { Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, IntegrationStateBadge, Loading, PageHeader, RunStatusBadge } from "../components/ui";
 import { ArrowIcon } from "../components/icons";
 import { INTEGRATION_KIND, INTEGRATION_STATE_HELP } from "../lib/labels";
+
+const OVERVIEW_POLL_MS = 5000;
+
+interface Activity {
+  latest: Map<string, Run | null>;
+  next: Map<string, Schedule>;
+}
+
+/** The last run and the next scheduled run of every integration. */
+async function loadActivity(integrationIds: readonly string[]): Promise<Activity> {
+  const [schedules, runs] = await Promise.all([allSchedules({ active: true }), Promise.all(integrationIds.map(latestRun))]);
+  return { latest: new Map(integrationIds.map((id, n) => [id, runs[n] ?? null])), next: nextRunByIntegration(schedules) };
+}
+
+function LastRun({ run }: { run: Run | null | undefined }) {
+  if (run === undefined) return <span className="muted">…</span>;
+  if (run === null) return <span className="muted">never run</span>;
+  return (
+    <span className="state-line">
+      <RunStatusBadge run={run} />
+      <Link to={`/runs/${run.id}`}>Run #{run.number}</Link>
+      <span className="muted small">
+        <DateTime value={run.finished_at ?? run.started_at ?? run.queued_at} />
+      </span>
+    </span>
+  );
+}
 
 export function Overview() {
   useTitle("Overview");
@@ -13,6 +46,30 @@ export function Overview() {
     const [integrations, connections, connectors] = await Promise.all([allIntegrations(), allConnections(), loadConnectors()]);
     return { integrations, connections, connectors };
   }, []);
+  const [pollError, setPollError] = useState<ApiError | null>(null);
+  const ids = data.data?.integrations.map((i) => i.id) ?? [];
+  const activity = useAsync(() => (data.data ? loadActivity(ids) : Promise.resolve(undefined)), [data.data ? ids.join(",") : null]);
+  const liveIds = ids.filter((id) => {
+    const r = activity.data?.latest.get(id);
+    return r && isLive(r.status);
+  });
+  usePolling(
+    async () => {
+      try {
+        const fresh = await Promise.all(liveIds.map(latestRun));
+        activity.setData((prev) => {
+          const latest = new Map(prev?.latest);
+          liveIds.forEach((id, n) => latest.set(id, fresh[n] ?? null));
+          return { latest, next: prev?.next ?? new Map() };
+        });
+        setPollError(null);
+      } catch (e) {
+        setPollError(toApiError(e));
+      }
+    },
+    OVERVIEW_POLL_MS,
+    liveIds.length > 0,
+  );
 
   const d = data.data;
   const connMap = d ? byId(d.connections) : new Map();
@@ -26,11 +83,19 @@ export function Overview() {
         disconnected: d.connections.filter((c) => c.status === "disconnected").length,
       }
     : null;
+  const lastRuns = activity.data ? [...activity.data.latest.values()].filter((r): r is Run => !!r) : [];
+  const runCounts = {
+    running: lastRuns.filter((r) => isLive(r.status)).length,
+    complete: lastRuns.filter((r) => r.status === "done").length,
+    trouble: lastRuns.filter((r) => r.status === "failed" || r.status === "partial").length,
+  };
 
   return (
     <>
       <PageHeader title="Overview" subtitle={me ? `${me.organisation.name} · times in ${me.organisation.timezone}` : undefined} />
       <ErrorAlert error={data.error} />
+      <ErrorAlert error={activity.error} />
+      <ErrorAlert error={pollError} />
       {data.loading && !d && <Loading />}
       {d && counts && (
         <>
@@ -47,6 +112,13 @@ export function Overview() {
               <span className="stat-label">Connections</span>
               <span className="stat-detail">
                 {counts.connected} connected · {counts.disconnected} not tested · <span className={counts.error ? "text-danger" : ""}>{counts.error} with errors</span>
+              </span>
+            </Link>
+            <Link to="/reports" className="stat">
+              <span className="stat-value">{activity.data ? runCounts.trouble : "…"}</span>
+              <span className="stat-label">Last runs with errors</span>
+              <span className="stat-detail">
+                {runCounts.complete} complete · {runCounts.running} running · <span className={runCounts.trouble ? "text-danger" : ""}>{runCounts.trouble} partial or ERROR</span>
               </span>
             </Link>
           </div>
@@ -85,8 +157,9 @@ export function Overview() {
                 {d.integrations.map((i) => {
                   const src = connMap.get(i.source_connection_id);
                   const tgt = connMap.get(i.target_connection_id);
+                  const next = activity.data?.next.get(i.id);
                   return (
-                    <li key={i.id} className={`tile tile-${i.state}`}>
+                    <li key={i.id} className={`tile tile-${i.state}`} data-testid="integration-tile" data-integration-id={i.id}>
                       <div className="tile-head">
                         <Link to={`/integrations/${i.id}`} className="tile-title">
                           {i.name}
@@ -121,8 +194,32 @@ export function Overview() {
                           )}
                         </span>
                       </div>
+                      <dl className="tile-activity">
+                        <div>
+                          <dt>Last run</dt>
+                          <dd data-testid="tile-last-run">
+                            <LastRun run={activity.data ? activity.data.latest.get(i.id) ?? null : undefined} />
+                          </dd>
+                        </div>
+                        <div>
+                          <dt>Next run</dt>
+                          <dd data-testid="tile-next-run">
+                            {!activity.data ? (
+                              <span className="muted">…</span>
+                            ) : next ? (
+                              <>
+                                <DateTime value={next.next_run_at} /> <span className="muted small">({timingLabel(next)})</span>
+                              </>
+                            ) : (
+                              <span className="muted">
+                                no active schedule · <Link to={`/jobs?integration=${i.id}`}>Jobs</Link>
+                              </span>
+                            )}
+                          </dd>
+                        </div>
+                      </dl>
                       <p className="tile-foot muted small">
-                        Updated <DateTime value={i.updated_at} />
+                        <Link to={`/reports?integration=${i.id}`}>Reports</Link> · Updated <DateTime value={i.updated_at} />
                       </p>
                     </li>
                   );
@@ -157,6 +254,22 @@ export function Overview() {
             <Link to="/integrations" className="shortcut">
               <strong>Integrations</strong>
               <span>What syncs where, with which rules; enable or disable.</span>
+            </Link>
+            <Link to="/jobs" className="shortcut">
+              <strong>Jobs</strong>
+              <span>Schedules: when each integration runs.</span>
+            </Link>
+            <Link to="/reports" className="shortcut">
+              <strong>Reports</strong>
+              <span>Every run, and what happened to every person.</span>
+            </Link>
+            <Link to="/logs" className="shortcut">
+              <strong>Logs</strong>
+              <span>What the hub did and what went wrong.</span>
+            </Link>
+            <Link to="/queue" className="shortcut">
+              <strong>Queue</strong>
+              <span>Webhook events waiting or failed.</span>
             </Link>
             <Link to="/settings/users" className="shortcut">
               <strong>Users</strong>

@@ -1,12 +1,13 @@
-import { useRef, useState, type FormEvent } from "react";
+import { useState } from "react";
 import { api, call, type Role, type User } from "../api/client";
-import { mapFieldErrors, toApiError, type ApiError, type FieldError } from "../api/errors";
+import { toApiError, type ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { usePaged, useTitle } from "../lib/hooks";
 import { PAGE_SIZE } from "../lib/data";
 import { ROLE, ROLE_HELP, keysOf } from "../lib/labels";
 import { AdminOnlyHint, Badge, Card, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
-import { RadioGroup, TextField, focusFirstInvalid } from "../components/fields";
+import { RadioGroup, TextField } from "../components/fields";
+import { useApiForm } from "../components/useApiForm";
 import { useConfirm } from "../components/ConfirmDialog";
 
 export function UsersPage() {
@@ -178,42 +179,22 @@ function NewUserForm({ onCreated, onCancel }: { onCreated: (u: User) => void; on
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
   const [role, setRole] = useState<Role>("support");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [other, setOther] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const errs: Record<string, string> = {};
-    if (!email.trim()) errs.email = "is required";
-    else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errs.email = "is not a valid email address";
-    if (password.length < 10) errs.password = "must be at least 10 characters";
-    setErrors(errs);
-    setError(null);
-    setOther([]);
-    if (Object.keys(errs).length) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setBusy(true);
-    try {
-      const u = await call(api.POST("/api/v1/users", { body: { email: email.trim(), name: name.trim() || null, password, role } }));
-      onCreated(u);
-    } catch (err) {
-      const apiErr = toApiError(err);
-      const mapped = mapFieldErrors(apiErr.errors, ["email", "name", "password", "role"]);
-      // 409 email_taken names no field but is about the email.
-      if (apiErr.code === "email_taken") mapped.fields.email = apiErr.detail;
-      setErrors(mapped.fields);
-      setOther(mapped.other);
-      setError(apiErr);
-      focusFirstInvalid(formRef.current);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { errors, error, other, busy, formRef, submit } = useApiForm({
+    values: null,
+    validate: () => {
+      const errs: Record<string, string> = {};
+      if (!email.trim()) errs.email = "is required";
+      else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errs.email = "is not a valid email address";
+      if (password.length < 10) errs.password = "must be at least 10 characters";
+      return errs;
+    },
+    known: ["email", "name", "password", "role"],
+    onSubmit: async () => onCreated(await call(api.POST("/api/v1/users", { body: { email: email.trim(), name: name.trim() || null, password, role } }))),
+    // 409 email_taken names no field but is about the email.
+    placeErrors: (fields, apiErr) => {
+      if (apiErr.code === "email_taken") fields.email = apiErr.detail;
+    },
+  });
 
   return (
     <form ref={formRef} onSubmit={submit} noValidate autoComplete="off">

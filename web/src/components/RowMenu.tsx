@@ -1,0 +1,83 @@
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+
+/**
+ * A row's actions behind one button (a disclosure: the items are ordinary buttons, reachable with Tab or the
+ * arrow keys). Escape, a click elsewhere or leaving it with Tab closes it; choosing an item closes it and
+ * returns focus to the button.
+ */
+export function RowMenu({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
+  const [open, setOpen] = useState(false);
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  const listRef = useRef<HTMLDivElement>(null);
+  const listId = useId();
+
+  const items = () => Array.from(listRef.current?.querySelectorAll<HTMLButtonElement>("button:not(:disabled), a[href]") ?? []);
+
+  useEffect(() => {
+    if (!open) return;
+    items()[0]?.focus();
+    const onPointer = (e: PointerEvent) => {
+      if (!wrapRef.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener("pointerdown", onPointer);
+    return () => document.removeEventListener("pointerdown", onPointer);
+  }, [open]);
+
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    if (refocus) toggleRef.current?.focus();
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === "Escape" && open) {
+      e.preventDefault();
+      e.stopPropagation();
+      close(true);
+      return;
+    }
+    if (!open || !["ArrowDown", "ArrowUp", "Home", "End"].includes(e.key)) return;
+    const list = items();
+    if (!list.length) return;
+    e.preventDefault();
+    const at = list.indexOf(document.activeElement as HTMLButtonElement);
+    const next = e.key === "Home" ? 0 : e.key === "End" ? list.length - 1 : e.key === "ArrowDown" ? (at + 1) % list.length : (at - 1 + list.length) % list.length;
+    list[next]?.focus();
+  };
+
+  return (
+    <div
+      className="row-menu"
+      ref={wrapRef}
+      onKeyDown={onKeyDown}
+      onBlur={(e) => {
+        if (open && e.relatedTarget && !wrapRef.current?.contains(e.relatedTarget as Node)) setOpen(false);
+      }}
+    >
+      <button
+        ref={toggleRef}
+        type="button"
+        className="btn btn-sm btn-secondary row-menu-toggle"
+        aria-expanded={open}
+        aria-controls={listId}
+        aria-label={label}
+        title={label}
+        data-testid={testId}
+        onClick={() => setOpen((o) => !o)}
+      >
+        Actions <span aria-hidden="true">▾</span>
+      </button>
+      <div
+        id={listId}
+        ref={listRef}
+        className="row-menu-list"
+        hidden={!open}
+        onClick={(e) => {
+          if ((e.target as HTMLElement).closest("button, a")) close(true);
+        }}
+      >
+        {open && children}
+      </div>
+    </div>
+  );
+}

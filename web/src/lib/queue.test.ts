@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { prettyPayload, queueActions } from "./queue";
+
+describe("queue items", () => {
+  it("offers process for pending and failed items, re-activate for failed ones", () => {
+    expect(queueActions({ status: "pending" })).toEqual({ process: true, reactivate: false });
+    expect(queueActions({ status: "failed" })).toEqual({ process: true, reactivate: true });
+    expect(queueActions({ status: "processing" })).toEqual({ process: false, reactivate: false });
+    expect(queueActions({ status: "done" })).toEqual({ process: false, reactivate: false });
+  });
+
+  it("indents JSON payloads and leaves others alone", () => {
+    expect(prettyPayload('{"a":1}')).toBe('{\n  "a": 1\n}');
+    expect(prettyPayload("employeeId=7")).toBe("employeeId=7");
+  });
+});

@@ -1,0 +1,15 @@
+import type { QueueItem } from "../api/client";
+
+/** Pending items can be processed now; failed ones processed now or put back in the queue (the API's rules). */
+export function queueActions(item: Pick<QueueItem, "status">): { process: boolean; reactivate: boolean } {
+  return { process: item.status === "pending" || item.status === "failed", reactivate: item.status === "failed" };
+}
+
+/** A JSON body indented; anything else as it came. */
+export function prettyPayload(payload: string): string {
+  try {
+    return JSON.stringify(JSON.parse(payload), null, 2);
+  } catch {
+    return payload;
+  }
+}

@@ -1,0 +1,228 @@
+import { useState, type ReactNode } from "react";
+import { Link } from "react-router";
+import { api, call, type Run, type Schedule } from "../api/client";
+import { toApiError, type ApiError } from "../api/errors";
+import { useAuth } from "../auth/AuthContext";
+import { useAsync, usePaged, useTitle } from "../lib/hooks";
+import { PAGE_SIZE, allIntegrations, byId } from "../lib/data";
+import { boolParam, useFilterParams, uuidParam } from "../lib/filters";
+import { useCan } from "../lib/permissions";
+import { callsLabel, defaultScheduleValues, scheduleBody, scheduleChanges, scheduleToValues, timingLabel } from "../lib/schedule";
+import { AdminOnlyHint, Badge, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, Ticks } from "../components/ui";
+import { DataTable, PagedCard } from "../components/tables";
+import { FilterBool, Filters, IntegrationFilter } from "../components/filters";
+import { RowMenu } from "../components/RowMenu";
+import { QueuedMessage } from "../components/runs";
+import { useConfirm } from "../components/ConfirmDialog";
+import { ScheduleForm } from "./ScheduleForm";
+
+type Editing = { mode: "create" } | { mode: "edit"; schedule: Schedule } | null;
+
+export function JobsPage() {
+  useTitle("Jobs");
+  const { timeZone } = useAuth();
+  const can = useCan();
+  const mayManage = can("manage_schedules");
+  const mayRun = can("run_now");
+  const [sp, setParam] = useFilterParams();
+  const integrationId = uuidParam(sp, "integration");
+  const active = boolParam(sp, "active");
+  const integrations = useAsync(allIntegrations, []);
+  const names = byId(integrations.data ?? []);
+  const list = usePaged<Schedule>(
+    (cursor) => call(api.GET("/api/v1/schedules", { params: { query: { integration_id: integrationId, active, limit: PAGE_SIZE, cursor } } })),
+    [integrationId, active],
+  );
+  const [editing, setEditing] = useState<Editing>(null);
+  const [message, setMessage] = useState<ReactNode>(null);
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [dialog, confirm] = useConfirm();
+
+  const integrationName = (id: string) => names.get(id)?.name ?? (integrations.loading ? "…" : "unknown integration");
+
+  const act = async (s: Schedule, work: () => Promise<void>) => {
+    setBusy(s.id);
+    setActionError(null);
+    setMessage(null);
+    try {
+      await work();
+    } catch (e) {
+      setActionError(toApiError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const runNow = (s: Schedule) =>
+    act(s, async () => {
+      const run: Run = await call(api.POST("/api/v1/integrations/{id}/run", { params: { path: { id: s.integration_id } }, body: { full: s.params?.full === true } }));
+      setMessage(<QueuedMessage run={run} />);
+    });
+
+  const cancelSchedule = async (s: Schedule) => {
+    const ok = await confirm({
+      title: "Cancel this schedule?",
+      body: <p>{`${timingLabel(s)} for “${integrationName(s.integration_id)}” stops running. Runs already queued go on. You can activate it again by editing it.`}</p>,
+      confirmLabel: "Cancel schedule",
+      danger: true,
+    });
+    if (!ok) return;
+    await act(s, async () => {
+      const updated = await call(api.POST("/api/v1/schedules/{id}/cancel", { params: { path: { id: s.id } } }));
+      list.replace((x) => x.id === s.id, updated);
+      setMessage("The schedule is cancelled: it no longer runs.");
+    });
+  };
+
+  const deleteSchedule = async (s: Schedule) => {
+    const ok = await confirm({
+      title: "Delete this schedule?",
+      body: <p>{`${timingLabel(s)} for “${integrationName(s.integration_id)}” is deleted. Its past runs and their reports stay.`}</p>,
+      confirmLabel: "Delete schedule",
+      danger: true,
+    });
+    if (!ok) return;
+    await act(s, async () => {
+      await call(api.DELETE("/api/v1/schedules/{id}", { params: { path: { id: s.id } } }));
+      list.remove((x) => x.id === s.id);
+      setMessage("The schedule is deleted.");
+    });
+  };
+
+  const integrationList = integrations.data ?? [];
+
+  return (
+    <>
+      {dialog}
+      <PageHeader
+        title="Jobs"
+        subtitle="Schedules run each integration's sync at set times, in their own time zone."
+        actions={
+          mayManage && !editing ? (
+            <button type="button" className="btn btn-primary" onClick={() => setEditing({ mode: "create" })} disabled={!integrations.data}>
+              New schedule
+            </button>
+          ) : undefined
+        }
+      />
+      {!mayManage && <AdminOnlyHint>Only admins can create, change, cancel or delete schedules and run them now.</AdminOnlyHint>}
+      {message && <Notice onDismiss={() => setMessage(null)}>{typeof message === "string" ? <Ticks text={message} /> : message}</Notice>}
+      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={integrations.error} />
+      {editing && mayManage && (
+        <ScheduleForm
+          key={editing.mode === "edit" ? editing.schedule.id : "new"}
+          mode={editing.mode}
+          initial={editing.mode === "edit" ? scheduleToValues(editing.schedule) : defaultScheduleValues(timeZone, integrationId ?? (integrationList.length === 1 ? integrationList[0]!.id : ""))}
+          integrations={integrationList}
+          onCancel={() => setEditing(null)}
+          onSubmit={async (v) => {
+            if (editing.mode === "create") {
+              const created = await call(api.POST("/api/v1/integrations/{id}/schedules", { params: { path: { id: v.integration_id } }, body: scheduleBody(v) }));
+              setEditing(null);
+              setMessage(created.next_run_at ? `Schedule created for “${integrationName(created.integration_id)}”.` : "Schedule created (inactive).");
+              list.reload();
+            } else {
+              const body = scheduleChanges(scheduleToValues(editing.schedule), v);
+              const updated = Object.keys(body).length ? await call(api.PATCH("/api/v1/schedules/{id}", { params: { path: { id: editing.schedule.id } }, body })) : editing.schedule;
+              setEditing(null);
+              list.replace((x) => x.id === updated.id, updated);
+              setMessage(Object.keys(body).length ? "Schedule saved." : "Nothing changed.");
+            }
+          }}
+        />
+      )}
+      <Filters label="Filter schedules">
+        <IntegrationFilter integrations={integrationList} value={integrationId} onChange={(v) => setParam("integration", v)} />
+        <FilterBool
+          id="filter-active"
+          label="State"
+          value={active}
+          onChange={(v) => setParam("active", v)}
+          anyLabel="Active and cancelled"
+          options={[
+            [true, "Active"],
+            [false, "Cancelled"],
+          ]}
+        />
+      </Filters>
+      <PagedCard
+        list={list}
+        loadingLabel="Loading schedules…"
+        empty={
+          <EmptyState
+            title={integrationId || active !== undefined ? "No schedules match these filters" : "No schedules yet"}
+            action={
+              mayManage && !editing && integrationList.length > 0 ? (
+                <button type="button" className="btn btn-primary" onClick={() => setEditing({ mode: "create" })}>
+                  Create a schedule
+                </button>
+              ) : undefined
+            }
+          >
+            A schedule runs an integration's sync on a cron expression or every N minutes, hours or days.
+          </EmptyState>
+        }
+      >
+        <DataTable
+          caption="Schedules"
+          testId="schedules-table"
+          columns={["Integration", "Runs", "Next run", "Last run", { label: "Priority", className: "num" }, "Calls", "State", (mayManage || mayRun) && { label: "Actions", hidden: true }]}
+        >
+          {list.items.map((s) => (
+            <tr key={s.id} className={s.active ? "" : "row-muted"} data-testid="schedule-row" data-schedule-id={s.id} data-active={s.active}>
+              <td>
+                <Link to={`/integrations/${s.integration_id}`}>{integrationName(s.integration_id)}</Link>
+              </td>
+              <td>
+                <span className={s.cron ? "mono" : undefined}>{timingLabel(s)}</span>
+                <div className="muted small">
+                  {s.timezone}
+                  {s.params?.full === true && " · full sync"}
+                  {s.repeat_missed && " · catches up"}
+                </div>
+              </td>
+              <td className="nowrap">
+                <DateTime value={s.next_run_at} empty={s.active ? "—" : "not scheduled"} />
+              </td>
+              <td className="nowrap">
+                <DateTime value={s.last_run_at} empty="never" />
+              </td>
+              <td className="num">{s.priority}</td>
+              <td className="nowrap small">{callsLabel(s)}</td>
+              <td>{s.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Cancelled</Badge>}</td>
+              {(mayManage || mayRun) && (
+                <td className="cell-actions">
+                  {busy === s.id && <span className="muted small" role="status">Working… </span>}
+                  <RowMenu label={`Actions for the schedule ${timingLabel(s)} of ${integrationName(s.integration_id)}`} testId="schedule-menu">
+                    {mayRun && (
+                      <button type="button" className="row-menu-item" onClick={() => runNow(s)} disabled={busy !== null}>
+                        Run now
+                      </button>
+                    )}
+                    {mayManage && (
+                      <button type="button" className="row-menu-item" onClick={() => setEditing({ mode: "edit", schedule: s })}>
+                        Edit schedule
+                      </button>
+                    )}
+                    {mayManage && s.active && (
+                      <button type="button" className="row-menu-item danger" onClick={() => cancelSchedule(s)} disabled={busy !== null}>
+                        Cancel schedule
+                      </button>
+                    )}
+                    {mayManage && (
+                      <button type="button" className="row-menu-item danger" onClick={() => deleteSchedule(s)} disabled={busy !== null}>
+                        Delete schedule
+                      </button>
+                    )}
+                  </RowMenu>
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
+      </PagedCard>
+    </>
+  );
+}

@@ -1,0 +1,162 @@
+import { useState, type ReactNode } from "react";
+import { Link } from "react-router";
+import { api, call, type QueueItem } from "../api/client";
+import { toApiError, type ApiError } from "../api/errors";
+import { useAsync, usePaged, useTitle } from "../lib/hooks";
+import { PAGE_SIZE, allIntegrations, byId } from "../lib/data";
+import { enumParam, useFilterParams, uuidParam } from "../lib/filters";
+import { QUEUE_STATUS, keysOf } from "../lib/labels";
+import { useCan } from "../lib/permissions";
+import { usePolling } from "../lib/polling";
+import { prettyPayload, queueActions } from "../lib/queue";
+import { AdminOnlyHint, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, QueueStatusBadge, Ticks } from "../components/ui";
+import { DataTable, PagedCard } from "../components/tables";
+import { FilterSelect, Filters, IntegrationFilter } from "../components/filters";
+
+const QUEUE_POLL_MS = 5000;
+
+export function QueuePage() {
+  useTitle("Queue");
+  const can = useCan();
+  const mayAct = can("process_queue");
+  const [sp, setParam] = useFilterParams();
+  const status = enumParam(sp, "status", QUEUE_STATUS);
+  const integrationId = uuidParam(sp, "integration");
+  const integrations = useAsync(allIntegrations, []);
+  const names = byId(integrations.data ?? []);
+  const list = usePaged<QueueItem>(
+    (cursor) => call(api.GET("/api/v1/queue", { params: { query: { status, integration_id: integrationId, limit: PAGE_SIZE, cursor } } })),
+    [status, integrationId],
+  );
+  usePolling(list.refresh, QUEUE_POLL_MS, list.items.some((i) => i.status === "pending" || i.status === "processing"));
+  const [message, setMessage] = useState<{ tone: "success" | "warning"; text: ReactNode } | null>(null);
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const act = async (item: QueueItem, kind: "process" | "reactivate") => {
+    setBusy(item.id);
+    setActionError(null);
+    setMessage(null);
+    try {
+      const path = { params: { path: { id: item.id } } };
+      const updated = await call(kind === "process" ? api.POST("/api/v1/queue/{id}/process", path) : api.POST("/api/v1/queue/{id}/reactivate", path));
+      if (status && updated.status !== status) list.remove((x) => x.id === item.id);
+      else list.replace((x) => x.id === item.id, updated);
+      if (kind === "reactivate") setMessage({ tone: "success", text: `The ${item.event_type} event of ${item.source_id} is pending again and is processed shortly.` });
+      else if (updated.status === "failed") setMessage({ tone: "warning", text: <>Processing failed again: <Ticks text={updated.error ?? "no reason given"} /></> });
+      else
+        setMessage({
+          tone: "success",
+          text: (
+            <>
+              Processed: {QUEUE_STATUS[updated.status].toLowerCase()}.{updated.run_id && <> <Link to={`/runs/${updated.run_id}`}>See the run</Link>.</>}
+            </>
+          ),
+        });
+    } catch (e) {
+      setActionError(toApiError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Queue"
+        subtitle="Webhook events from the sources, kept until they are processed. Failed events stay here with the reason until they are re-activated."
+        actions={
+          <button type="button" className="btn btn-secondary" onClick={() => void list.refresh()}>
+            Refresh
+          </button>
+        }
+      />
+      {!mayAct && <AdminOnlyHint>Only admins can process or re-activate queue items.</AdminOnlyHint>}
+      {message && (
+        <Notice tone={message.tone} onDismiss={() => setMessage(null)}>
+          {message.text}
+        </Notice>
+      )}
+      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={integrations.error} />
+      <Filters label="Filter queue items">
+        <FilterSelect id="filter-status" label="Status" value={status ?? ""} onChange={(v) => setParam("status", v)} anyLabel="Any status" options={keysOf(QUEUE_STATUS).map((k) => ({ value: k, label: QUEUE_STATUS[k] }))} testId="queue-status" />
+        <IntegrationFilter integrations={integrations.data} value={integrationId} onChange={(v) => setParam("integration", v)} />
+      </Filters>
+      <PagedCard
+        list={list}
+        loadingLabel="Loading the queue…"
+        empty={
+          <EmptyState title={status || integrationId ? "No items match these filters" : "The queue is empty"}>
+            Each webhook delivery from a source becomes an item here; integration pages show the webhook URL.
+          </EmptyState>
+        }
+      >
+        <DataTable caption="Queue items" testId="queue-table" columns={["Received", "Event", "Status", "Due", "Outcome", mayAct && { label: "Actions", hidden: true }]}>
+          {list.items.map((item) => {
+            const actions = queueActions(item);
+            const what = `${item.event_type} event of ${item.source_id}`;
+            return (
+              <tr key={item.id} data-testid="queue-row" data-status={item.status} data-queue-id={item.id}>
+                <td className="nowrap small">
+                  <DateTime value={item.received_at} />
+                </td>
+                <td>
+                  <div>
+                    <strong>{item.event_type}</strong> · <span className="mono">{item.source_id}</span>
+                  </div>
+                  <div className="muted small">
+                    <Link to={`/integrations/${item.integration_id}`}>{names.get(item.integration_id)?.name ?? "Integration"}</Link>
+                    {item.event_id && <> · event {item.event_id}</>}
+                  </div>
+                  <details className="log-details">
+                    <summary>Payload</summary>
+                    <pre className="code-block">{prettyPayload(item.payload)}</pre>
+                  </details>
+                </td>
+                <td>
+                  <QueueStatusBadge status={item.status} />
+                  {item.attempts > 0 && <div className="muted small">{item.attempts === 1 ? "1 attempt" : `${item.attempts} attempts`}</div>}
+                </td>
+                <td className="nowrap small">
+                  <DateTime value={item.execute_at} />
+                </td>
+                <td className="cell-error small">
+                  {item.error && (
+                    <div className="text-danger">
+                      <Ticks text={item.error} />
+                    </div>
+                  )}
+                  {item.processed_at && (
+                    <div className="muted">
+                      Processed <DateTime value={item.processed_at} />
+                    </div>
+                  )}
+                  {item.run_id && (
+                    <Link to={`/runs/${item.run_id}`} className="small">
+                      Run report
+                    </Link>
+                  )}
+                </td>
+                {mayAct && (
+                  <td className="cell-actions">
+                    {actions.process && (
+                      <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "process")} disabled={busy !== null} aria-label={`Process now: ${what}`}>
+                        {busy === item.id ? "Working…" : "Process now"}
+                      </button>
+                    )}
+                    {actions.reactivate && (
+                      <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "reactivate")} disabled={busy !== null} aria-label={`Re-activate: ${what}`}>
+                        Re-activate
+                      </button>
+                    )}
+                  </td>
+                )}
+              </tr>
+            );
+          })}
+        </DataTable>
+      </PagedCard>
+    </>
+  );
+}
