@@ -1,9 +1,10 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useId, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from "react";
 
 /**
  * A row's actions behind one button (a disclosure: the items are ordinary buttons, reachable with Tab or the
  * arrow keys). Escape, a click elsewhere or leaving it with Tab closes it; choosing an item closes it and
- * returns focus to the button.
+ * returns focus to the button. The list is placed beside the button in the viewport (above it near the bottom), so
+ * a scrolling table does not clip it; it follows the button when the page scrolls.
  */
 export function RowMenu({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   const [open, setOpen] = useState(false);
@@ -11,17 +12,43 @@ export function RowMenu({ label, children, testId }: { label: string; children: 
   const toggleRef = useRef<HTMLButtonElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const listId = useId();
+  const [place, setPlace] = useState<CSSProperties>({});
+
+  /** Beside the button, in the viewport: below it, or above it near the bottom. False when the button is out of view. */
+  const reposition = (): boolean => {
+    if (!toggleRef.current || !listRef.current) return false;
+    const r = toggleRef.current.getBoundingClientRect();
+    if (r.bottom < 0 || r.top > window.innerHeight) return false;
+    const height = listRef.current.offsetHeight;
+    const right = Math.max(8, window.innerWidth - r.right);
+    setPlace(window.innerHeight - r.bottom < height + 12 && r.top > height + 12 ? { bottom: window.innerHeight - r.top + 4, right } : { top: r.bottom + 4, right });
+    return true;
+  };
+
+  useLayoutEffect(() => {
+    if (open) reposition();
+  }, [open]);
 
   const items = () => Array.from(listRef.current?.querySelectorAll<HTMLButtonElement>("button:not(:disabled), a[href]") ?? []);
 
   useEffect(() => {
     if (!open) return;
-    items()[0]?.focus();
+    items()[0]?.focus({ preventScroll: true });
     const onPointer = (e: PointerEvent) => {
       if (!wrapRef.current?.contains(e.target as Node)) setOpen(false);
     };
+    // The page or a table scrolled: follow the button, or close when it has gone out of view.
+    const onScroll = () => {
+      if (!reposition()) setOpen(false);
+    };
     document.addEventListener("pointerdown", onPointer);
-    return () => document.removeEventListener("pointerdown", onPointer);
+    window.addEventListener("scroll", onScroll, true);
+    window.addEventListener("resize", onScroll);
+    return () => {
+      document.removeEventListener("pointerdown", onPointer);
+      window.removeEventListener("scroll", onScroll, true);
+      window.removeEventListener("resize", onScroll);
+    };
   }, [open]);
 
   const close = (refocus: boolean) => {
@@ -42,7 +69,7 @@ export function RowMenu({ label, children, testId }: { label: string; children: 
     e.preventDefault();
     const at = list.indexOf(document.activeElement as HTMLButtonElement);
     const next = e.key === "Home" ? 0 : e.key === "End" ? list.length - 1 : e.key === "ArrowDown" ? (at + 1) % list.length : (at - 1 + list.length) % list.length;
-    list[next]?.focus();
+    list[next]?.focus({ preventScroll: true });
   };
 
   return (
@@ -72,6 +99,7 @@ export function RowMenu({ label, children, testId }: { label: string; children: 
         ref={listRef}
         className="row-menu-list"
         hidden={!open}
+        style={place}
         onClick={(e) => {
           if ((e.target as HTMLElement).closest("button, a")) close(true);
         }}

@@ -33,7 +33,12 @@ export function JobsPage() {
     (cursor) => call(api.GET("/api/v1/schedules", { params: { query: { integration_id: integrationId, active, limit: PAGE_SIZE, cursor } } })),
     [integrationId, active],
   );
-  const [editing, setEditing] = useState<Editing>(null);
+  // `?new=1` (from an integration's page) opens the form at once.
+  const [editing, setEditingState] = useState<Editing>(() => (sp.get("new") === "1" && mayManage ? { mode: "create" } : null));
+  const setEditing = (next: Editing) => {
+    setEditingState(next);
+    if (sp.has("new")) setParam("new", undefined);
+  };
   const [message, setMessage] = useState<ReactNode>(null);
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
