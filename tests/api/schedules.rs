@@ -294,18 +294,24 @@ async fn support_reads_and_other_organisations_see_nothing(t: TestHub) {
     let schedule = create(&t, &admin, &integration, json!({"cron": "0 6 * * 1-5"})).await;
     let (i, s) = (id(&integration), id(&schedule));
 
+    // Support users run jobs (SPEC §1): they create and cancel schedules, but change and delete none.
+    let made = t
+        .post(
+            &format!("/api/v1/integrations/{i}/schedules"),
+            &support.token,
+            json!({"cron": "@daily"}),
+        )
+        .await;
+    let made = id(made.expect(201));
+    t.post_empty(&format!("/api/v1/schedules/{made}/cancel"), &support.token)
+        .await
+        .expect(200);
     let mutations: Vec<(Method, String, Option<Value>)> = vec![
-        (
-            Method::POST,
-            format!("/api/v1/integrations/{i}/schedules"),
-            Some(json!({"cron": "@daily"})),
-        ),
         (
             Method::PATCH,
             format!("/api/v1/schedules/{s}"),
             Some(json!({"priority": 1})),
         ),
-        (Method::POST, format!("/api/v1/schedules/{s}/cancel"), None),
         (Method::DELETE, format!("/api/v1/schedules/{s}"), None),
     ];
     for (method, path, body) in &mutations {
@@ -321,11 +327,7 @@ async fn support_reads_and_other_organisations_see_nothing(t: TestHub) {
     }
     // The role is checked before the body.
     let resp = t
-        .post(
-            &format!("/api/v1/integrations/{i}/schedules"),
-            &support.token,
-            json!({"cron": 5}),
-        )
+        .patch(&format!("/api/v1/schedules/{s}"), &support.token, json!({"cron": 5}))
         .await;
     resp.expect_problem(403, "forbidden");
 
@@ -361,7 +363,7 @@ async fn support_reads_and_other_organisations_see_nothing(t: TestHub) {
         role: Role::Support,
         api_key_id: None,
     };
-    let err = ihub_domain::schedules::cancel(&t.hub, &who, Uuid::parse_str(s).unwrap())
+    let err = ihub_domain::schedules::delete(&t.hub, &who, Uuid::parse_str(s).unwrap())
         .await
         .unwrap_err();
     assert!(matches!(err, ihub_domain::DomainError::Forbidden(_)), "{err:?}");

@@ -89,23 +89,40 @@ impl<T: DeserializeOwned + 'static> FromRequest for AdminJson<T> {
     }
 }
 
-/// Like [`AdminJson`], for bodies whose every field is optional: no body at all means the defaults, so scripts
-/// may `POST` with nothing.
-pub struct AdminOptionalJson<T>(pub Principal, pub T);
+/// A signed-in user and a body whose every field is optional: no body at all means the defaults, so scripts may
+/// `POST` with nothing.
+pub struct AuthOptionalJson<T>(pub Principal, pub T);
 
-impl<T: DeserializeOwned + Default + 'static> FromRequest for AdminOptionalJson<T> {
+impl<T: DeserializeOwned + Default + 'static> FromRequest for AuthOptionalJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let admin = Admin::from_request(req, payload);
+        let auth = Auth::from_request(req, payload);
         let body = JsonBody::new(req, payload);
         Box::pin(async move {
-            let Admin(who) = admin.await?;
+            let Auth(who) = auth.await?;
             if !body.is_json && body.declared_len.unwrap_or(0) == 0 {
-                return Ok(AdminOptionalJson(who, T::default()));
+                return Ok(AuthOptionalJson(who, T::default()));
             }
-            Ok(AdminOptionalJson(who, body.read().await?))
+            Ok(AuthOptionalJson(who, body.read().await?))
+        })
+    }
+}
+
+/// A signed-in user and their JSON body, read only once the user is known.
+pub struct AuthJson<T>(pub Principal, pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for AuthJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let auth = Auth::from_request(req, payload);
+        let body = JsonBody::new(req, payload);
+        Box::pin(async move {
+            let Auth(who) = auth.await?;
+            Ok(AuthJson(who, body.read().await?))
         })
     }
 }

@@ -35,6 +35,14 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Running jobs: creating and cancelling schedules, running, cancelling, resuming and replaying runs. SPEC §1
+    /// gives this to support users as well as admins.
+    pub fn require_operator(&self) -> Result<()> {
+        match self.role {
+            Role::Admin | Role::Support => Ok(()),
+        }
+    }
+
     pub fn require_admin(&self) -> Result<()> {
         match self.role {
             Role::Admin => Ok(()),

@@ -343,7 +343,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run an integration now (admins only). The run is queued and a worker takes it; no schedule moves. */
+        /** Run an integration now (admins and support users). The run is queued and a worker takes it; no schedule moves. */
         post: operations["run_integration"];
         delete?: never;
         options?: never;
@@ -605,7 +605,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a queued or running run (admins only); a running one stops at the next record. */
+        /** Cancel a queued or running run (admins and support users); a running one stops at the next record. */
         post: operations["cancel_run"];
         delete?: never;
         options?: never;
@@ -656,7 +656,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a new run that retries only this run's failed records (admins only). */
+        /** Start a new run that retries only this run's failed records (admins and support users). */
         post: operations["replay_failed"];
         delete?: never;
         options?: never;
@@ -673,7 +673,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resume a stuck or failed run from its checkpoint (admins only). */
+        /** Resume a stuck or failed run from its checkpoint (admins and support users). */
         post: operations["resume_run"];
         delete?: never;
         options?: never;

@@ -8,9 +8,11 @@ describe("can", () => {
     }
   });
 
-  it("lets support users mark logs checked, and nothing the API refuses them", () => {
+  it("lets support users run jobs and mark logs checked, and nothing the API refuses them", () => {
     expect(can("support", "check_logs")).toBe(true);
-    expect(can("support", "run_now")).toBe(false);
+    for (const a of ["run_now", "cancel_run", "resume_run", "replay_failed"] as const) {
+      expect(can("support", a)).toBe(true);
+    }
     expect(can("support", "manage_schedules")).toBe(false);
     expect(can("support", "process_queue")).toBe(false);
     expect(can("support", "list_users")).toBe(false);

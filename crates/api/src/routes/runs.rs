@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::extract::{Admin, AdminOptionalJson, Auth};
+use crate::extract::{Auth, AuthOptionalJson};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(run_integration)
@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(replay_failed);
 }
 
-/// Run an integration now (admins only). The run is queued and a worker takes it; no schedule moves.
+/// Run an integration now (admins and support users). The run is queued and a worker takes it; no schedule moves.
 #[utoipa::path(tag = "runs", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Integration id")),
     request_body(content = Option<RunNow>, description = "Optional; `{}` or no body reads only what changed"),
     responses(
@@ -32,7 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn run_integration(
     hub: web::Data<Hub>,
     id: web::Path<Uuid>,
-    AdminOptionalJson(who, body): AdminOptionalJson<RunNow>,
+    AuthOptionalJson(who, body): AuthOptionalJson<RunNow>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Accepted().json(actions::run_now(&hub, &who, *id, body).await?))
 }
@@ -105,35 +105,35 @@ async fn records_csv(
         .body(body))
 }
 
-/// Cancel a queued or running run (admins only); a running one stops at the next record.
+/// Cancel a queued or running run (admins and support users); a running one stops at the next record.
 #[utoipa::path(tag = "runs", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Run id")),
     responses(
         (status = 200, description = "The run, cancelled or stopping", body = Run),
         (status = 409, description = "The run already ended", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/runs/{id}/cancel")]
-async fn cancel_run(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<Uuid>) -> ApiResult<web::Json<Run>> {
+async fn cancel_run(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Run>> {
     Ok(web::Json(actions::cancel(&hub, &who, *id).await?))
 }
 
-/// Resume a stuck or failed run from its checkpoint (admins only).
+/// Resume a stuck or failed run from its checkpoint (admins and support users).
 #[utoipa::path(tag = "runs", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Run id")),
     responses(
         (status = 200, description = "The run, queued again", body = Run),
         (status = 409, description = "The run is not stuck or failed", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/runs/{id}/resume")]
-async fn resume_run(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<Uuid>) -> ApiResult<web::Json<Run>> {
+async fn resume_run(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Run>> {
     Ok(web::Json(actions::resume(&hub, &who, *id).await?))
 }
 
-/// Start a new run that retries only this run's failed records (admins only).
+/// Start a new run that retries only this run's failed records (admins and support users).
 #[utoipa::path(tag = "runs", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Run id")),
     responses(
         (status = 202, description = "The new run, queued", body = Run),
         (status = 409, description = "No failed records, or the integration is disabled", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/runs/{id}/replay-failed")]
-async fn replay_failed(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+async fn replay_failed(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Accepted().json(actions::replay_failed(&hub, &who, *id).await?))
 }

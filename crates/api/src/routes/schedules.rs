@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::extract::{Admin, AdminJson, Auth};
+use crate::extract::{Admin, AdminJson, Auth, AuthJson};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_integration_schedules)
@@ -42,7 +42,7 @@ async fn list_integration_schedules(
 async fn create_schedule(
     hub: web::Data<Hub>,
     id: web::Path<Uuid>,
-    AdminJson(who, body): AdminJson<ScheduleInput>,
+    AuthJson(who, body): AuthJson<ScheduleInput>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(schedules::create(&hub, &who, *id, body).await?))
 }
@@ -96,10 +96,6 @@ async fn delete_schedule(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<U
         (status = 409, description = "The schedule is not active", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/schedules/{id}/cancel")]
-async fn cancel_schedule(
-    hub: web::Data<Hub>,
-    Admin(who): Admin,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<Schedule>> {
+async fn cancel_schedule(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Schedule>> {
     Ok(web::Json(schedules::cancel(&hub, &who, *id).await?))
 }

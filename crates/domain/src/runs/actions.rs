@@ -1,4 +1,5 @@
-//! What people do to runs: start one now, cancel, resume a stuck or failed one, replay the failed records.
+//! What people do to runs: start one now, cancel, resume a stuck or failed one, replay the failed records. Admins
+//! and support users both run jobs (SPEC §1).
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -55,7 +56,7 @@ async fn queue(hub: &Hub, who: &Principal, spec: RunSpec) -> Result<Run> {
 
 /// Starts a run now; it does not move any schedule.
 pub async fn run_now(hub: &Hub, who: &Principal, integration_id: Uuid, input: RunNow) -> Result<Run> {
-    who.require_admin()?;
+    who.require_operator()?;
     let integration = integrations::find(hub, who, integration_id).await?;
     enabled(&integration)?;
     queue(
@@ -79,7 +80,7 @@ pub async fn run_now(hub: &Hub, who: &Principal, integration_id: Uuid, input: Ru
 
 /// A waiting run ends at once; a running one stops at the next record.
 pub async fn cancel(hub: &Hub, who: &Principal, run_id: Uuid) -> Result<Run> {
-    who.require_admin()?;
+    who.require_operator()?;
     let current = report::find(hub, who, run_id).await?;
     if current.status.is_finished() {
         return Err(DomainError::conflict(
@@ -97,7 +98,7 @@ pub async fn cancel(hub: &Hub, who: &Principal, run_id: Uuid) -> Result<Run> {
 
 /// Puts a stuck run (running, but silent) or a failed one back in the queue; it goes on from its checkpoint.
 pub async fn resume(hub: &Hub, who: &Principal, run_id: Uuid) -> Result<Run> {
-    who.require_admin()?;
+    who.require_operator()?;
     let current = report::find(hub, who, run_id).await?;
     let now = Utc::now();
     let stale = current
@@ -152,7 +153,7 @@ pub async fn resume(hub: &Hub, who: &Principal, run_id: Uuid) -> Result<Run> {
 
 /// A new run that retries only the people whose records failed in `run_id`.
 pub async fn replay_failed(hub: &Hub, who: &Principal, run_id: Uuid) -> Result<Run> {
-    who.require_admin()?;
+    who.require_operator()?;
     let original = report::find(hub, who, run_id).await?;
     let failed: Vec<String> = run_record::Entity::find()
         .select_only()
