@@ -326,9 +326,9 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
             md,
             "A backlog stops the queue: apalis-redis 1.0 keeps every pushed job in its `scheduled` set, and its fetch \
              script moves all that are due to the active list with one `rpush(…, unpack(ids))`, which Redis's Lua \
-             refuses beyond about 8,000 ids (`too many results to unpack`). Every fetch then fails, and no worker \
-             takes a job again until the set is emptied by hand; the rows measured while consuming push in waves of \
-             {wave} to stay below it.\n"
+             refuses beyond about 8,000 ids (`too many results to unpack`). The failed fetch ends the apalis worker; a \
+             restarted one fails the same way until the set is emptied by hand. The rows measured while consuming \
+             push in waves of {wave} to stay below it.\n"
         );
     }
     let _ = writeln!(
