@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 mod scaled_out;
+mod webhooks;
 
 /// The binary of this workspace, built once if a plain `cargo test -p ihub-tests` has not built it yet.
 fn ihub() -> Command {
@@ -342,6 +343,12 @@ impl Running {
                 self.seen.push(line);
             }
         }
+    }
+
+    /// SIGKILL (`kill -9`): no shutdown, nothing flushed or handed over; returns once the process is gone.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// SIGTERM, then the exit status and every line logged.

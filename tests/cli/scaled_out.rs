@@ -15,7 +15,7 @@ use super::{ACME_AND_ADA, ADA_PASSWORD, Running, TestDatabase, free_port, ihub, 
 const SECRET: &str = "a-shared-secret-for-all-processes-0123456789";
 
 /// Worker settings fast enough that a test waits seconds for the reconciler, not minutes.
-const QUICK: &[(&str, &str)] = &[
+pub(super) const QUICK: &[(&str, &str)] = &[
     ("IHUB_WORKER_TICK_MS", "200"),
     ("IHUB_HEARTBEAT_MS", "300"),
     ("IHUB_STUCK_AFTER_SECS", "2"),
@@ -119,19 +119,17 @@ impl Redis {
 
 /// One scaled-out hub: its database, its Redis queue, an `ihub api` process with an organisation and a signed-in
 /// admin, the simulators, and the `ihub worker` processes the test starts.
-struct Cluster {
+pub(super) struct Cluster {
     // `drop` ends the processes and deletes the queue's keys; the database goes with its field after that.
-    workers: Vec<Running>,
-    api: Running,
-    sims: Simulators,
-    http: reqwest::Client,
-    base: String,
-    token: String,
+    pub(super) workers: Vec<Running>,
+    pub(super) api: Running,
+    pub(super) sims: Simulators,
+    pub(super) admin: Admin,
     queue: String,
     database: TestDatabase,
     dir: tempfile::TempDir,
     /// Once the binary was built: what the test itself takes is measured from here.
-    started: Instant,
+    pub(super) started: Instant,
 }
 
 impl Drop for Cluster {
@@ -152,7 +150,7 @@ impl Drop for Cluster {
 impl Cluster {
     /// The database, the API process, an organisation with an admin made by `ihub admin`, and the simulators
     /// seeded with `people`. No worker yet.
-    async fn start(label: &str, people: u32) -> Self {
+    pub(super) async fn start(label: &str, people: u32) -> Self {
         ihub_connectors::http::install_crypto_provider();
         // Built (or found fresh) before the clock starts.
         drop(ihub());
@@ -160,38 +158,43 @@ impl Cluster {
         let database = TestDatabase::create(label);
         let queue = format!("ihub::clitest::{}", uuid::Uuid::new_v4().simple());
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut cluster = Self {
+        let (api, port) = Self::api_process(&database, &queue, &dir);
+        for args in ACME_AND_ADA {
+            let out = run(Self::hub(&database, &queue, &dir).args(args));
+            assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
+        }
+        let cluster = Self {
             workers: Vec::new(),
-            api: Running::start(Self::hub(&database, &queue, &dir).args([
-                "api",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])),
+            api,
             sims: Simulators::start(Accepted::default()).await.expect("simulators start"),
-            http: reqwest::Client::builder().no_proxy().build().unwrap(),
-            base: format!("http://127.0.0.1:{port}"),
-            token: String::new(),
+            admin: Admin::sign_in(port).await,
             queue,
             database,
             dir,
             started,
         };
-        tokio::task::block_in_place(|| cluster.api.wait_for_log("listening"));
-        for args in ACME_AND_ADA {
-            let out = run(Self::hub(&cluster.database, &cluster.queue, &cluster.dir).args(args));
-            assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
-        }
-        let login = cluster
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/auth/login",
-                Some(json!({"email": "ada@example.com", "password": ADA_PASSWORD})),
-            )
-            .await;
-        cluster.token = login.expect(200)["access_token"].as_str().unwrap().to_owned();
         cluster.sims.seed(people);
         cluster
+    }
+
+    /// An `ihub api` on a free port, listening; answers it and the port.
+    fn api_process(database: &TestDatabase, queue: &str, dir: &tempfile::TempDir) -> (Running, u16) {
+        let port = free_port();
+        let mut api =
+            Running::start(Self::hub(database, queue, dir).args(["api", "--listen", &format!("127.0.0.1:{port}")]));
+        tokio::task::block_in_place(|| api.wait_for_log("listening"));
+        (api, port)
+    }
+
+    /// A new `ihub api` process in place of the current one (killed here if the test has not), on another port;
+    /// the admin signs in there.
+    pub(super) async fn restart_api(&mut self) {
+        if self.api.child.try_wait().unwrap().is_none() {
+            self.api.kill();
+        }
+        let (api, port) = Self::api_process(&self.database, &self.queue, &self.dir);
+        self.api = api;
+        self.admin = Admin::sign_in(port).await;
     }
 
     /// `ihub` with this cluster's database, Redis queue and secret, in its own working directory.
@@ -211,7 +214,7 @@ impl Cluster {
     }
 
     /// Starts an `ihub worker` with these settings and waits until it takes jobs; answers its index.
-    fn start_worker(&mut self, settings: &[(&str, &str)]) -> usize {
+    pub(super) fn start_worker(&mut self, settings: &[(&str, &str)]) -> usize {
         let mut cmd = Self::hub(&self.database, &self.queue, &self.dir);
         cmd.arg("worker").envs(settings.iter().copied());
         let mut worker = Running::start(&mut cmd);
@@ -221,7 +224,7 @@ impl Cluster {
     }
 
     /// Every line the worker logged so far, for assertions and failure messages.
-    fn worker_log(&mut self, index: usize) -> Vec<String> {
+    pub(super) fn worker_log(&mut self, index: usize) -> Vec<String> {
         let worker = &mut self.workers[index];
         while let Ok(line) = worker.lines.try_recv() {
             worker.seen.push(line);
@@ -230,7 +233,7 @@ impl Cluster {
     }
 
     #[track_caller]
-    fn assert_logged(&mut self, worker: usize, needle: &str) {
+    pub(super) fn assert_logged(&mut self, worker: usize, needle: &str) {
         let log = self.worker_log(worker);
         assert!(
             log.iter().any(|l| l.contains(needle)),
@@ -238,102 +241,11 @@ impl Cluster {
         );
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if !self.token.is_empty() {
-            request = request.bearer_auth(&self.token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the API answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-        }
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, None).await.expect(200).clone()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Answer {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    /// Employment Hero (with the simulator's long-lived token) → SCIM, both connections tested, enabled.
-    async fn integration(&self, name: &str) -> String {
-        let accepted = Accepted::default();
-        let mut ids = Vec::new();
-        for connection in [
-            json!({
-                "name": format!("{name}: Employment Hero"),
-                "connector": "employment_hero",
-                "settings": {
-                    "api_base_url": self.sims.employment_hero_api_base_url(),
-                    "authorize_url": self.sims.employment_hero_authorize_url(),
-                    "token_url": self.sims.employment_hero_token_url(),
-                    "organisation_id": accepted.employment_hero_organisation_id,
-                    "requests_per_minute": LOCAL_RATE,
-                    "burst": LOCAL_BURST,
-                },
-                "credentials": {
-                    "client_id": accepted.employment_hero_client_id,
-                    "client_secret": accepted.employment_hero_client_secret,
-                    "access_token": accepted.employment_hero_access_token,
-                },
-            }),
-            json!({
-                "name": format!("{name}: learning platform"),
-                "connector": "scim",
-                "settings": {
-                    "base_url": self.sims.scim_base_url(),
-                    "requests_per_minute": LOCAL_RATE,
-                    "burst": LOCAL_BURST,
-                },
-                "credentials": {"token": accepted.scim_token},
-            }),
-        ] {
-            let created = self.post("/api/v1/connections", connection).await;
-            let id = created.expect(201)["id"].as_str().unwrap().to_owned();
-            let tested = self.post(&format!("/api/v1/connections/{id}/test"), json!({})).await;
-            assert_eq!(tested.expect(200)["status"], "connected", "{}", tested.text);
-            ids.push(id);
-        }
-        let integration = self
-            .post(
-                "/api/v1/integrations",
-                json!({
-                    "name": name,
-                    "kind": "employees_to_users",
-                    "source_connection_id": ids[0],
-                    "target_connection_id": ids[1],
-                }),
-            )
-            .await;
-        let id = integration.expect(201)["id"].as_str().unwrap().to_owned();
-        self.post(&format!("/api/v1/integrations/{id}/enable"), json!({}))
-            .await
-            .expect(200);
-        id
-    }
-
-    async fn run_now(&self, integration: &str) -> String {
-        let run = self
-            .post(&format!("/api/v1/integrations/{integration}/run"), json!({}))
-            .await;
-        assert_eq!(run.expect(202)["status"], "queued", "{}", run.text);
-        run.body["id"].as_str().unwrap().to_owned()
-    }
-
     /// Polls the run until `done(run)` holds, failing after `within`.
     async fn wait_run(&mut self, run: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + within;
         loop {
-            let current = self.get(&format!("/api/v1/runs/{run}")).await;
+            let current = self.admin.get(&format!("/api/v1/runs/{run}")).await;
             if done(&current) {
                 return current;
             }
@@ -354,9 +266,128 @@ impl Cluster {
         })
         .await
     }
+}
+
+/// The API of a running hub as its admin ada@example.com calls it.
+pub(super) struct Admin {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Admin {
+    /// Signs ada in at the hub listening on `port`.
+    pub(super) async fn sign_in(port: u16) -> Self {
+        let mut admin = Self {
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            base: format!("http://127.0.0.1:{port}"),
+            token: String::new(),
+        };
+        let login = admin
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": "ada@example.com", "password": ADA_PASSWORD}),
+            )
+            .await;
+        admin.token = login.expect(200)["access_token"].as_str().unwrap().to_owned();
+        admin
+    }
+
+    pub(super) async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if !self.token.is_empty() {
+            request = request.bearer_auth(&self.token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        }
+    }
+
+    pub(super) async fn get(&self, path: &str) -> Value {
+        self.call(reqwest::Method::GET, path, None).await.expect(200).clone()
+    }
+
+    pub(super) async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Employment Hero (with the simulator's long-lived token) → SCIM with these integration settings, both
+    /// connections tested, enabled.
+    pub(super) async fn integration(&self, sims: &Simulators, name: &str, settings: Value) -> String {
+        let accepted = Accepted::default();
+        let mut ids = Vec::new();
+        for connection in [
+            json!({
+                "name": format!("{name}: Employment Hero"),
+                "connector": "employment_hero",
+                "settings": {
+                    "api_base_url": sims.employment_hero_api_base_url(),
+                    "authorize_url": sims.employment_hero_authorize_url(),
+                    "token_url": sims.employment_hero_token_url(),
+                    "organisation_id": accepted.employment_hero_organisation_id,
+                    "requests_per_minute": LOCAL_RATE,
+                    "burst": LOCAL_BURST,
+                },
+                "credentials": {
+                    "client_id": accepted.employment_hero_client_id,
+                    "client_secret": accepted.employment_hero_client_secret,
+                    "access_token": accepted.employment_hero_access_token,
+                },
+            }),
+            json!({
+                "name": format!("{name}: learning platform"),
+                "connector": "scim",
+                "settings": {
+                    "base_url": sims.scim_base_url(),
+                    "requests_per_minute": LOCAL_RATE,
+                    "burst": LOCAL_BURST,
+                },
+                "credentials": {"token": accepted.scim_token},
+            }),
+        ] {
+            let created = self.post("/api/v1/connections", connection).await;
+            let id = created.expect(201)["id"].as_str().unwrap().to_owned();
+            let tested = self.post(&format!("/api/v1/connections/{id}/test"), json!({})).await;
+            assert_eq!(tested.expect(200)["status"], "connected", "{}", tested.text);
+            ids.push(id);
+        }
+        let integration = self
+            .post(
+                "/api/v1/integrations",
+                json!({
+                    "name": name,
+                    "kind": "employees_to_users",
+                    "source_connection_id": ids[0],
+                    "target_connection_id": ids[1],
+                    "settings": settings,
+                }),
+            )
+            .await;
+        let id = integration.expect(201)["id"].as_str().unwrap().to_owned();
+        self.post(&format!("/api/v1/integrations/{id}/enable"), json!({}))
+            .await
+            .expect(200);
+        id
+    }
+
+    pub(super) async fn run_now(&self, integration: &str) -> String {
+        let run = self
+            .post(&format!("/api/v1/integrations/{integration}/run"), json!({}))
+            .await;
+        assert_eq!(run.expect(202)["status"], "queued", "{}", run.text);
+        run.body["id"].as_str().unwrap().to_owned()
+    }
 
     /// Every record line of the run, page by page.
-    async fn records(&self, run: &str) -> Vec<Value> {
+    pub(super) async fn records(&self, run: &str) -> Vec<Value> {
         let (mut lines, mut cursor) = (Vec::new(), String::new());
         loop {
             let page = self.get(&format!("/api/v1/runs/{run}/records?limit=200{cursor}")).await;
@@ -367,30 +398,30 @@ impl Cluster {
             }
         }
     }
-
-    /// The SCIM users by externalId, failing on any externalId held twice.
-    fn target_users_once(&self) -> BTreeMap<String, String> {
-        let mut users = BTreeMap::new();
-        for user in self.sims.scim_users() {
-            let external = user["externalId"].as_str().expect("an externalId").to_owned();
-            let id = user["id"].as_str().unwrap().to_owned();
-            if let Some(other) = users.insert(external.clone(), id) {
-                panic!("{external} exists twice in the target (and as {other})");
-            }
-        }
-        users
-    }
 }
 
-struct Answer {
+/// The SCIM users by externalId, failing on any externalId held twice.
+pub(super) fn target_users_once(sims: &Simulators) -> BTreeMap<String, String> {
+    let mut users = BTreeMap::new();
+    for user in sims.scim_users() {
+        let external = user["externalId"].as_str().expect("an externalId").to_owned();
+        let id = user["id"].as_str().unwrap().to_owned();
+        if let Some(other) = users.insert(external.clone(), id) {
+            panic!("{external} exists twice in the target (and as {other})");
+        }
+    }
+    users
+}
+
+pub(super) struct Answer {
     status: u16,
-    body: Value,
-    text: String,
+    pub(super) body: Value,
+    pub(super) text: String,
 }
 
 impl Answer {
     #[track_caller]
-    fn expect(&self, status: u16) -> &Value {
+    pub(super) fn expect(&self, status: u16) -> &Value {
         assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
         &self.body
     }
@@ -402,10 +433,10 @@ impl Answer {
 async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     const PEOPLE: u32 = 400;
     let mut hub = Cluster::start("kill9", PEOPLE).await;
-    let integration = hub.integration("EH → LMS").await;
+    let integration = hub.admin.integration(&hub.sims, "EH → LMS", json!({})).await;
     hub.sims.set_latency(System::Scim, Duration::from_millis(30));
     let first = hub.start_worker(&[QUICK, &[("IHUB_SYNC_CONCURRENCY", "4")]].concat());
-    let run = hub.run_now(&integration).await;
+    let run = hub.admin.run_now(&integration).await;
     let sims_written = |hub: &Cluster| hub.sims.scim_users().len();
     hub.wait_run(&run, Duration::from_secs(30), |r| r["status"] == "in_progress")
         .await;
@@ -420,11 +451,10 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     }
 
     // SIGKILL: no shutdown, no release, no last checkpoint.
-    hub.workers[first].child.kill().unwrap();
-    hub.workers[first].child.wait().unwrap();
-    let orphan = hub.get(&format!("/api/v1/runs/{run}")).await;
+    hub.workers[first].kill();
+    let orphan = hub.admin.get(&format!("/api/v1/runs/{run}")).await;
     assert_eq!(orphan["status"], "in_progress", "nobody gave it back: {orphan}");
-    let lines_at_kill = hub.records(&run).await.len();
+    let lines_at_kill = hub.admin.records(&run).await.len();
     let written_at_kill = sims_written(&hub);
     assert!(
         lines_at_kill < PEOPLE as usize && written_at_kill < PEOPLE as usize,
@@ -436,7 +466,7 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     let ended = hub.wait_ended(&run, Duration::from_secs(40)).await;
     assert_eq!(ended["status"], "done", "{ended}");
     hub.assert_logged(second, "resuming runs whose worker stopped answering");
-    let logs = hub.get(&format!("/api/v1/logs?run_id={run}")).await;
+    let logs = hub.admin.get(&format!("/api/v1/logs?run_id={run}")).await;
     assert!(
         logs["items"]
             .as_array()
@@ -447,7 +477,7 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     );
 
     // One line per person, none lost, none twice.
-    let lines = hub.records(&run).await;
+    let lines = hub.admin.records(&run).await;
     assert_eq!(lines.len(), PEOPLE as usize);
     assert_eq!(ended["records_read"], PEOPLE);
     let people: BTreeSet<String> = (0..PEOPLE).map(|i| hub.sims.employment_hero_employee_id(i)).collect();
@@ -458,7 +488,7 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     assert_eq!(lined, people, "every person has a line");
 
     // Everyone written is in the target exactly once, under the id their line names; nobody else is there.
-    let users = hub.target_users_once();
+    let users = target_users_once(&hub.sims);
     let written: BTreeMap<String, String> = lines
         .iter()
         .filter(|l| l["decision"] == "create")
@@ -495,12 +525,15 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_whose_jobs_were_flushed_from_redis_are_pushed_again() {
     let mut hub = Cluster::start("flushed", 30).await;
-    let integrations = [hub.integration("One").await, hub.integration("Two").await];
+    let integrations = [
+        hub.admin.integration(&hub.sims, "One", json!({})).await,
+        hub.admin.integration(&hub.sims, "Two", json!({})).await,
+    ];
     let mut runs = Vec::new();
     for integration in &integrations {
-        runs.push(hub.run_now(integration).await);
+        runs.push(hub.admin.run_now(integration).await);
     }
-    runs.push(hub.run_now(&integrations[0]).await);
+    runs.push(hub.admin.run_now(&integrations[0]).await);
     let mut redis = Redis::connect().expect("Redis is reachable at IHUB_TEST_REDIS_URL");
     assert!(
         !redis.keys_of(&hub.queue).unwrap().is_empty(),
@@ -518,7 +551,7 @@ async fn runs_whose_jobs_were_flushed_from_redis_are_pushed_again() {
         assert_eq!(ended["records_read"], 30, "{ended}");
     }
     hub.assert_logged(worker, "pushing queued runs to the queue again");
-    hub.target_users_once();
+    target_users_once(&hub.sims);
     eprintln!("Redis flushed: {:?}", hub.started.elapsed());
 }
 
@@ -526,12 +559,13 @@ async fn runs_whose_jobs_were_flushed_from_redis_are_pushed_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_fire_a_due_schedule_once() {
     let mut hub = Cluster::start("schedule", 10).await;
-    let integration = hub.integration("EH → LMS").await;
+    let integration = hub.admin.integration(&hub.sims, "EH → LMS", json!({})).await;
     let racing = [QUICK, &[("IHUB_WORKER_TICK_MS", "100")]].concat();
     hub.start_worker(&racing);
     hub.start_worker(&racing);
     let due = chrono::Utc::now() + chrono::Duration::seconds(1);
     let schedule = hub
+        .admin
         .post(
             &format!("/api/v1/integrations/{integration}/schedules"),
             json!({"every": {"n": 1, "unit": "hours"}, "next_run_at": due}),
@@ -540,13 +574,13 @@ async fn two_workers_fire_a_due_schedule_once() {
     let schedule = schedule.expect(201)["id"].as_str().unwrap().to_owned();
     let runs_path = format!("/api/v1/integrations/{integration}/runs");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while hub.get(&runs_path).await["items"].as_array().unwrap().is_empty() {
+    while hub.admin.get(&runs_path).await["items"].as_array().unwrap().is_empty() {
         assert!(Instant::now() < deadline, "the schedule never fired");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Dozens more ticks of both workers: still one.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let runs = hub.get(&runs_path).await["items"].as_array().unwrap().clone();
+    let runs = hub.admin.get(&runs_path).await["items"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 1, "{runs:#?}");
     assert_eq!(runs[0]["trigger"], "scheduled");
     assert_eq!(runs[0]["schedule_id"], schedule.as_str());
@@ -554,7 +588,7 @@ async fn two_workers_fire_a_due_schedule_once() {
         .wait_ended(runs[0]["id"].as_str().unwrap(), Duration::from_secs(30))
         .await;
     assert_eq!(ended["status"], "done", "{ended}");
-    let fired = hub.get(&format!("/api/v1/schedules/{schedule}")).await;
+    let fired = hub.admin.get(&format!("/api/v1/schedules/{schedule}")).await;
     assert_eq!(fired["calls"], 1, "{fired}");
     let next: chrono::DateTime<chrono::Utc> = fired["next_run_at"].as_str().unwrap().parse().unwrap();
     assert!(next > chrono::Utc::now() + chrono::Duration::minutes(50), "{fired}");
