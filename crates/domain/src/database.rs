@@ -22,7 +22,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(20);
+        // Prepared statements are cached per connection; PostgreSQL's generic plan for "bindings of these people"
+        // was made when the table was empty and kept scanning every binding as it grew (found by the benchmark).
+        options
+            .max_connections(20)
+            .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
     }
     Database::connect(options).await
 }
