@@ -287,6 +287,29 @@ pub async fn process(
             settle(hub, &ids, QueueStatus::Pending, None, None).await?;
             continue;
         }
+        // Still ours? A batch that took longer than the stuck time may have been handed out again; refreshing the
+        // lock per person both keeps a live processor's items and tells it which ones it lost.
+        let ids: Vec<Uuid> = group.iter().map(|i| i.id).collect();
+        let held = queue_item::Entity::update_many()
+            .col_expr(queue_item::Column::LockedAt, Expr::value(Utc::now()))
+            .filter(queue_item::Column::Id.is_in(ids.clone()))
+            .filter(queue_item::Column::Status.eq(QueueStatus::Processing))
+            .filter(queue_item::Column::LockedBy.eq(worker))
+            .exec(&hub.db)
+            .await?;
+        if held.rows_affected < ids.len() as u64 {
+            // Some went back to the queue: the person is for whoever takes them next; ours wait with them.
+            let mine: Vec<Uuid> = queue_item::Entity::find()
+                .select_only()
+                .column(queue_item::Column::Id)
+                .filter(queue_item::Column::Id.is_in(ids))
+                .filter(queue_item::Column::LockedBy.eq(worker))
+                .into_tuple()
+                .all(&hub.db)
+                .await?;
+            settle(hub, &mine, QueueStatus::Pending, None, None).await?;
+            continue;
+        }
         process_person(hub, worker, options, group, stop.clone()).await?;
     }
     Ok(())
