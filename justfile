@@ -55,7 +55,7 @@ smoke:
     IHUB_BIN=target/debug/ihub bash smoke/run.sh
     IHUB_BIN=target/debug/ihub SMOKE_DATABASE_URL="$IHUB_TEST_POSTGRES_URL" bash smoke/run.sh
 
-# Benchmarks (not part of `just test`): full and no-change sync of 100,000 people simulator → simulator on SQLite and PostgreSQL, jobs through the Redis queue; rewrites BENCHMARKS.md. Options override, e.g. `just bench --people 5000 --backend sqlite`.
+# Benchmarks (not part of `just test`): full and no-change sync of 100,000 people simulator → simulator on SQLite and PostgreSQL, jobs through the Redis queue, webhook ingestion (signed 1 KB deliveries/s and p50/p99 beside a bare actix-web handler); rewrites BENCHMARKS.md. Options override, e.g. `just bench --people 5000 --backend sqlite`; only the webhook part, merged into BENCHMARKS.md: `just bench --only webhooks`.
 bench *ARGS:
     cargo build --release -p ihub-api --bin ihub -p ihub-bench --bin ihub-bench
     target/release/ihub-bench --people 100000 --backend both --write BENCHMARKS.md {{ARGS}}

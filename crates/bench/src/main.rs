@@ -7,6 +7,7 @@ mod jobs;
 mod machine;
 mod report;
 mod sync;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -57,6 +58,12 @@ pub struct Args {
     /// Give up on a run (or a queue drain) after this many seconds.
     #[arg(long, default_value_t = 3600)]
     pub timeout_secs: u64,
+    /// Seconds of webhook deliveries measured per receiver (after a 2 s warm-up); 0 skips webhook ingestion.
+    #[arg(long, default_value_t = 15)]
+    pub webhook_secs: u64,
+    /// Run only this part and replace only its section of the `--write` file, keeping the rest.
+    #[arg(long, value_enum)]
+    pub only: Option<Only>,
     /// Keep the hubs' data directories and logs.
     #[arg(long)]
     pub keep: bool,
@@ -67,6 +74,12 @@ pub enum Backends {
     Sqlite,
     Postgres,
     Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    /// Webhook ingestion on the hub(s) of `--backend` and the bare actix-web baseline.
+    Webhooks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +129,18 @@ async fn main() -> Result<()> {
         Backends::Postgres => &[Backend::Postgres],
         Backends::Both => &[Backend::Sqlite, Backend::Postgres],
     };
+    if args.only == Some(Only::Webhooks) {
+        let loads = webhook_loads(backends, &args, &work).await?;
+        let section = report::webhooks_section(&loads, &invocation, &date, started.elapsed().as_secs_f64());
+        println!("{section}");
+        if let Some(path) = &args.write {
+            let existing = std::fs::read_to_string(path).ok();
+            std::fs::write(path, report::merge_section(existing.as_deref(), &section))
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        return Ok(());
+    }
     let mut results = Vec::new();
     for &backend in backends {
         results.push(sync::run(backend, &args, &work).await?);
@@ -126,6 +151,12 @@ async fn main() -> Result<()> {
         None
     };
 
+    let loads = if args.webhook_secs > 0 {
+        webhook_loads(backends, &args, &work).await?
+    } else {
+        Vec::new()
+    };
+
     let report = report::Report {
         date,
         machine: &machine,
@@ -133,6 +164,7 @@ async fn main() -> Result<()> {
         total_secs: started.elapsed().as_secs_f64(),
         backends: &results,
         jobs: jobs.as_ref(),
+        webhooks: &loads,
     }
     .markdown();
     println!("{report}");
@@ -143,4 +175,14 @@ async fn main() -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Webhook ingestion on each hub, then the bare actix-web handler.
+async fn webhook_loads(backends: &[Backend], args: &Args, work: &std::path::Path) -> Result<Vec<webhooks::Load>> {
+    let mut loads = Vec::new();
+    for &backend in backends {
+        loads.push(webhooks::hub(backend, args, work, args.webhook_secs).await?);
+    }
+    loads.push(webhooks::baseline(args.webhook_secs).await?);
+    Ok(loads)
 }

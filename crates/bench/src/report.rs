@@ -5,6 +5,7 @@ use std::fmt::Write;
 use crate::jobs::{Drain, JobsResult, PUSHERS, WAVE};
 use crate::machine::Machine;
 use crate::sync::{BackendResult, Phase};
+use crate::webhooks::{BODY_BYTES, CLIENTS, Load, WARM_UP};
 
 /// Whatever follows this line in the existing file is kept when the file is written again.
 pub const KEEP_MARKER: &str = "<!-- Everything below this line is kept when ihub-bench rewrites the file. -->";
@@ -20,6 +21,7 @@ pub struct Report<'a> {
     pub total_secs: f64,
     pub backends: &'a [BackendResult],
     pub jobs: Option<&'a JobsResult>,
+    pub webhooks: &'a [Load],
 }
 
 fn mb(kb: u64) -> f64 {
@@ -122,6 +124,14 @@ impl Report<'_> {
         }
         if let Some(j) = self.jobs {
             jobs_table(&mut md, j);
+        }
+        if !self.webhooks.is_empty() {
+            md.push_str(&webhooks_section(
+                self.webhooks,
+                &self.invocation,
+                &self.date,
+                self.total_secs,
+            ));
         }
         md
     }
@@ -358,4 +368,94 @@ pub fn merge(existing: Option<&str>, generated: &str) -> String {
         .map(|(_, after)| after.trim_start_matches('\n').to_owned())
         .unwrap_or_else(|| "## Notes\n\n(Hand-written notes go here; the benchmark keeps them.)\n".to_owned());
     format!("{generated}{KEEP_MARKER}\n\n{kept}")
+}
+
+pub const AIM_DELIVERIES_PER_SEC: f64 = 1_500.0;
+pub const AIM_P99_MS: f64 = 50.0;
+pub const WEBHOOKS_HEADING: &str = "## Webhook ingestion";
+
+/// The webhook ingestion section, on its own so that `--only webhooks` can replace just it.
+pub fn webhooks_section(loads: &[Load], invocation: &str, date: &str, secs: f64) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "{WEBHOOKS_HEADING}
+"
+    );
+    let _ = writeln!(
+        md,
+        "Measured {date} by `{invocation}` ({secs:.0} s in all). Aim from issue 5: ≥ 1,500 deliveries/s with p99 \
+         acknowledgement latency ≤ 50 ms on SQLite and PostgreSQL.\n\n\
+         The load generator is in `ihub-bench` (`crates/bench/src/webhooks.rs`): {CLIENTS} concurrent clients on \
+         one shared reqwest client over loopback, each posting one delivery after another for {:.0} s after a \
+         {} s warm-up. Every delivery is a {BODY_BYTES}-byte BambooHR event `{{\"type\":\"employee.updated\", \
+         \"timestamp\": <RFC 3339 with nanoseconds, so a new event id each time>, \"data\": {{…}}, \"note\": \
+         <padding>}}`, signed in the client loop (`X-BambooHR-Signature` = HMAC-SHA256 over body ‖ \
+         `X-BambooHR-Timestamp`) and posted to the integration's `webhook_url`; the integration (BambooHR → SCIM \
+         simulators, rate limits raised as for the sync) has `webhook_delay_seconds: 3600`, so nothing is processed \
+         while it is measured. The latency is from sending the request to reading the whole answer; only 202 \
+         counts as delivered. The baseline is a bare actix-web server in the benchmark process (default workers) \
+         answering 202 to any POST without reading or storing anything but the body. The generator runs on the \
+         same {} cores as the receiver and takes a share of them.\n",
+        loads.first().map_or(0.0, |l| l.secs),
+        WARM_UP.as_secs(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    let _ = writeln!(
+        md,
+        "| receiver | deliveries/s | p50 | p99 | max | failed | receiver CPU, warm-up included | aim |\n|---|---|---|---|---|---|---|---|"
+    );
+    for l in loads {
+        let rate = l.per_sec();
+        let p99 = l.p99_us as f64 / 1000.0;
+        let aim = if l.target.starts_with("hub") {
+            verdict(rate >= AIM_DELIVERIES_PER_SEC && p99 <= AIM_P99_MS && l.failed == 0).to_owned()
+        } else {
+            String::new()
+        };
+        let failed = match &l.first_failure {
+            Some(e) => format!("{} (first: {e})", thousands(l.failed as f64)),
+            None => thousands(l.failed as f64),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.1} ms | {:.1} ms | {:.0} ms | {failed} | {} | {aim} |",
+            l.target,
+            thousands(rate),
+            l.p50_us as f64 / 1000.0,
+            p99,
+            l.max_us as f64 / 1000.0,
+            l.receiver_cpu.map_or("–".into(), |c| format!(
+                "{c:.1} s ({:.0}% of one core)",
+                100.0 * c / l.secs
+            )),
+        );
+    }
+    let _ = writeln!(md);
+    md
+}
+
+/// The existing file with its webhook section replaced by `section` (or added above the kept notes).
+pub fn merge_section(existing: Option<&str>, section: &str) -> String {
+    let Some(text) = existing else {
+        return merge(None, section);
+    };
+    let (generated, kept) = match text.split_once(KEEP_MARKER) {
+        Some((g, k)) => (g, Some(k)),
+        None => (text, None),
+    };
+    let updated = match generated.find(WEBHOOKS_HEADING) {
+        Some(start) => {
+            let rest = &generated[start + WEBHOOKS_HEADING.len()..];
+            let end = rest
+                .find("\n## ")
+                .map_or(generated.len(), |i| start + WEBHOOKS_HEADING.len() + i + 1);
+            format!("{}{section}{}", &generated[..start], &generated[end..])
+        }
+        None => format!("{}\n{section}", generated.trim_end_matches('\n').to_owned() + "\n"),
+    };
+    match kept {
+        Some(k) => format!("{updated}{KEEP_MARKER}{k}"),
+        None => merge(None, &updated),
+    }
 }

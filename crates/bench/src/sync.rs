@@ -70,13 +70,13 @@ pub struct BackendResult {
 }
 
 /// Where the backend's database lives, created for this run and removed after it.
-enum Database {
+pub enum Database {
     Sqlite,
     Postgres { admin_url: String, name: String },
 }
 
 impl Database {
-    async fn create(backend: Backend, args: &Args) -> Result<Self> {
+    pub async fn create(backend: Backend, args: &Args) -> Result<Self> {
         match backend {
             Backend::Sqlite => Ok(Self::Sqlite),
             Backend::Postgres => {
@@ -94,7 +94,7 @@ impl Database {
         }
     }
 
-    fn url(&self, args: &Args) -> Option<String> {
+    pub fn url(&self, args: &Args) -> Option<String> {
         match self {
             Self::Sqlite => None,
             Self::Postgres { name, .. } => Some(database_url(args, name)),
@@ -119,7 +119,7 @@ impl Database {
         query.await.unwrap_or_default()
     }
 
-    async fn drop_now(self) {
+    pub async fn drop_now(self) {
         if let Self::Postgres { admin_url, name } = self
             && let Err(e) =
                 postgres_admin(&admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await
