@@ -403,7 +403,7 @@ pub fn webhooks_section(loads: &[Load], invocation: &str, date: &str, secs: f64)
     );
     let _ = writeln!(
         md,
-        "| receiver | deliveries/s | p50 | p99 | max | failed | receiver CPU, warm-up included | aim |\n|---|---|---|---|---|---|---|---|"
+        "| receiver | deliveries/s | p50 | p99 | max | failed | receiver CPU, warm-up included | events stored, warm-up included | aim |\n|---|---|---|---|---|---|---|---|---|"
     );
     for l in loads {
         let rate = l.per_sec();
@@ -419,7 +419,7 @@ pub fn webhooks_section(loads: &[Load], invocation: &str, date: &str, secs: f64)
         };
         let _ = writeln!(
             md,
-            "| {} | {} | {:.1} ms | {:.1} ms | {:.0} ms | {failed} | {} | {aim} |",
+            "| {} | {} | {:.1} ms | {:.1} ms | {:.0} ms | {failed} | {} | {} | {aim} |",
             l.target,
             thousands(rate),
             l.p50_us as f64 / 1000.0,
@@ -427,8 +427,9 @@ pub fn webhooks_section(loads: &[Load], invocation: &str, date: &str, secs: f64)
             l.max_us as f64 / 1000.0,
             l.receiver_cpu.map_or("–".into(), |c| format!(
                 "{c:.1} s ({:.0}% of one core)",
-                100.0 * c / l.secs
+                100.0 * c / (l.secs + WARM_UP.as_secs_f64())
             )),
+            l.stored.map_or("–".into(), |n| thousands(n as f64)),
         );
     }
     let _ = writeln!(md);

@@ -34,6 +34,8 @@ pub struct Load {
     pub max_us: u32,
     /// CPU seconds of the receiving process during the measured window (hub only).
     pub receiver_cpu: Option<f64>,
+    /// Webhook events in the hub's queue afterwards (warm-up included; hub only).
+    pub stored: Option<i64>,
 }
 
 impl Load {
@@ -144,6 +146,7 @@ pub async fn generate(url: &str, secs: u64, target: &str) -> Result<Load> {
         p99_us: pct(0.99),
         max_us: all.last().copied().unwrap_or(0),
         receiver_cpu: None,
+        stored: None,
     })
 }
 
@@ -204,6 +207,7 @@ pub async fn hub(backend: Backend, args: &Args, work: &Path, secs: u64) -> Resul
             let mut load = generate(&url, secs, &format!("hub on {}", backend.title())).await?;
             let cpu_after = crate::machine::cpu_secs(process.pid);
             load.receiver_cpu = cpu_before.zip(cpu_after).map(|(a, b)| b - a);
+            load.stored = stored(&database, args, &dir.path().join("data/ihub.db")).await;
             Ok(load)
         }
         .await;
@@ -219,6 +223,24 @@ pub async fn hub(backend: Backend, args: &Args, work: &Path, secs: u64) -> Resul
         eprintln!("hub data and log kept in {}", dir.keep().display());
     }
     result
+}
+
+/// Rows in the hub's `queue_items` (the stored webhook events), read straight from its database.
+async fn stored(database: &Database, args: &Args, sqlite: &Path) -> Option<i64> {
+    use sqlx::Connection;
+    const COUNT: &str = "SELECT COUNT(*) FROM queue_items";
+    match database.url(args) {
+        Some(url) => {
+            let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+            sqlx::query_scalar(COUNT).fetch_one(&mut conn).await.ok()
+        }
+        None => {
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", sqlite.display()))
+                .await
+                .ok()?;
+            sqlx::query_scalar(COUNT).fetch_one(&mut conn).await.ok()
+        }
+    }
 }
 
 async fn integration(api: &Api, sims: &Simulators) -> Result<String> {
