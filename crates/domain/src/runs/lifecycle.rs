@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Statement, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::RunStatus;
@@ -16,11 +19,30 @@ use crate::error::Result;
 /// of one integration at once would race between looking a user up and creating it); `None` otherwise. A stuck
 /// run is first put back to `queued` by the reconciler, never taken over here.
 pub async fn claim(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     run_id: Uuid,
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<run::Model>> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        // Under READ COMMITTED two claims for one integration would each miss the other's uncommitted
+        // `in_progress`; a lock per integration makes the second see the first. SQLite runs one writer at a time.
+        let Some(integration) = run::Entity::find_by_id(run_id)
+            .one(&txn)
+            .await?
+            .map(|r| r.integration_id)
+        else {
+            return Ok(None);
+        };
+        let key = i64::from_be_bytes(integration.as_bytes()[..8].try_into().expect("16 bytes"));
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await?;
+    }
     let running = run::Entity::find()
         .select_only()
         .column(run::Column::IntegrationId)
@@ -40,12 +62,14 @@ pub async fn claim(
         .filter(run::Column::NotBefore.lte(now))
         .filter(run::Column::CancelRequested.eq(false))
         .filter(run::Column::IntegrationId.not_in_subquery(running))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if claimed.rows_affected == 0 {
         return Ok(None);
     }
-    Ok(run::Entity::find_by_id(run_id).one(db).await?)
+    let claimed = run::Entity::find_by_id(run_id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(claimed)
 }
 
 /// Says the run is alive; answers whether someone asked to cancel it. `false` from `held` means the run was taken
