@@ -8,7 +8,9 @@ use sea_orm::{EntityTrait, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::catalog::{SourceEventKind, WebhookDelivery, WebhookRejection, WebhookSetup};
+use subtle::ConstantTimeEq;
+
+use crate::catalog::{ConnectionContext, SourceEventKind, WebhookDelivery, WebhookRejection, WebhookSetup};
 use crate::entities::{connection, integration, queue_item};
 use crate::error::{DomainError, Result};
 use crate::integrations::{IntegrationSettings, IntegrationState};
@@ -83,6 +85,8 @@ pub struct Receipt {
 pub struct Receiver {
     pub integration: integration::Model,
     pub source: connection::Model,
+    /// The source connection's opened credentials; `None` when it has none stored.
+    context: Option<ConnectionContext>,
     token: Option<String>,
     delay: chrono::Duration,
 }
@@ -104,6 +108,7 @@ pub async fn receiver(hub: &Hub, integration_id: Uuid) -> std::result::Result<Re
         .map(|s| chrono::Duration::seconds(i64::from(s.webhook_delay_seconds)))
         .unwrap_or_default();
     Ok(Receiver {
+        context: connections::context(hub, &source)?,
         token: token(hub, &integration)?,
         integration,
         source,
@@ -121,7 +126,7 @@ pub async fn receive(
     let integration = &receiver.integration;
     let expected = receiver.token.as_deref().ok_or(Refusal::Unknown)?;
     // Constant time: a timing difference must not reveal how much of a guessed token was right.
-    if !constant_time_eq(expected.as_bytes(), presented_token.as_bytes()) {
+    if !bool::from(expected.as_bytes().ct_eq(presented_token.as_bytes())) {
         return Err(refused(
             hub,
             integration,
@@ -132,9 +137,11 @@ pub async fn receive(
     let connector = hub.catalog.get(&receiver.source.connector).ok_or_else(|| {
         DomainError::Internal(format!("connector {} is not in this build", receiver.source.connector))
     })?;
-    let context = connections::context(hub, &receiver.source)?
+    let context = receiver
+        .context
+        .as_ref()
         .ok_or_else(|| Refusal::Unauthenticated("the source connection has no credentials".into()))?;
-    let events = match connector.verify_webhook(&context, &delivery) {
+    let events = match connector.verify_webhook(context, &delivery) {
         None => {
             return Err(Refusal::Malformed(format!(
                 "{} does not send webhooks",
@@ -204,10 +211,6 @@ fn kind_name(kind: SourceEventKind) -> &'static str {
         SourceEventKind::Terminated => "terminated",
         SourceEventKind::Deleted => "deleted",
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Every refused delivery is a warning in the integration's log, with the reason.

@@ -4,7 +4,7 @@ pub mod actions;
 pub mod lifecycle;
 pub mod report;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ConnectionTrait, Set};
@@ -174,9 +174,4 @@ pub async fn insert_queued(db: &impl ConnectionTrait, spec: RunSpec) -> Result<r
         updated_at: Set(now),
     };
     Ok(model.insert(db).await?)
-}
-
-/// Times shown in a report: UTC always, and local in the zone asked for.
-pub fn local(at: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> Option<String> {
-    at.map(|t| t.with_timezone(&zone).to_rfc3339())
 }
