@@ -52,10 +52,6 @@ pub async fn claim(
         .col_expr(run::Column::Status, Expr::value(RunStatus::InProgress))
         .col_expr(run::Column::Worker, Expr::value(worker))
         .col_expr(run::Column::HeartbeatAt, Expr::value(now))
-        .col_expr(
-            run::Column::StartedAt,
-            Func::coalesce([Expr::col(run::Column::StartedAt), Expr::value(now)]).into(),
-        )
         .col_expr(run::Column::UpdatedAt, Expr::value(now))
         .filter(run::Column::Id.eq(run_id))
         .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
@@ -67,6 +63,18 @@ pub async fn claim(
     if claimed.rows_affected == 0 {
         return Ok(None);
     }
+    // The start is read from the clock only now: the run that finished before this one committed its end before
+    // the claim above could see it gone, so a start stamped here is never earlier than that end.
+    let started = Utc::now().max(now);
+    run::Entity::update_many()
+        .col_expr(
+            run::Column::StartedAt,
+            Func::coalesce([Expr::col(run::Column::StartedAt), Expr::value(started)]).into(),
+        )
+        .col_expr(run::Column::HeartbeatAt, Expr::value(started))
+        .filter(run::Column::Id.eq(run_id))
+        .exec(&txn)
+        .await?;
     let claimed = run::Entity::find_by_id(run_id).one(&txn).await?;
     txn.commit().await?;
     Ok(claimed)
