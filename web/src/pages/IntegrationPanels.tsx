@@ -79,7 +79,7 @@ export function SchedulesCard({ integration }: { integration: Integration }) {
       title="Schedules"
       actions={
         <>
-          {can("manage_schedules") && (
+          {can("create_schedule") && (
             <Link className="btn btn-secondary" to={`/jobs?integration=${integration.id}&new=1`}>
               New schedule
             </Link>

@@ -6,7 +6,7 @@ import { useAuth } from "../auth/AuthContext";
 import { useAsync, usePaged, useTitle } from "../lib/hooks";
 import { PAGE_SIZE, allIntegrations, byId } from "../lib/data";
 import { boolParam, useFilterParams, uuidParam } from "../lib/filters";
-import { useCan } from "../lib/permissions";
+import { hasScheduleMenu, scheduleLimitsHint, scheduleMenuItems, useCan, type ScheduleMenuItem } from "../lib/permissions";
 import { callsLabel, defaultScheduleValues, scheduleBody, scheduleChanges, scheduleToValues, timingLabel } from "../lib/schedule";
 import { AdminOnlyHint, Badge, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, Ticks } from "../components/ui";
 import { DataTable, PagedCard } from "../components/tables";
@@ -22,8 +22,9 @@ export function JobsPage() {
   useTitle("Jobs");
   const { timeZone } = useAuth();
   const can = useCan();
-  const mayManage = can("manage_schedules");
-  const mayRun = can("run_now");
+  const mayCreate = can("create_schedule");
+  const mayEdit = can("edit_schedule");
+  const limitsHint = scheduleLimitsHint(can);
   const [sp, setParam] = useFilterParams();
   const integrationId = uuidParam(sp, "integration");
   const active = boolParam(sp, "active");
@@ -34,7 +35,7 @@ export function JobsPage() {
     [integrationId, active],
   );
   // `?new=1` (from an integration's page) opens the form at once.
-  const [editing, setEditingState] = useState<Editing>(() => (sp.get("new") === "1" && mayManage ? { mode: "create" } : null));
+  const [editing, setEditingState] = useState<Editing>(() => (sp.get("new") === "1" && mayCreate ? { mode: "create" } : null));
   const setEditing = (next: Editing) => {
     setEditingState(next);
     if (sp.has("new")) setParam("new", undefined);
@@ -68,7 +69,7 @@ export function JobsPage() {
   const cancelSchedule = async (s: Schedule) => {
     const ok = await confirm({
       title: "Cancel this schedule?",
-      body: <p>{`${timingLabel(s)} for “${integrationName(s.integration_id)}” stops running. Runs already queued go on. You can activate it again by editing it.`}</p>,
+      body: <p>{`${timingLabel(s)} for “${integrationName(s.integration_id)}” stops running. Runs already queued go on. ${mayEdit ? "You can" : "An admin can"} activate it again by editing it.`}</p>,
       confirmLabel: "Cancel schedule",
       danger: true,
     });
@@ -104,18 +105,18 @@ export function JobsPage() {
         title="Jobs"
         subtitle="Schedules run each integration's sync at set times, in their own time zone."
         actions={
-          mayManage && !editing ? (
+          mayCreate && !editing ? (
             <button type="button" className="btn btn-primary" onClick={() => setEditing({ mode: "create" })} disabled={!integrations.data}>
               New schedule
             </button>
           ) : undefined
         }
       />
-      {!mayManage && <AdminOnlyHint>Only admins can create, change, cancel or delete schedules and run them now.</AdminOnlyHint>}
+      {limitsHint && <AdminOnlyHint>{limitsHint}</AdminOnlyHint>}
       {message && <Notice onDismiss={() => setMessage(null)}>{typeof message === "string" ? <Ticks text={message} /> : message}</Notice>}
       <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
       <ErrorAlert error={integrations.error} />
-      {editing && mayManage && (
+      {editing && (editing.mode === "create" ? mayCreate : mayEdit) && (
         <ScheduleForm
           key={editing.mode === "edit" ? editing.schedule.id : "new"}
           mode={editing.mode}
@@ -159,7 +160,7 @@ export function JobsPage() {
           <EmptyState
             title={integrationId || active !== undefined ? "No schedules match these filters" : "No schedules yet"}
             action={
-              mayManage && !editing && integrationList.length > 0 ? (
+              mayCreate && !editing && integrationList.length > 0 ? (
                 <button type="button" className="btn btn-primary" onClick={() => setEditing({ mode: "create" })}>
                   Create a schedule
                 </button>
@@ -173,7 +174,7 @@ export function JobsPage() {
         <DataTable
           caption="Schedules"
           testId="schedules-table"
-          columns={["Integration", "Runs", "Next run", "Last run", { label: "Priority", className: "num" }, "Calls", "State", (mayManage || mayRun) && { label: "Actions", hidden: true }]}
+          columns={["Integration", "Runs", "Next run", "Last run", { label: "Priority", className: "num" }, "Calls", "State", hasScheduleMenu(can) && { label: "Actions", hidden: true }]}
         >
           {list.items.map((s) => (
             <tr key={s.id} className={s.active ? "" : "row-muted"} data-testid="schedule-row" data-schedule-id={s.id} data-active={s.active}>
@@ -197,31 +198,18 @@ export function JobsPage() {
               <td className="num">{s.priority}</td>
               <td className="nowrap small">{callsLabel(s)}</td>
               <td>{s.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Cancelled</Badge>}</td>
-              {(mayManage || mayRun) && (
+              {hasScheduleMenu(can) && (
                 <td className="cell-actions">
                   {busy === s.id && <span className="muted small" role="status">Working… </span>}
-                  <RowMenu label={`Actions for the schedule ${timingLabel(s)} of ${integrationName(s.integration_id)}`} testId="schedule-menu">
-                    {mayRun && (
-                      <button type="button" className="row-menu-item" onClick={() => runNow(s)} disabled={busy !== null}>
-                        Run now
-                      </button>
-                    )}
-                    {mayManage && (
-                      <button type="button" className="row-menu-item" onClick={() => setEditing({ mode: "edit", schedule: s })}>
-                        Edit schedule
-                      </button>
-                    )}
-                    {mayManage && s.active && (
-                      <button type="button" className="row-menu-item danger" onClick={() => cancelSchedule(s)} disabled={busy !== null}>
-                        Cancel schedule
-                      </button>
-                    )}
-                    {mayManage && (
-                      <button type="button" className="row-menu-item danger" onClick={() => deleteSchedule(s)} disabled={busy !== null}>
-                        Delete schedule
-                      </button>
-                    )}
-                  </RowMenu>
+                  <ScheduleMenu
+                    items={scheduleMenuItems(can, s)}
+                    label={`Actions for the schedule ${timingLabel(s)} of ${integrationName(s.integration_id)}`}
+                    busy={busy !== null}
+                    onRun={() => runNow(s)}
+                    onEdit={() => setEditing({ mode: "edit", schedule: s })}
+                    onCancel={() => cancelSchedule(s)}
+                    onDelete={() => deleteSchedule(s)}
+                  />
                 </td>
               )}
             </tr>
@@ -229,5 +217,58 @@ export function JobsPage() {
         </DataTable>
       </PagedCard>
     </>
+  );
+}
+
+/** A schedule's row menu with the items the signed-in role may use (see `scheduleMenuItems`). */
+function ScheduleMenu({
+  items,
+  label,
+  busy,
+  onRun,
+  onEdit,
+  onCancel,
+  onDelete,
+}: {
+  items: readonly ScheduleMenuItem[];
+  label: string;
+  busy: boolean;
+  onRun: () => void;
+  onEdit: () => void;
+  onCancel: () => void;
+  onDelete: () => void;
+}) {
+  if (!items.length) return null;
+  return (
+    <RowMenu label={label} testId="schedule-menu">
+      {items.map((item) => {
+        switch (item) {
+          case "run_now":
+            return (
+              <button key={item} type="button" className="row-menu-item" onClick={onRun} disabled={busy}>
+                Run now
+              </button>
+            );
+          case "edit_schedule":
+            return (
+              <button key={item} type="button" className="row-menu-item" onClick={onEdit}>
+                Edit schedule
+              </button>
+            );
+          case "cancel_schedule":
+            return (
+              <button key={item} type="button" className="row-menu-item danger" onClick={onCancel} disabled={busy}>
+                Cancel schedule
+              </button>
+            );
+          case "delete_schedule":
+            return (
+              <button key={item} type="button" className="row-menu-item danger" onClick={onDelete} disabled={busy}>
+                Delete schedule
+              </button>
+            );
+        }
+      })}
+    </RowMenu>
   );
 }
