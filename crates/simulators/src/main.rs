@@ -12,7 +12,9 @@ use ihub_simulators::{Accepted, Ports, SeedOptions, Simulators};
 /// `/oauth2/token`; BambooHR `/api/gateway.php/{company}/v1/…`; SCIM `/scim/v2/…`; Odoo `/jsonrpc`. The servers
 /// listen on consecutive ports from `--port` (Employment Hero, BambooHR, SCIM, Odoo) unless a provider's own port
 /// is given. The base URLs and the credentials each accepts are printed at start. Controls for demos (seed,
-/// change and terminate people, inject faults, fire webhooks) are under `/_control` on every server.
+/// change and terminate people, inject faults, fire webhooks, have Employment Hero deny the next OAuth
+/// authorization with `PUT /_control/oauth/employment-hero {"refuse_next": true}`) are under `/_control` on every
+/// server.
 #[derive(Debug, Parser)]
 #[command(name = "ihub-sim", version)]
 struct Args {

@@ -11,6 +11,8 @@
 //! - `POST /_control/webhooks/employment-hero` `{"url", "event": "employee_updated", "index"}`
 //! - `POST /_control/webhooks/bamboohr` `{"url", "private_key", "indices": [..], "changed_fields": [..]}`
 //! - `GET /_control/webhooks/bamboohr`: the webhooks registered through BambooHR's API and what they sent
+//! - `PUT /_control/oauth/employment-hero` `{"refuse_next": true}`: the next authorization is denied (redirect
+//!   back with `error=access_denied` and the state, as when the admin presses Deny); `false` takes it back
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -32,7 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/faults/{system}", web::delete().to(clear_faults))
         .route("/webhooks/employment-hero", web::post().to(employment_hero_webhook))
         .route("/webhooks/bamboohr", web::post().to(bamboohr_webhook))
-        .route("/webhooks/bamboohr", web::get().to(bamboohr_webhooks));
+        .route("/webhooks/bamboohr", web::get().to(bamboohr_webhooks))
+        .route("/oauth/employment-hero", web::put().to(employment_hero_oauth));
 }
 
 fn bad(message: &str) -> HttpResponse {
@@ -243,4 +246,14 @@ async fn bamboohr_webhooks(state: web::Data<SimState>) -> HttpResponse {
         "webhooks": state.bamboohr_webhooks(),
         "deliveries": state.bamboohr_webhook_deliveries(),
     }))
+}
+
+#[derive(Deserialize)]
+struct OAuthControls {
+    refuse_next: bool,
+}
+
+async fn employment_hero_oauth(state: web::Data<SimState>, body: web::Json<OAuthControls>) -> HttpResponse {
+    state.refuse_next_employment_hero_authorization(body.refuse_next);
+    HttpResponse::Ok().json(json!({"refuse_next": state.eh_auth.lock().expect("lock").refuse_next}))
 }

@@ -117,6 +117,12 @@ impl SimState {
     pub fn revoke_employment_hero_refresh_tokens(&self) {
         self.eh_auth.lock().expect("lock").revoke_refresh_tokens();
     }
+
+    /// With `true`, the next authorization request is denied: the browser goes back to the redirect URI with
+    /// `error=access_denied` and the state, as when the admin presses Deny. `false` takes that back.
+    pub fn refuse_next_employment_hero_authorization(&self, refuse: bool) {
+        self.eh_auth.lock().expect("lock").refuse_next = refuse;
+    }
 }
 
 /// Webhooks.

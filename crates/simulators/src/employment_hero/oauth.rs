@@ -1,6 +1,6 @@
 //! The authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636) and refresh tokens (RFC 6749 §6), answering
 //! as Employment Hero's authorization server does: the page approves at once, since the simulated admin is
-//! always signed in.
+//! always signed in, unless a test asked it to refuse the next authorization (the admin pressing Deny).
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -37,6 +37,8 @@ pub struct AuthServer {
     access: HashMap<String, DateTime<Utc>>,
     refresh: HashMap<String, String>,
     pub access_lifetime: Duration,
+    /// The next valid authorization request is denied, as when the admin presses Deny on the consent page.
+    pub refuse_next: bool,
 }
 
 impl Default for AuthServer {
@@ -46,6 +48,7 @@ impl Default for AuthServer {
             access: HashMap::new(),
             refresh: HashMap::new(),
             access_lifetime: DEFAULT_ACCESS_LIFETIME,
+            refuse_next: false,
         }
     }
 }
@@ -169,8 +172,13 @@ async fn authorize(state: web::Data<SimState>, query: web::Query<HashMap<String,
     if method != "S256" && method != "plain" {
         return fail("invalid_request", "Transform algorithm not supported.");
     }
+    let mut server = state.eh_auth.lock().expect("lock");
+    // The request is sound, so the consent page would be shown; a refusal goes back with the state (§4.1.2.1).
+    if std::mem::take(&mut server.refuse_next) {
+        return fail("access_denied", "The resource owner denied the request.");
+    }
     let code = uuid::Uuid::new_v4().simple().to_string();
-    state.eh_auth.lock().expect("lock").codes.insert(
+    server.codes.insert(
         code.clone(),
         CodeGrant {
             client_id: accepted.employment_hero_client_id.clone(),

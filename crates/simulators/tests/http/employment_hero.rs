@@ -229,6 +229,59 @@ async fn connect_refresh_expiry_and_revocation() {
     sims.stop().await;
 }
 
+/// The admin pressing Deny, set up through the control: the next sound authorization request goes back to the
+/// redirect URI with `access_denied` and the state, and only that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuse_next_authorization_over_the_control() {
+    let sims = start().await;
+    let set: Value = client()
+        .put(format!("{}/oauth/employment-hero", sims.control_url()))
+        .json(&serde_json::json!({"refuse_next": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["refuse_next"], true);
+
+    // An unsound request is still refused on the page, and does not use up the refusal.
+    let unknown = authorize(&sims, &[("client_id", "nope"), ("redirect_uri", REDIRECT)]).await;
+    assert_eq!(unknown.status(), 400);
+
+    let c = challenge(VERIFIER);
+    let params = [
+        ("client_id", "eh-client-id"),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "s-denied"),
+        ("code_challenge", c.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let denied = authorize(&sims, &params).await;
+    assert_eq!(denied.status(), 302);
+    let location = denied.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(REDIRECT));
+    assert_eq!(query(&location, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(&location, "state").as_deref(), Some("s-denied"));
+    assert_eq!(query(&location, "code"), None);
+
+    // Once: the next request is approved again.
+    code(&sims).await;
+
+    // And `false` takes a refusal back before it is used.
+    sims.refuse_next_employment_hero_authorization(true);
+    let cleared = client()
+        .put(format!("{}/oauth/employment-hero", sims.control_url()))
+        .json(&serde_json::json!({"refuse_next": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 200);
+    code(&sims).await;
+    sims.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn employees_page_by_page_and_one_by_one() {
     let sims = start().await;
