@@ -16,8 +16,8 @@ serve *ARGS: web-build
 demo: web-build
     bash scripts/demo.sh
 
-# Everything CI checks: formatting, lints, the OpenAPI document, Rust tests on SQLite and PostgreSQL, web tests, the OpenAPI smoke test.
-test: lint test-rust test-web smoke
+# Everything CI checks: formatting, lints, the OpenAPI document, Rust tests on SQLite and PostgreSQL, web tests, the OpenAPI smoke test, the browser end-to-end tests.
+test: lint test-rust test-web smoke test-e2e
 
 # Rust unit and end-to-end tests (each end-to-end test runs on SQLite and on PostgreSQL).
 test-rust:
@@ -48,6 +48,13 @@ test-web: web-install
     npm --prefix web run check
     npm --prefix web test
     npm --prefix web run build
+
+# The web app in headless Chromium (/usr/bin/chromium, or $CHROMIUM) against a real `ihub serve` beside the simulators, on SQLite and again on PostgreSQL + Redis; screenshots in target/e2e-screenshots.
+test-e2e: web-build
+    cargo build -p ihub-api --bin ihub -p ihub-simulators --bin ihub-sim
+    npm --prefix web run e2e
+    psql -q "$IHUB_TEST_POSTGRES_URL/postgres" -c 'DROP DATABASE IF EXISTS ihub_e2e WITH (FORCE)' -c 'CREATE DATABASE ihub_e2e'
+    E2E_DATABASE_URL="$IHUB_TEST_POSTGRES_URL/ihub_e2e" E2E_REDIS_URL="${IHUB_TEST_REDIS_URL:-redis://127.0.0.1:6379}" E2E_SHOTS="{{justfile_directory()}}/target/e2e-screenshots/postgres-redis" npm --prefix web run e2e
 
 # Drive a running hub from its OpenAPI document with schemathesis, on SQLite and on PostgreSQL.
 smoke:

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { NavLink, Outlet, useLocation } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 import { ROLE } from "../lib/labels";
+import { useCan } from "../lib/permissions";
 import { ClockIcon, FlowIcon, HomeIcon, InboxIcon, KeyIcon, ListIcon, Logo, PlugIcon, ReportIcon, SignOutIcon, UsersIcon } from "./icons";
 
 function NavItem({ to, icon, children, end, also }: { to: string; icon: React.ReactNode; children: React.ReactNode; end?: boolean; also?: string[] }) {
@@ -25,6 +26,7 @@ function NavItem({ to, icon, children, end, also }: { to: string; icon: React.Re
 
 export function Layout() {
   const { me, signOut } = useAuth();
+  const can = useCan();
   const location = useLocation();
   const mainRef = useRef<HTMLElement>(null);
   const [signingOut, setSigningOut] = useState(false);
@@ -79,15 +81,20 @@ export function Layout() {
               Queue
             </NavItem>
           </ul>
-          <p className="nav-section">Settings</p>
-          <ul>
-            <NavItem to="/settings/users" icon={<UsersIcon />}>
-              Users
-            </NavItem>
-            <NavItem to="/settings/api-keys" icon={<KeyIcon />}>
-              API keys
-            </NavItem>
-          </ul>
+          {/* Users and API keys are the admins' alone: support would only meet a refusal there. */}
+          {can("list_users") && (
+            <>
+              <p className="nav-section">Settings</p>
+              <ul>
+                <NavItem to="/settings/users" icon={<UsersIcon />}>
+                  Users
+                </NavItem>
+                <NavItem to="/settings/api-keys" icon={<KeyIcon />}>
+                  API keys
+                </NavItem>
+              </ul>
+            </>
+          )}
         </nav>
         {me && (
           <div className="account">

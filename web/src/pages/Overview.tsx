@@ -271,14 +271,18 @@ export function Overview() {
               <strong>Queue</strong>
               <span>Webhook events waiting or failed.</span>
             </Link>
-            <Link to="/settings/users" className="shortcut">
-              <strong>Users</strong>
-              <span>Who can sign in, and with which role.</span>
-            </Link>
-            <Link to="/settings/api-keys" className="shortcut">
-              <strong>API keys</strong>
-              <span>Keys for scripts using the REST API.</span>
-            </Link>
+            {isAdmin && (
+              <>
+                <Link to="/settings/users" className="shortcut">
+                  <strong>Users</strong>
+                  <span>Who can sign in, and with which role.</span>
+                </Link>
+                <Link to="/settings/api-keys" className="shortcut">
+                  <strong>API keys</strong>
+                  <span>Keys for scripts using the REST API.</span>
+                </Link>
+              </>
+            )}
           </nav>
         </>
       )}
