@@ -53,8 +53,7 @@ test-web: web-install
 test-e2e: web-build
     cargo build -p ihub-api --bin ihub -p ihub-simulators --bin ihub-sim
     npm --prefix web run e2e
-    psql -q "$IHUB_TEST_POSTGRES_URL/postgres" -c 'DROP DATABASE IF EXISTS ihub_e2e WITH (FORCE)' -c 'CREATE DATABASE ihub_e2e'
-    E2E_DATABASE_URL="$IHUB_TEST_POSTGRES_URL/ihub_e2e" E2E_REDIS_URL="${IHUB_TEST_REDIS_URL:-redis://127.0.0.1:6379}" E2E_SHOTS="{{justfile_directory()}}/target/e2e-screenshots/postgres-redis" npm --prefix web run e2e
+    E2E_POSTGRES_URL="$IHUB_TEST_POSTGRES_URL" E2E_REDIS_URL="${IHUB_TEST_REDIS_URL:-redis://127.0.0.1:6379}" E2E_SHOTS="{{justfile_directory()}}/target/e2e-screenshots/postgres-redis" npm --prefix web run e2e
 
 # Drive a running hub from its OpenAPI document with schemathesis, on SQLite and on PostgreSQL.
 smoke:

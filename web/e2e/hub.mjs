@@ -4,8 +4,10 @@
 // to the simulators, over loopback HTTP.
 //
 // Environment: IHUB_BIN (default ../target/debug/ihub), IHUB_SIM_BIN (default ../target/debug/ihub-sim), CHROMIUM
-// (default /usr/bin/chromium), E2E_SHOTS (default ../target/e2e-screenshots), E2E_DATABASE_URL / E2E_REDIS_URL
-// (run the hub on PostgreSQL and Redis instead of its embedded defaults), E2E_KEEP=1 keeps the hub's directory.
+// (default /usr/bin/chromium), E2E_SHOTS (default ../target/e2e-screenshots), E2E_POSTGRES_URL (a PostgreSQL server,
+// e.g. postgres://postgres@127.0.0.1:5432: each hub gets a fresh database on it, dropped afterwards) or
+// E2E_DATABASE_URL (one given database), E2E_REDIS_URL (jobs through Redis, on a queue of the hub's own): the hub on
+// PostgreSQL and Redis instead of its embedded defaults. E2E_KEEP=1 keeps the hub's directory and database.
 
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, createWriteStream, existsSync } from "node:fs";
@@ -28,6 +30,13 @@ async function freePort() {
   const { port } = server.address();
   await new Promise((r) => server.close(r));
   return port;
+}
+
+/** Runs one statement on the PostgreSQL server of E2E_POSTGRES_URL (its maintenance database). */
+function psql(sql) {
+  execFileSync("psql", ["-q", "-v", "ON_ERROR_STOP=1", `${process.env.E2E_POSTGRES_URL.replace(/\/+$/, "")}/postgres`, "-c", sql], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 /** Starts `command` with its output in `log`; resolves the first stdout line that parses as JSON when `json`. */
@@ -90,7 +99,15 @@ export async function startHub({ people = 25 } = {}) {
     // Short worker ticks so a run the browser starts is picked up at once.
     IHUB_WORKER_TICK_MS: "200",
   };
-  if (process.env.E2E_DATABASE_URL) env.DATABASE_URL = process.env.E2E_DATABASE_URL;
+  let database;
+  if (process.env.E2E_POSTGRES_URL) {
+    // A database of its own for each hub, dropped at the end, so test files never see each other's rows.
+    database = `ihub_e2e_${Date.now().toString(36)}_${process.pid}`;
+    psql(`CREATE DATABASE ${database}`);
+    env.DATABASE_URL = `${process.env.E2E_POSTGRES_URL.replace(/\/+$/, "")}/${database}`;
+  } else if (process.env.E2E_DATABASE_URL) {
+    env.DATABASE_URL = process.env.E2E_DATABASE_URL;
+  }
   if (process.env.E2E_REDIS_URL) {
     env.REDIS_URL = process.env.E2E_REDIS_URL;
     // A queue of its own, so jobs left by an earlier run of the tests are not picked up.
@@ -140,8 +157,10 @@ export async function startHub({ people = 25 } = {}) {
           });
         }
       }
-      if (!process.env.E2E_KEEP) rmSync(dir, { recursive: true, force: true });
-      else console.log(`# hub directory kept: ${dir}`);
+      if (!process.env.E2E_KEEP) {
+        rmSync(dir, { recursive: true, force: true });
+        if (database) psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      } else console.log(`# hub directory kept: ${dir}${database ? `, database ${database}` : ""}`);
     },
   };
 }
