@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prettyPayload, queueActions } from "./queue";
+import { prettyPayload, processFailedLead, queueActions } from "./queue";
 
 describe("queue items", () => {
   it("offers process for pending and failed items, re-activate for failed ones", () => {
@@ -7,6 +7,11 @@ describe("queue items", () => {
     expect(queueActions({ status: "failed" })).toEqual({ process: true, reactivate: true });
     expect(queueActions({ status: "processing" })).toEqual({ process: false, reactivate: false });
     expect(queueActions({ status: "done" })).toEqual({ process: false, reactivate: false });
+  });
+
+  it("says a failure happened again only when the item had failed before", () => {
+    expect(processFailedLead({ status: "pending" })).toBe("Processing failed");
+    expect(processFailedLead({ status: "failed" })).toBe("Processing failed again");
   });
 
   it("indents JSON payloads and leaves others alone", () => {

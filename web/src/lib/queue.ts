@@ -5,6 +5,11 @@ export function queueActions(item: Pick<QueueItem, "status">): { process: boolea
   return { process: item.status === "pending" || item.status === "failed", reactivate: item.status === "failed" };
 }
 
+/** How the notice after Process now words a failure: "again" only for an item that had failed before. */
+export function processFailedLead(before: Pick<QueueItem, "status">): string {
+  return before.status === "failed" ? "Processing failed again" : "Processing failed";
+}
+
 /** A JSON body indented; anything else as it came. */
 export function prettyPayload(payload: string): string {
   try {

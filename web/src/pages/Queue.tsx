@@ -8,7 +8,7 @@ import { enumParam, useFilterParams, uuidParam } from "../lib/filters";
 import { QUEUE_STATUS, keysOf } from "../lib/labels";
 import { useCan } from "../lib/permissions";
 import { usePolling } from "../lib/polling";
-import { prettyPayload, queueActions } from "../lib/queue";
+import { prettyPayload, processFailedLead, queueActions } from "../lib/queue";
 import { AdminOnlyHint, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, QueueStatusBadge, Ticks } from "../components/ui";
 import { DataTable, PagedCard } from "../components/tables";
 import { FilterSelect, Filters, IntegrationFilter } from "../components/filters";
@@ -43,7 +43,7 @@ export function QueuePage() {
       if (status && updated.status !== status) list.remove((x) => x.id === item.id);
       else list.replace((x) => x.id === item.id, updated);
       if (kind === "reactivate") setMessage({ tone: "success", text: `The ${item.event_type} event of ${item.source_id} is pending again and is processed shortly.` });
-      else if (updated.status === "failed") setMessage({ tone: "warning", text: <>Processing failed again: <Ticks text={updated.error ?? "no reason given"} /></> });
+      else if (updated.status === "failed") setMessage({ tone: "warning", text: <>{processFailedLead(item)}: <Ticks text={updated.error ?? "no reason given"} /></> });
       else
         setMessage({
           tone: "success",
