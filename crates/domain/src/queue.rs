@@ -1,5 +1,6 @@
-//! The inbound queue: webhook events waiting to be synced, taken in order of execution time by processors, one
-//! person at a time, a burst for one person collapsed into one sync of their latest state. Failures are archived
+//! The inbound queue: webhook events waiting to be synced, taken in order of execution time by processors, never
+//! one person by two processors, a burst for one person collapsed into one sync of their latest state, the people
+//! of one integration taken together synced in one run. Failures are archived
 //! with the reason, never deleted.
 use std::collections::BTreeMap;
 
@@ -181,7 +182,7 @@ pub async fn process_now(hub: &Hub, who: &Principal, id: Uuid, options: &sync::O
         .await?;
     // Held until the end: a dropped sender reads as "shutting down" to the run.
     let (running, stop) = tokio::sync::watch::channel(false);
-    process_person(hub, &worker, options, items, stop).await?;
+    process_people(hub, &worker, options, items, stop).await?;
     drop(running);
     get(hub, who, id).await
 }
@@ -263,7 +264,8 @@ pub async fn reclaim_stale(hub: &Hub, older_than: std::time::Duration) -> Result
     Ok(updated.rows_affected)
 }
 
-/// Processes what `claim` took, person by person.
+/// Processes what `claim` took: the people of each integration in one `webhook` run (a run per person would make
+/// a burst across many people queue behind itself, since runs of one integration never overlap).
 pub async fn process(
     hub: &Hub,
     worker: &str,
@@ -271,25 +273,21 @@ pub async fn process(
     items: Vec<queue_item::Model>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<()> {
-    let mut people: BTreeMap<(Uuid, String), Vec<queue_item::Model>> = BTreeMap::new();
+    let mut integrations: BTreeMap<Uuid, Vec<queue_item::Model>> = BTreeMap::new();
     for item in items {
-        people
-            .entry((item.integration_id, item.source_id.clone()))
-            .or_default()
-            .push(item);
+        integrations.entry(item.integration_id).or_default().push(item);
     }
-    let mut order: Vec<Vec<queue_item::Model>> = people.into_values().collect();
-    order.sort_by_key(|group| group.iter().map(|i| i.execute_at).min());
-    for group in order {
+    let mut order: Vec<Vec<queue_item::Model>> = integrations.into_values().collect();
+    order.sort_by_key(|batch| batch.iter().map(|i| i.execute_at).min());
+    for batch in order {
+        let ids: Vec<Uuid> = batch.iter().map(|i| i.id).collect();
         if *stop.borrow() {
             // Shutting down: what was not started waits for the next processor.
-            let ids: Vec<Uuid> = group.iter().map(|i| i.id).collect();
             settle(hub, &ids, QueueStatus::Pending, None, None).await?;
             continue;
         }
         // Still ours? A batch that took longer than the stuck time may have been handed out again; refreshing the
-        // lock per person both keeps a live processor's items and tells it which ones it lost.
-        let ids: Vec<Uuid> = group.iter().map(|i| i.id).collect();
+        // lock both keeps a live processor's items and tells it which ones it lost.
         let held = queue_item::Entity::update_many()
             .col_expr(queue_item::Column::LockedAt, Expr::value(Utc::now()))
             .filter(queue_item::Column::Id.is_in(ids.clone()))
@@ -297,26 +295,51 @@ pub async fn process(
             .filter(queue_item::Column::LockedBy.eq(worker))
             .exec(&hub.db)
             .await?;
-        if held.rows_affected < ids.len() as u64 {
-            // Some went back to the queue: the person is for whoever takes them next; ours wait with them.
-            let mine: Vec<Uuid> = queue_item::Entity::find()
+        let batch = if held.rows_affected < ids.len() as u64 {
+            let mine: std::collections::HashSet<Uuid> = queue_item::Entity::find()
                 .select_only()
                 .column(queue_item::Column::Id)
                 .filter(queue_item::Column::Id.is_in(ids))
+                .filter(queue_item::Column::Status.eq(QueueStatus::Processing))
                 .filter(queue_item::Column::LockedBy.eq(worker))
                 .into_tuple()
                 .all(&hub.db)
-                .await?;
-            settle(hub, &mine, QueueStatus::Pending, None, None).await?;
-            continue;
-        }
-        process_person(hub, worker, options, group, stop.clone()).await?;
+                .await?
+                .into_iter()
+                .collect();
+            // A person with any item handed out again is for whoever takes them next; ours wait with them.
+            let mut kept = Vec::new();
+            for person in by_person(batch) {
+                if person.iter().all(|i| mine.contains(&i.id)) {
+                    kept.extend(person);
+                } else {
+                    let ours: Vec<Uuid> = person.iter().map(|i| i.id).filter(|id| mine.contains(id)).collect();
+                    settle(hub, &ours, QueueStatus::Pending, None, None).await?;
+                }
+            }
+            kept
+        } else {
+            batch
+        };
+        process_people(hub, worker, options, batch, stop.clone()).await?;
     }
     Ok(())
 }
 
-/// One person: fetch their current record from the source and sync it, as a run with trigger `webhook`.
-async fn process_person(
+/// The items grouped per person, in the order their first item fell due.
+fn by_person(items: Vec<queue_item::Model>) -> Vec<Vec<queue_item::Model>> {
+    let mut people: BTreeMap<String, Vec<queue_item::Model>> = BTreeMap::new();
+    for item in items {
+        people.entry(item.source_id.clone()).or_default().push(item);
+    }
+    let mut order: Vec<Vec<queue_item::Model>> = people.into_values().collect();
+    order.sort_by_key(|person| person.iter().map(|i| i.execute_at).min());
+    order
+}
+
+/// The people of one integration: fetch each one's current record from the source and sync them, as one run with
+/// trigger `webhook`; every item of a person ends as that person's record line did.
+async fn process_people(
     hub: &Hub,
     worker: &str,
     options: &sync::Options,
@@ -338,7 +361,7 @@ async fn process_person(
         )
         .await;
     };
-    // A run of the integration is going (a scheduled sync, say): the person waits for it rather than racing it.
+    // A run of the integration is going (a scheduled sync, say): the people wait for it rather than racing it.
     let busy = run::Entity::find()
         .filter(run::Column::IntegrationId.eq(integration.id))
         .filter(run::Column::Status.eq(RunStatus::InProgress))
@@ -348,10 +371,24 @@ async fn process_person(
     if busy {
         return defer(hub, &ids).await;
     }
+    let people = by_person(items);
+    let source_ids: Vec<String> = people.iter().map(|p| p[0].source_id.clone()).collect();
     // An onboarding-complete event says what the source's record may not (Employment Hero's employee has no such
     // field): the person has finished onboarding.
-    let onboarded = items.iter().any(|i| i.event_type == "onboarding_complete");
-    let events: Vec<&str> = items.iter().map(|i| i.event_type.as_str()).collect();
+    let onboarded: Vec<&str> = people
+        .iter()
+        .filter(|p| p.iter().any(|i| i.event_type == "onboarding_complete"))
+        .map(|p| p[0].source_id.as_str())
+        .collect();
+    let events: BTreeMap<&str, Vec<&str>> = people
+        .iter()
+        .map(|p| {
+            (
+                p[0].source_id.as_str(),
+                p.iter().map(|i| i.event_type.as_str()).collect(),
+            )
+        })
+        .collect();
     let run = insert_queued(
         &hub.db,
         RunSpec {
@@ -361,8 +398,8 @@ async fn process_person(
             trigger: RunTrigger::Webhook,
             dry_run: integration.state == IntegrationState::Test,
             full: false,
-            params: json!({"events": events, "onboarding_complete": onboarded.then_some(true)}),
-            source_ids: Some(vec![first.source_id.clone()]),
+            params: json!({"events": events, "onboarded": onboarded}),
+            source_ids: Some(source_ids),
             replay_of: None,
             // The item is the thing to retry (re-activate); the run does not retry on its own.
             max_attempts: 1,
@@ -374,8 +411,16 @@ async fn process_person(
     match ending {
         Ending::Finished(RunStatus::Done) => settle(hub, &ids, QueueStatus::Done, Some(run.id), None).await,
         Ending::Finished(RunStatus::Partial) => {
-            let error = record_error(hub, run.id).await?;
-            settle(hub, &ids, QueueStatus::Failed, Some(run.id), Some(error)).await
+            // Only the people whose line failed are archived, with their line's error.
+            let errors = record_errors(hub, run.id).await?;
+            for person in people {
+                let ids: Vec<Uuid> = person.iter().map(|i| i.id).collect();
+                match errors.get(&person[0].source_id) {
+                    Some(error) => settle(hub, &ids, QueueStatus::Failed, Some(run.id), Some(error.clone())).await?,
+                    None => settle(hub, &ids, QueueStatus::Done, Some(run.id), None).await?,
+                }
+            }
+            Ok(())
         }
         Ending::Finished(_) | Ending::WillRetry(_) => {
             // The run failed as a whole (source unreachable, access refused): archived with the reason.
@@ -410,15 +455,20 @@ async fn defer(hub: &Hub, ids: &[Uuid]) -> Result<()> {
     Ok(())
 }
 
-async fn record_error(hub: &Hub, run_id: Uuid) -> Result<String> {
+/// The error of each person whose line failed in the run.
+async fn record_errors(hub: &Hub, run_id: Uuid) -> Result<std::collections::HashMap<String, String>> {
     let failed = run_record::Entity::find()
         .filter(run_record::Column::RunId.eq(run_id))
         .filter(run_record::Column::Outcome.eq(Outcome::Failed))
-        .one(&hub.db)
+        .all(&hub.db)
         .await?;
     Ok(failed
-        .and_then(|r| r.error)
-        .unwrap_or_else(|| "the target refused the record".into()))
+        .into_iter()
+        .map(|r| {
+            let error = r.error.unwrap_or_else(|| "the target refused the record".into());
+            (r.source_id, error)
+        })
+        .collect())
 }
 
 async fn link(hub: &Hub, ids: &[Uuid], run_id: Uuid) -> Result<()> {

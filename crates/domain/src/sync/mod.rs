@@ -371,18 +371,21 @@ async fn read(ctx: &RunContext, at: &Position) -> std::result::Result<(Vec<Perso
                 .unwrap_or_default();
             let mut people = Vec::new();
             // A webhook's events may say what the record cannot (Employment Hero's employee has no onboarding field).
-            let onboarded = (ctx.run.trigger == crate::runs::RunTrigger::Webhook).then(|| {
-                ctx.run
-                    .params
-                    .get("onboarding_complete")
-                    .and_then(serde_json::Value::as_bool)
-                    == Some(true)
-            });
+            let webhook = ctx.run.trigger == crate::runs::RunTrigger::Webhook;
+            let onboarded: Vec<&str> = ctx
+                .run
+                .params
+                .get("onboarded")
+                .and_then(serde_json::Value::as_array)
+                .map(|ids| ids.iter().filter_map(serde_json::Value::as_str).collect())
+                .unwrap_or_default();
             for id in ids.iter().skip(*offset).take(IDS_PAGE) {
                 match ctx.source.fetch(id).await.map_err(source_error)? {
                     Some(mut person) => {
-                        if person.onboarding_complete.is_none() {
-                            person.onboarding_complete = onboarded;
+                        if person.onboarding_complete.is_none() && webhook {
+                            // `onboarding_complete: true` is how runs queued by an earlier version said it.
+                            let all = ctx.run.params.get("onboarding_complete") == Some(&serde_json::Value::Bool(true));
+                            person.onboarding_complete = Some(all || onboarded.contains(&id.as_str()));
                         }
                         people.push(person)
                     }
