@@ -98,7 +98,7 @@ export function QueuePage() {
             const what = `${item.event_type} event of ${item.source_id}`;
             return (
               <tr key={item.id} data-testid="queue-row" data-status={item.status} data-queue-id={item.id}>
-                <td className="nowrap small">
+                <td className="small cell-date">
                   <DateTime value={item.received_at} />
                 </td>
                 <td>
@@ -118,10 +118,10 @@ export function QueuePage() {
                   <QueueStatusBadge status={item.status} />
                   {item.attempts > 0 && <div className="muted small">{item.attempts === 1 ? "1 attempt" : `${item.attempts} attempts`}</div>}
                 </td>
-                <td className="nowrap small">
+                <td className="small cell-date">
                   <DateTime value={item.execute_at} />
                 </td>
-                <td className="cell-error small">
+                <td className="cell-error cell-outcome small">
                   {item.error && (
                     <div className="text-danger">
                       <Ticks text={item.error} />
@@ -140,16 +140,18 @@ export function QueuePage() {
                 </td>
                 {mayAct && (
                   <td className="cell-actions">
-                    {actions.process && (
-                      <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "process")} disabled={busy !== null} aria-label={`Process now: ${what}`}>
-                        {busy === item.id ? "Working…" : "Process now"}
-                      </button>
-                    )}
-                    {actions.reactivate && (
-                      <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "reactivate")} disabled={busy !== null} aria-label={`Re-activate: ${what}`}>
-                        Re-activate
-                      </button>
-                    )}
+                    <div className="actions-stack">
+                      {actions.process && (
+                        <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "process")} disabled={busy !== null} aria-label={`Process now: ${what}`}>
+                          {busy === item.id ? "Working…" : "Process now"}
+                        </button>
+                      )}
+                      {actions.reactivate && (
+                        <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "reactivate")} disabled={busy !== null} aria-label={`Re-activate: ${what}`}>
+                          Re-activate
+                        </button>
+                      )}
+                    </div>
                   </td>
                 )}
               </tr>

@@ -80,17 +80,13 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Says the run is alive; answers whether someone asked to cancel it. `false` from `held` means the run was taken
-/// away (resumed elsewhere after this worker looked dead): the worker must stop without writing more.
-pub async fn heartbeat(db: &impl ConnectionTrait, run_id: Uuid, worker: &str) -> Result<Heartbeat> {
+/// Says the run is alive, with its counts so far (a run reading one long page would otherwise show nothing until
+/// the page ends); answers whether someone asked to cancel it. `false` from `held` means the run was taken away
+/// (resumed elsewhere after this worker looked dead): the worker must stop without writing more.
+pub async fn heartbeat(db: &impl ConnectionTrait, run_id: Uuid, worker: &str, counts: Counts) -> Result<Heartbeat> {
     let now = Utc::now();
-    let updated = run::Entity::update_many()
-        .col_expr(run::Column::HeartbeatAt, Expr::value(now))
-        .filter(run::Column::Id.eq(run_id))
-        .filter(run::Column::Status.eq(RunStatus::InProgress))
-        .filter(run::Column::Worker.eq(worker))
-        .exec(db)
-        .await?;
+    let update = run::Entity::update_many().col_expr(run::Column::HeartbeatAt, Expr::value(now));
+    let updated = held(with_counts(update, counts), run_id, worker).exec(db).await?;
     let cancel: Option<bool> = run::Entity::find_by_id(run_id)
         .select_only()
         .column(run::Column::CancelRequested)

@@ -314,7 +314,8 @@ async fn heartbeat(ctx: Arc<RunContext>, mut stop: tokio::sync::watch::Receiver<
                 continue;
             }
         }
-        match lifecycle::heartbeat(&ctx.hub.db, ctx.run.id, &ctx.worker).await {
+        let counts = *ctx.counts.lock().expect("lock");
+        match lifecycle::heartbeat(&ctx.hub.db, ctx.run.id, &ctx.worker, counts).await {
             Ok(beat) => {
                 if !beat.held {
                     ctx.flags.lost.store(true, Ordering::Relaxed);
@@ -492,7 +493,11 @@ async fn conclude(ctx: &Arc<RunContext>) -> Result<Ending> {
     } else {
         RunStatus::Partial
     };
-    let error = (counts.errors > 0).then(|| format!("{} records failed", counts.errors));
+    let error = match counts.errors {
+        0 => None,
+        1 => Some("1 record failed".to_owned()),
+        n => Some(format!("{n} records failed")),
+    };
     if !lifecycle::finish(db, ctx.run.id, &ctx.worker, status, counts, error).await? {
         return Ok(Ending::Lost);
     }
