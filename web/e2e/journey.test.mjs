@@ -156,7 +156,7 @@ describe("an administrator", () => {
     assertClean(admin);
   });
 
-  test("creates a schedule on the Jobs page", async () => {
+  test("creates a schedule on the Jobs page and edits it", async () => {
     const { page } = admin;
     await nav(page, "Jobs").click();
     await page.getByRole("button", { name: "New schedule" }).click();
@@ -179,6 +179,16 @@ describe("an administrator", () => {
     assert.match(text, /02:30/, `next run at 02:30 local (${text})`);
     assert.match(text, /AE[DS]T/, "times in the organisation's zone");
     await shot(page, "journey-08-jobs");
+
+    // Edited from its row menu: the next run moves with the new time.
+    await page.getByRole("button", { name: /^Actions for the schedule/ }).click();
+    await page.getByRole("button", { name: "Edit schedule" }).click();
+    const edit = page.getByRole("form", { name: "Edit schedule" });
+    await edit.getByLabel(/^Cron expression/).fill("45 2 * * *");
+    await edit.getByRole("button", { name: "Save schedule" }).click();
+    await page.getByText("Schedule saved.").waitFor();
+    await row.filter({ hasText: "45 2 * * *" }).waitFor();
+    assert.match(await row.innerText(), /02:45 AE[DS]T/, "the next run follows the edit");
     assertClean(admin);
   });
 
@@ -257,10 +267,10 @@ describe("an administrator", () => {
     await nav(page, "Overview").click();
     const tile = page.locator("[data-testid=integration-tile]").filter({ hasText: names.integration });
     // The tile fills in its last and next run after the integrations are listed.
-    await tile.filter({ hasText: /COMPLETE/ }).filter({ hasText: "30 2 * * *" }).waitFor();
+    await tile.filter({ hasText: /COMPLETE/ }).filter({ hasText: "45 2 * * *" }).waitFor();
     const tileText = await tile.innerText();
     assert.match(tileText, /Last run\s+COMPLETE\s+Run #2/, `last run on the landing page (${tileText})`);
-    assert.match(tileText, /Next run\s+\d+ \w+ \d{4}, 02:30 AE[DS]T/, `next run on the landing page (${tileText})`);
+    assert.match(tileText, /Next run\s+\d+ \w+ \d{4}, 02:45 AE[DS]T/, `next run on the landing page (${tileText})`);
     await shot(page, "journey-12-overview");
     await nav(page, "Logs").click();
     await page.getByRole("heading", { name: "Logs" }).waitFor();
