@@ -203,6 +203,7 @@ describe("an administrator", () => {
     const counts = await page.locator("[data-testid=run-counts]").innerText();
     assert.match(counts, new RegExp(`${PEOPLE} read`), counts);
     const created = page.locator("[data-testid=record-row][data-decision=create][data-outcome=created]");
+    await created.first().waitFor();
     assert.ok((await created.count()) > 0, "people were created in the target");
     await shot(page, "journey-09-run-done");
     assertClean(admin);
@@ -253,6 +254,9 @@ describe("an administrator", () => {
     await page.waitForURL(/\/runs\/[0-9a-f-]+$/);
     assert.equal(await waitForRunEnd(page), "done");
     const updated = page.locator("[data-testid=record-row][data-decision=update]");
+    // The page fetches the lines once more when it sees the run ended.
+    await updated.first().waitFor();
+    assert.match(await page.locator("[data-testid=run-counts]").innerText(), /\b1 written\b/);
     assert.equal(await updated.count(), 1, "only the changed person is written");
     const change = await updated.locator(".changes li").allInnerTexts();
     assert.ok(
