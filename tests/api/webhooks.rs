@@ -424,7 +424,8 @@ async fn ten_thousand_concurrent_deliveries_are_all_stored_and_processed(t: Test
         .await;
     assert!(statuses.iter().all(|s| *s == 202), "every delivery acknowledged");
     eprintln!("10,000 deliveries acknowledged in {:?}", started.elapsed());
-    let items = drained(&t, &admin, &integration, Duration::from_secs(240)).await;
+    // A bound for "never", not a speed target (that is `just bench`): the whole suite shares two cores with this.
+    let items = drained(&t, &admin, &integration, Duration::from_secs(600)).await;
     assert_eq!(items.len(), 10_000, "none lost");
     let failed: Vec<&Value> = items.iter().filter(|i| i["status"] != "done").collect();
     assert!(failed.is_empty(), "{} not done, e.g. {}", failed.len(), failed[0]);
