@@ -11,7 +11,7 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { alertText, field, launchBrowser, newPage, selectStarting, shot, signIn, startHub } from "./hub.mjs";
+import { addScimConnection, alertText, field, launchBrowser, newPage, selectStarting, shot, signIn, startHub } from "./hub.mjs";
 
 let hub;
 let browser;
@@ -156,15 +156,7 @@ describe("connections", () => {
   it("connects to the SCIM simulator", async () => {
     const { page } = A;
     await page.goto(`${hub.base}/connections/new`);
-    await page.getByText("SCIM 2.0").click();
-    await field(page, "Name").fill(names.lms);
-    await page.getByLabel("Base URL").fill(hub.sims.scim.base_url);
-    await page.getByLabel("Token").fill(hub.sims.scim.token);
-    await page.getByRole("button", { name: "Create connection" }).click();
-    await page.waitForURL(/\/connections\/[0-9a-f-]+$/);
-    await page.getByRole("button", { name: "Test connection" }).click();
-    await page.waitForSelector(".alert-success");
-    assert.match(await page.locator(".alert-success").innerText(), /connected/);
+    await addScimConnection(page, hub, names.lms);
   });
 
   it("connects to the BambooHR simulator, overriding the schema's default base URL", async () => {

@@ -229,7 +229,19 @@ export async function selectStarting(select, prefix, timeout = 15_000) {
   }
 }
 
-export const alertText = async (page) => (await page.locator('[role="alert"]').allInnerTexts()).join(" | ");
+/**
+ * On the new-connection page: a SCIM connection to the simulator, created and tested; waits for the test to say it
+ * is connected.
+ */
+export async function addScimConnection(page, hub, name) {
+  await page.getByText("SCIM 2.0").click();
+  await field(page, "Name").fill(name);
+  await page.getByLabel("Base URL").fill(hub.sims.scim.base_url);
+  await page.getByLabel("Token").fill(hub.sims.scim.token);
+  await page.getByRole("button", { name: "Create connection" }).click();
+  await page.waitForURL(/\/connections\/[0-9a-f-]+$/);
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await page.locator(".alert-success").filter({ hasText: /connected/i }).waitFor();
+}
 
-// Keeps `rmSync` of a kept directory from surprising a reader: nothing else is exported.
-export { ROOT, WEB };
+export const alertText = async (page) => (await page.locator('[role="alert"]').allInnerTexts()).join(" | ");

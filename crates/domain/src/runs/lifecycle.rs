@@ -51,7 +51,6 @@ pub async fn claim(
     let claimed = run::Entity::update_many()
         .col_expr(run::Column::Status, Expr::value(RunStatus::InProgress))
         .col_expr(run::Column::Worker, Expr::value(worker))
-        .col_expr(run::Column::HeartbeatAt, Expr::value(now))
         .col_expr(run::Column::UpdatedAt, Expr::value(now))
         .filter(run::Column::Id.eq(run_id))
         .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
