@@ -10,6 +10,31 @@ use crate::with_worker_on_both_backends;
 
 /// An Employment Hero connection with the simulator's long-lived token, a SCIM target, both tested, and an
 /// enabled integration between them. Answers the integration's id.
+/// BambooHR → SCIM from the simulators, both connections tested, `settings` patched in, enabled; its id.
+pub async fn enabled_bamboohr_integration(t: &TestHub, admin: &Session, settings: Value) -> String {
+    let (source, target, integration) = t.integration(admin, "BambooHR → LMS").await;
+    for connection in [&source, &target] {
+        t.post_empty(
+            &format!("/api/v1/connections/{}/test", connection["id"].as_str().unwrap()),
+            &admin.token,
+        )
+        .await
+        .expect(200);
+    }
+    let integration = integration["id"].as_str().unwrap().to_owned();
+    t.patch(
+        &format!("/api/v1/integrations/{integration}"),
+        &admin.token,
+        json!({ "settings": settings }),
+    )
+    .await
+    .expect(200);
+    t.post_empty(&format!("/api/v1/integrations/{integration}/enable"), &admin.token)
+        .await
+        .expect(200);
+    integration
+}
+
 pub async fn enabled_integration(t: &TestHub, admin: &Session, settings: Value) -> String {
     let accepted = Accepted::default();
     let source = t
@@ -244,19 +269,7 @@ async fn staging_runs_are_dry(t: TestHub) {
 async fn incremental_runs_read_only_the_changed_since_the_last_complete_run(t: TestHub) {
     let admin = t.organisation("Acme").await;
     t.sims.seed(80);
-    let (source, target, integration) = t.integration(&admin, "BambooHR → LMS").await;
-    for connection in [&source, &target] {
-        t.post_empty(
-            &format!("/api/v1/connections/{}/test", connection["id"].as_str().unwrap()),
-            &admin.token,
-        )
-        .await
-        .expect(200);
-    }
-    let integration = integration["id"].as_str().unwrap().to_owned();
-    t.post_empty(&format!("/api/v1/integrations/{integration}/enable"), &admin.token)
-        .await
-        .expect(200);
+    let integration = enabled_bamboohr_integration(&t, &admin, json!({})).await;
 
     let first = run_now(&t, &admin, &integration).await;
     assert_eq!(

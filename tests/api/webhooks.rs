@@ -8,7 +8,7 @@ use ihub_simulators::employment_hero::webhook::Event;
 use serde_json::{Value, json};
 
 use crate::harness::{Session, TestHub};
-use crate::sync::enabled_integration;
+use crate::sync::{enabled_bamboohr_integration, enabled_integration};
 use crate::with_worker_on_both_backends;
 
 with_worker_on_both_backends!(
@@ -434,26 +434,7 @@ async fn ten_thousand_concurrent_deliveries_are_all_stored_and_processed(t: Test
 async fn registered_with_bamboohr_its_own_deliveries_sync_people(t: TestHub) {
     let admin = t.organisation("Acme").await;
     t.sims.seed(10);
-    let (source, target, integration) = t.integration(&admin, "BambooHR → LMS").await;
-    for c in [&source, &target] {
-        t.post_empty(
-            &format!("/api/v1/connections/{}/test", c["id"].as_str().unwrap()),
-            &admin.token,
-        )
-        .await
-        .expect(200);
-    }
-    let integration = integration["id"].as_str().unwrap().to_owned();
-    t.patch(
-        &format!("/api/v1/integrations/{integration}"),
-        &admin.token,
-        json!({"settings": {"webhook_delay_seconds": 0}}),
-    )
-    .await
-    .expect(200);
-    t.post_empty(&format!("/api/v1/integrations/{integration}/enable"), &admin.token)
-        .await
-        .expect(200);
+    let integration = enabled_bamboohr_integration(&t, &admin, json!({"webhook_delay_seconds": 0})).await;
     let url = webhook_url(&t, &admin, &integration).await;
 
     // BambooHR has a webhook API: the hub registers itself and keeps the signing key BambooHR hands back.
