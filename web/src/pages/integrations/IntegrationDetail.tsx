@@ -1,15 +1,18 @@
 import { useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
-import { api, call, type Integration } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, useTitle } from "../lib/hooks";
-import { allConnections, byId, connectorName, loadConnectors } from "../lib/data";
-import { INTEGRATION_KIND, INTEGRATION_STATE, INTEGRATION_STATE_HELP } from "../lib/labels";
-import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, IntegrationStateBadge, Loading, Notice, PageHeader, Ticks } from "../components/ui";
-import { useConfirm } from "../components/ConfirmDialog";
+import { api, call, type Integration } from "../../api/client";
+import { toApiError, type ApiError } from "../../api/errors";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, useTitle } from "../../lib/hooks";
+import { allConnections, byId, connectorName, loadConnectors } from "../../lib/data";
+import { INTEGRATION_KIND, INTEGRATION_STATE, INTEGRATION_STATE_HELP } from "../../lib/labels";
+import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, IntegrationStateBadge, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
+import { useConfirm } from "../../components/ConfirmDialog";
 import { IntegrationForm, settingsFromValues, valuesFromIntegration } from "./IntegrationForm";
-import { IntegrationDatesCard, RecentRunsCard, SchedulesCard, WebhookCard } from "./IntegrationPanels";
+import { IntegrationDatesCard } from "./IntegrationDatesCard";
+import { RecentRunsCard } from "./RecentRunsCard";
+import { SchedulesCard } from "./SchedulesCard";
+import { WebhookCard } from "./WebhookCard";
 
 export function IntegrationDetailPage() {
   const { id = "" } = useParams();

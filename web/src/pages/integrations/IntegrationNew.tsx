@@ -1,9 +1,9 @@
 import { useNavigate } from "react-router";
-import { api, call } from "../api/client";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, useTitle } from "../lib/hooks";
-import { allConnections, loadConnectors } from "../lib/data";
-import { AdminOnlyHint, ErrorAlert, Loading, PageHeader } from "../components/ui";
+import { api, call } from "../../api/client";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, useTitle } from "../../lib/hooks";
+import { allConnections, loadConnectors } from "../../lib/data";
+import { AdminOnlyHint, ErrorAlert, Loading, PageHeader } from "../../components/ui";
 import { DEFAULT_VALUES, IntegrationForm, settingsFromValues } from "./IntegrationForm";
 
 export function IntegrationNewPage() {

@@ -1,11 +1,11 @@
 import { Link, useLocation } from "react-router";
 import { useState } from "react";
-import type { Integration } from "../api/client";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, usePaged, useTitle } from "../lib/hooks";
-import { allConnections, byId, integrationsPage } from "../lib/data";
-import { INTEGRATION_KIND } from "../lib/labels";
-import { Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, IntegrationStateBadge, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
+import type { Integration } from "../../api/client";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { allConnections, byId, integrationsPage } from "../../lib/data";
+import { INTEGRATION_KIND } from "../../lib/labels";
+import { Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, IntegrationStateBadge, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
 
 export function IntegrationsPage() {
   useTitle("Integrations");

@@ -1,16 +1,16 @@
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, call, fetchAll, type LogEntry } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, usePaged, useTitle } from "../lib/hooks";
-import { PAGE_SIZE, allIntegrations, byId } from "../lib/data";
-import { boolParam, enumParam, useFilterParams, uuidParam } from "../lib/filters";
-import { LOG_LEVEL, keysOf } from "../lib/labels";
-import { useCan } from "../lib/permissions";
-import { DateTime, EmptyState, ErrorAlert, LogLevelBadge, PageHeader, Ticks } from "../components/ui";
-import { DataTable, PagedCard } from "../components/tables";
-import { FilterBool, FilterSelect, Filters, IntegrationFilter } from "../components/filters";
+import { api, call, fetchAll, type LogEntry } from "../../api/client";
+import { toApiError, type ApiError } from "../../api/errors";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
+import { boolParam, enumParam, useFilterParams, uuidParam } from "../../lib/filters";
+import { LOG_LEVEL, keysOf } from "../../lib/labels";
+import { useCan } from "../../lib/permissions";
+import { DateTime, EmptyState, ErrorAlert, LogLevelBadge, PageHeader, Ticks } from "../../components/ui";
+import { DataTable, PagedCard } from "../../components/tables";
+import { FilterBool, FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 
 /** The level filter is one select: `min:warning` (warning or worse) or `eq:info` (only info). */
 function levelValue(min: string | undefined, exact: string | undefined): string {

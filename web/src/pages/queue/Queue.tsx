@@ -1,17 +1,17 @@
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
-import { api, call, type QueueItem } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
-import { useAsync, usePaged, useTitle } from "../lib/hooks";
-import { PAGE_SIZE, allIntegrations, byId } from "../lib/data";
-import { enumParam, useFilterParams, uuidParam } from "../lib/filters";
-import { QUEUE_STATUS, keysOf } from "../lib/labels";
-import { useCan } from "../lib/permissions";
-import { usePolling } from "../lib/polling";
-import { prettyPayload, processFailedLead, queueActions } from "../lib/queue";
-import { AdminOnlyHint, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, QueueStatusBadge, Ticks } from "../components/ui";
-import { DataTable, PagedCard } from "../components/tables";
-import { FilterSelect, Filters, IntegrationFilter } from "../components/filters";
+import { api, call, type QueueItem } from "../../api/client";
+import { toApiError, type ApiError } from "../../api/errors";
+import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
+import { enumParam, useFilterParams, uuidParam } from "../../lib/filters";
+import { QUEUE_STATUS, keysOf } from "../../lib/labels";
+import { useCan } from "../../lib/permissions";
+import { usePolling } from "../../lib/polling";
+import { prettyPayload, processFailedLead, queueActions } from "../../lib/queue";
+import { AdminOnlyHint, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, QueueStatusBadge, Ticks } from "../../components/ui";
+import { DataTable, PagedCard } from "../../components/tables";
+import { FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 
 const QUEUE_POLL_MS = 5000;
 

@@ -1,19 +1,19 @@
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
-import { api, call, type Run, type RunRecord, type Schemas } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
-import { useAsync, usePaged, useTitle } from "../lib/hooks";
-import { PAGE_SIZE } from "../lib/data";
-import { enumParam, useFilterParams } from "../lib/filters";
-import { DECISION, OUTCOME, RUN_STATUS_HELP, USER_FIELD, keysOf, labelOf } from "../lib/labels";
-import { canCancel, canReplayFailed, canResume, countsSummary, formatDuration, isFinished, isLive, isStuck, runTypeLabel } from "../lib/runs";
-import { usePolling } from "../lib/polling";
-import { useCan } from "../lib/permissions";
-import { downloadFrom } from "../lib/download";
-import { AdminOnlyHint, Badge, Card, DateTime, DefinitionList, EmptyState, ErrorAlert, Loading, Notice, PageHeader, RunStatusBadge, Ticks } from "../components/ui";
-import { DataTable, PagedCard } from "../components/tables";
-import { FilterSelect, Filters } from "../components/filters";
-import { useConfirm } from "../components/ConfirmDialog";
+import { api, call, type Run, type RunRecord, type Schemas } from "../../api/client";
+import { toApiError, type ApiError } from "../../api/errors";
+import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { PAGE_SIZE } from "../../lib/data";
+import { enumParam, useFilterParams } from "../../lib/filters";
+import { DECISION, OUTCOME, RUN_STATUS_HELP, USER_FIELD, keysOf, labelOf } from "../../lib/labels";
+import { canCancel, canReplayFailed, canResume, countsSummary, formatDuration, isFinished, isLive, isStuck, runTypeLabel } from "../../lib/runs";
+import { usePolling } from "../../lib/polling";
+import { useCan } from "../../lib/permissions";
+import { downloadFrom } from "../../lib/download";
+import { AdminOnlyHint, Badge, Card, DateTime, DefinitionList, EmptyState, ErrorAlert, Loading, Notice, PageHeader, RunStatusBadge, Ticks } from "../../components/ui";
+import { DataTable, PagedCard } from "../../components/tables";
+import { FilterSelect, Filters } from "../../components/filters";
+import { useConfirm } from "../../components/ConfirmDialog";
 
 type FieldChange = Schemas["FieldChange"];
 

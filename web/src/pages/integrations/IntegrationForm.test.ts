@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Integration } from "../api/client";
+import type { Integration } from "../../api/client";
 import { DEFAULT_VALUES, settingsFromValues, validateIntegration, valuesFromIntegration } from "./IntegrationForm";
 
 const filled = { ...DEFAULT_VALUES, name: "EH → LMS", source_connection_id: "s", target_connection_id: "t" };

@@ -1,13 +1,13 @@
 import { useEffect, useState } from "react";
 import { Link, useLocation } from "react-router";
-import { api, call, type Connection } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, usePaged, useTitle } from "../lib/hooks";
-import { connectionsPage, connectorName, loadConnectors } from "../lib/data";
-import { buildReturnTo } from "../lib/oauth";
-import { useConnect, useOAuthReturn } from "../lib/useOAuth";
-import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
+import { api, call, type Connection } from "../../api/client";
+import { toApiError, type ApiError } from "../../api/errors";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { connectionsPage, connectorName, loadConnectors } from "../../lib/data";
+import { buildReturnTo } from "../../lib/oauth";
+import { useConnect, useOAuthReturn } from "../../lib/useOAuth";
+import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
 
 export function ConnectionsPage() {
   useTitle("Connections");

@@ -1,10 +1,10 @@
 import { useState } from "react";
 import { Link } from "react-router";
-import type { Connection, ConnectorInfo, DeactivationPolicy, Integration, IntegrationSettings, NewPersonTrigger, PersonField, Schemas } from "../api/client";
-import { CheckboxGroup, RadioGroup, SelectField, TextField } from "../components/fields";
-import { useApiForm } from "../components/useApiForm";
-import { Card, ErrorAlert } from "../components/ui";
-import { CONNECTION_STATUS, DEACTIVATION_POLICY, INTEGRATION_KIND, NEW_PERSON_TRIGGER, PERSON_FIELD, keysOf } from "../lib/labels";
+import type { Connection, ConnectorInfo, DeactivationPolicy, Integration, IntegrationSettings, NewPersonTrigger, PersonField, Schemas } from "../../api/client";
+import { CheckboxGroup, RadioGroup, SelectField, TextField } from "../../components/fields";
+import { useApiForm } from "../../components/useApiForm";
+import { Card, ErrorAlert } from "../../components/ui";
+import { CONNECTION_STATUS, DEACTIVATION_POLICY, INTEGRATION_KIND, NEW_PERSON_TRIGGER, PERSON_FIELD, keysOf } from "../../lib/labels";
 
 export interface IntegrationFormValues {
   name: string;

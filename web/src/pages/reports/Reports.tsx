@@ -1,19 +1,19 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
-import type { Run } from "../api/client";
-import type { ApiError } from "../api/errors";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, usePaged, useTitle } from "../lib/hooks";
-import { allIntegrations, runsPage } from "../lib/data";
-import { dayParam, dayRange, enumParam, useFilterParams, uuidParam } from "../lib/filters";
-import { RUN_STATUS, RUN_TRIGGER, keysOf } from "../lib/labels";
-import { isLive } from "../lib/runs";
-import { usePolling } from "../lib/polling";
-import { useCan } from "../lib/permissions";
-import { AdminOnlyHint, Card, EmptyState, ErrorAlert, IntegrationStateBadge, Loading, Notice, PageHeader } from "../components/ui";
-import { PagedCard } from "../components/tables";
-import { FilterDate, FilterSelect, Filters, IntegrationFilter } from "../components/filters";
-import { QueuedMessage, RunNowButtons, RunsTable } from "../components/runs";
+import type { Run } from "../../api/client";
+import type { ApiError } from "../../api/errors";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { allIntegrations, runsPage } from "../../lib/data";
+import { dayParam, dayRange, enumParam, useFilterParams, uuidParam } from "../../lib/filters";
+import { RUN_STATUS, RUN_TRIGGER, keysOf } from "../../lib/labels";
+import { isLive } from "../../lib/runs";
+import { usePolling } from "../../lib/polling";
+import { useCan } from "../../lib/permissions";
+import { AdminOnlyHint, Card, EmptyState, ErrorAlert, IntegrationStateBadge, Loading, Notice, PageHeader } from "../../components/ui";
+import { PagedCard } from "../../components/tables";
+import { FilterDate, FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
+import { QueuedMessage, RunNowButtons, RunsTable } from "../../components/runs";
 
 export const LIVE_POLL_MS = 3000;
 

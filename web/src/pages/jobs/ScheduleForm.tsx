@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useState } from "react";
-import type { Integration } from "../api/client";
-import { CheckboxField, FormActions, RadioGroup, SelectField, TextField } from "../components/fields";
-import { useApiForm } from "../components/useApiForm";
-import { Card, ErrorAlert } from "../components/ui";
-import { knownTimeZones } from "../lib/datetime";
-import { INTERVAL_UNIT, keysOf } from "../lib/labels";
-import { SCHEDULE_FIELDS, validateSchedule, type ScheduleFormValues } from "../lib/schedule";
+import type { Integration } from "../../api/client";
+import { CheckboxField, FormActions, RadioGroup, SelectField, TextField } from "../../components/fields";
+import { useApiForm } from "../../components/useApiForm";
+import { Card, ErrorAlert } from "../../components/ui";
+import { knownTimeZones } from "../../lib/datetime";
+import { INTERVAL_UNIT, keysOf } from "../../lib/labels";
+import { SCHEDULE_FIELDS, validateSchedule, type ScheduleFormValues } from "../../lib/schedule";
 
 /** Create or edit a schedule: checked before sending; the API's field errors are shown next to their inputs. */
 export function ScheduleForm({

@@ -1,14 +1,14 @@
 import { useState } from "react";
-import { api, call, type Role, type User } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
-import { useAuth } from "../auth/AuthContext";
-import { usePaged, useTitle } from "../lib/hooks";
-import { PAGE_SIZE } from "../lib/data";
-import { ROLE, ROLE_HELP, keysOf } from "../lib/labels";
-import { AdminOnlyHint, Badge, Card, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../components/ui";
-import { RadioGroup, TextField } from "../components/fields";
-import { useApiForm } from "../components/useApiForm";
-import { useConfirm } from "../components/ConfirmDialog";
+import { api, call, type Role, type User } from "../../api/client";
+import { toApiError, type ApiError } from "../../api/errors";
+import { useAuth } from "../../auth/AuthContext";
+import { usePaged, useTitle } from "../../lib/hooks";
+import { PAGE_SIZE } from "../../lib/data";
+import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
+import { AdminOnlyHint, Badge, Card, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
+import { RadioGroup, TextField } from "../../components/fields";
+import { useApiForm } from "../../components/useApiForm";
+import { useConfirm } from "../../components/ConfirmDialog";
 
 export function UsersPage() {
   useTitle("Users");

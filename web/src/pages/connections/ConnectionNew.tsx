@@ -1,14 +1,14 @@
 import { useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router";
-import { api, call, type ConnectorInfo } from "../api/client";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, useTitle } from "../lib/hooks";
-import { loadConnectors } from "../lib/data";
-import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../lib/schemaForm";
-import { AUTH_KIND, CONNECTOR_ROLE } from "../lib/labels";
-import { AdminOnlyHint, Badge, Card, ErrorAlert, Loading, PageHeader } from "../components/ui";
-import { SchemaFields, TextField, fieldId } from "../components/fields";
-import { useApiForm } from "../components/useApiForm";
+import { api, call, type ConnectorInfo } from "../../api/client";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, useTitle } from "../../lib/hooks";
+import { loadConnectors } from "../../lib/data";
+import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
+import { AUTH_KIND, CONNECTOR_ROLE } from "../../lib/labels";
+import { AdminOnlyHint, Badge, Card, ErrorAlert, Loading, PageHeader } from "../../components/ui";
+import { SchemaFields, TextField, fieldId } from "../../components/fields";
+import { useApiForm } from "../../components/useApiForm";
 
 export function ConnectionNewPage() {
   useTitle("Add connection");

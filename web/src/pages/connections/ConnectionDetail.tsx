@@ -1,18 +1,18 @@
 import { useMemo, useState } from "react";
 import { useLocation, useNavigate, useParams } from "react-router";
-import { api, call, type Connection, type ConnectorInfo } from "../api/client";
-import { toApiError, type ApiError } from "../api/errors";
-import { useAuth } from "../auth/AuthContext";
-import { useAsync, useTitle } from "../lib/hooks";
-import { loadConnectors } from "../lib/data";
-import { buildReturnTo, connectionPath } from "../lib/oauth";
-import { useConnect, useOAuthReturn } from "../lib/useOAuth";
-import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../lib/schemaForm";
-import { AUTH_KIND, CONNECTOR_ROLE } from "../lib/labels";
-import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, Loading, Notice, PageHeader, Ticks } from "../components/ui";
-import { SchemaFields, TextField, fieldId } from "../components/fields";
-import { useApiForm } from "../components/useApiForm";
-import { useConfirm } from "../components/ConfirmDialog";
+import { api, call, type Connection, type ConnectorInfo } from "../../api/client";
+import { toApiError, type ApiError } from "../../api/errors";
+import { useAuth } from "../../auth/AuthContext";
+import { useAsync, useTitle } from "../../lib/hooks";
+import { loadConnectors } from "../../lib/data";
+import { buildReturnTo, connectionPath } from "../../lib/oauth";
+import { useConnect, useOAuthReturn } from "../../lib/useOAuth";
+import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
+import { AUTH_KIND, CONNECTOR_ROLE } from "../../lib/labels";
+import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
+import { SchemaFields, TextField, fieldId } from "../../components/fields";
+import { useApiForm } from "../../components/useApiForm";
+import { useConfirm } from "../../components/ConfirmDialog";
 
 export function ConnectionDetailPage() {
   const { id = "" } = useParams();
