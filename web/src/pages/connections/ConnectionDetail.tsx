@@ -1,18 +1,18 @@
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { useLocation, useNavigate, useParams } from "react-router";
-import { api, call, type Connection, type ConnectorInfo } from "../../api/client";
+import { api, call, type Connection } from "../../api/client";
 import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
 import { useAsync, useTitle } from "../../lib/hooks";
 import { loadConnectors } from "../../lib/data";
 import { buildReturnTo, connectionPath } from "../../lib/oauth";
 import { useConnect, useOAuthReturn } from "../../lib/useOAuth";
-import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
 import { AUTH_KIND, CONNECTOR_ROLE } from "../../lib/labels";
 import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, DefinitionList, ErrorAlert, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
-import { SchemaFields, TextField, fieldId } from "../../components/fields";
-import { useApiForm } from "../../components/useApiForm";
 import { useConfirm } from "../../components/ConfirmDialog";
+import { ConnectCard } from "./ConnectCard";
+import { ConnectionCredentialsForm } from "./ConnectionCredentialsForm";
+import { ConnectionSettingsForm } from "./ConnectionSettingsForm";
 
 export function ConnectionDetailPage() {
   const { id = "" } = useParams();
@@ -149,9 +149,9 @@ export function ConnectionDetailPage() {
           </Card>
           {data.data?.connector ? (
             <>
-              <SettingsForm key={`s-${c.updated_at}`} connection={c} connector={data.data.connector} disabled={!isAdmin} onSaved={(next) => { setConnection(next); setTone("success"); setMessage("Settings saved. Test the connection again to check them."); }} />
+              <ConnectionSettingsForm key={`s-${c.updated_at}`} connection={c} connector={data.data.connector} disabled={!isAdmin} onSaved={(next) => { setConnection(next); setTone("success"); setMessage("Settings saved. Test the connection again to check them."); }} />
               {isAdmin ? (
-                <CredentialsForm
+                <ConnectionCredentialsForm
                   connection={c}
                   connector={data.data.connector}
                   onSaved={(next) => {
@@ -176,115 +176,5 @@ export function ConnectionDetailPage() {
         </>
       )}
     </>
-  );
-}
-
-function SettingsForm({ connection, connector, disabled, onSaved }: { connection: Connection; connector: ConnectorInfo; disabled: boolean; onSaved: (c: Connection) => void }) {
-  const fields = useMemo(() => schemaToFields(connector.settings_schema, { prefix: "settings" }), [connector]);
-  const [name, setName] = useState(connection.name);
-  const [values, setValues] = useState<FormValues>(() => initialValues(fields, connection.settings as Record<string, unknown>));
-  const { errors, error, other, busy, formRef, submit } = useApiForm({
-    values: null,
-    validate: () => ({ ...(name.trim() ? {} : { name: "is required" }), ...validateValues(fields, values) }),
-    known: ["name", "settings", ...fields.map((f) => f.path)],
-    onSubmit: async () => {
-      const updated = await call(
-        api.PATCH("/api/v1/connections/{id}", {
-          params: { path: { id: connection.id } },
-          body: { name: name.trim(), settings: valuesToPayload(fields, values, { blankAsNull: true }) },
-        }),
-      );
-      onSaved(updated);
-    },
-  });
-
-  return (
-    <form ref={formRef} onSubmit={submit} noValidate>
-      <Card title="Name and settings">
-        <TextField path="name" label="Name" value={name} onChange={setName} required error={errors.name} disabled={disabled} />
-        <fieldset className="plain-fieldset" id={fieldId("settings")}>
-          <legend className="sr-only">Settings</legend>
-          {errors.settings && <p className="field-error">{errors.settings}</p>}
-          <SchemaFields fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
-        </fieldset>
-        <ErrorAlert error={error} other={other} fieldsShown />
-        {!disabled && (
-          <div className="form-actions">
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? "Saving…" : "Save settings"}
-            </button>
-            <span className="muted small">Changing settings marks the connection for a new test.</span>
-          </div>
-        )}
-      </Card>
-    </form>
-  );
-}
-
-function CredentialsForm({ connection, connector, onSaved }: { connection: Connection; connector: ConnectorInfo; onSaved: (c: Connection) => void }) {
-  const fields = useMemo(() => schemaToFields(connector.credentials_schema, { prefix: "credentials", secret: true }), [connector]);
-  const [values, setValues] = useState<FormValues>(() => initialValues(fields));
-  const { errors, error, other, busy, formRef, submit } = useApiForm({
-    values: null,
-    validate: () => validateValues(fields, values),
-    known: ["credentials", ...fields.map((f) => f.path)],
-    onSubmit: async () => {
-      const updated = await call(
-        api.PUT("/api/v1/connections/{id}/credentials", { params: { path: { id: connection.id } }, body: { credentials: valuesToPayload(fields, values) } }),
-      );
-      setValues(initialValues(fields));
-      onSaved(updated);
-    },
-  });
-
-  return (
-    <form ref={formRef} onSubmit={submit} noValidate autoComplete="off">
-      <Card title="Replace credentials">
-        <p className="muted small">
-          {connection.has_credentials ? "Credentials are stored. They are never shown; enter new ones to replace them all." : "No credentials are stored yet."}
-        </p>
-        {connector.auth === "oauth2" && (
-          <p className="muted small">
-            Enter the client id and secret of the OAuth app created for the hub in {connector.name}. The tokens are obtained by connecting: replacing the client id and secret removes
-            them, so connect again afterwards.
-          </p>
-        )}
-        <fieldset className="plain-fieldset" id={fieldId("credentials")}>
-          <legend className="sr-only">Credentials</legend>
-          {errors.credentials && <p className="field-error">{errors.credentials}</p>}
-          <SchemaFields fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} secretPlaceholder={connection.has_credentials ? "•••••••• (stored; type to replace)" : undefined} />
-        </fieldset>
-        <ErrorAlert error={error} other={other} fieldsShown />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Saving…" : "Replace credentials"}
-          </button>
-        </div>
-      </Card>
-    </form>
-  );
-}
-
-/** The next step of an OAuth connection that is not connected: sign in at the provider. */
-function ConnectCard({ connection, providerName, connecting, disabled, onConnect }: { connection: Connection; providerName: string; connecting: boolean; disabled: boolean; onConnect: () => void }) {
-  const failed = connection.status === "error";
-  return (
-    <Card title={failed ? `Connect to ${providerName} again` : `Next step: connect to ${providerName}`} className="card-callout">
-      {!connection.has_credentials ? (
-        <p>
-          First store the client id and secret of the OAuth app under “Replace credentials” below. Then connect: you sign in to {providerName} and allow the hub access, and come back
-          here.
-        </p>
-      ) : failed ? (
-        <p>The last attempt failed (see “Last error”). Connecting sends you to {providerName} to sign in and allow the hub access; you come back here and the hub tests the connection.</p>
-      ) : (
-        <p>Connecting sends you to {providerName} to sign in and allow the hub access. You come back here afterwards, and the hub tests the connection.</p>
-      )}
-      <div className="form-actions">
-        <button type="button" className="btn btn-primary" onClick={onConnect} disabled={connecting || disabled}>
-          {connecting ? `Redirecting to ${providerName}…` : `Connect to ${providerName}`}
-        </button>
-      </div>
-    </Card>
   );
 }

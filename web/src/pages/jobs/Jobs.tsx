@@ -6,15 +6,15 @@ import { useAuth } from "../../auth/AuthContext";
 import { useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
 import { boolParam, useFilterParams, uuidParam } from "../../lib/filters";
-import { hasScheduleMenu, scheduleLimitsHint, scheduleMenuItems, useCan, type ScheduleMenuItem } from "../../lib/permissions";
+import { hasScheduleMenu, scheduleLimitsHint, scheduleMenuItems, useCan } from "../../lib/permissions";
 import { callsLabel, defaultScheduleValues, scheduleBody, scheduleChanges, scheduleToValues, timingLabel } from "../../lib/schedule";
 import { AdminOnlyHint, Badge, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, Ticks } from "../../components/ui";
 import { DataTable, PagedCard } from "../../components/tables";
 import { FilterBool, Filters, IntegrationFilter } from "../../components/filters";
-import { RowMenu } from "../../components/RowMenu";
 import { QueuedMessage } from "../../components/runs";
 import { useConfirm } from "../../components/ConfirmDialog";
 import { ScheduleForm } from "./ScheduleForm";
+import { ScheduleMenu } from "./ScheduleMenu";
 
 type Editing = { mode: "create" } | { mode: "edit"; schedule: Schedule } | null;
 
@@ -217,58 +217,5 @@ export function JobsPage() {
         </DataTable>
       </PagedCard>
     </>
-  );
-}
-
-/** A schedule's row menu with the items the signed-in role may use (see `scheduleMenuItems`). */
-function ScheduleMenu({
-  items,
-  label,
-  busy,
-  onRun,
-  onEdit,
-  onCancel,
-  onDelete,
-}: {
-  items: readonly ScheduleMenuItem[];
-  label: string;
-  busy: boolean;
-  onRun: () => void;
-  onEdit: () => void;
-  onCancel: () => void;
-  onDelete: () => void;
-}) {
-  if (!items.length) return null;
-  return (
-    <RowMenu label={label} testId="schedule-menu">
-      {items.map((item) => {
-        switch (item) {
-          case "run_now":
-            return (
-              <button key={item} type="button" className="row-menu-item" onClick={onRun} disabled={busy}>
-                Run now
-              </button>
-            );
-          case "edit_schedule":
-            return (
-              <button key={item} type="button" className="row-menu-item" onClick={onEdit}>
-                Edit schedule
-              </button>
-            );
-          case "cancel_schedule":
-            return (
-              <button key={item} type="button" className="row-menu-item danger" onClick={onCancel} disabled={busy}>
-                Cancel schedule
-              </button>
-            );
-          case "delete_schedule":
-            return (
-              <button key={item} type="button" className="row-menu-item danger" onClick={onDelete} disabled={busy}>
-                Delete schedule
-              </button>
-            );
-        }
-      })}
-    </RowMenu>
   );
 }

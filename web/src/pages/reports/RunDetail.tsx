@@ -1,21 +1,20 @@
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
-import { api, call, type Run, type RunRecord, type Schemas } from "../../api/client";
+import { api, call, type Run, type RunRecord } from "../../api/client";
 import { toApiError, type ApiError } from "../../api/errors";
 import { useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { enumParam, useFilterParams } from "../../lib/filters";
-import { DECISION, OUTCOME, RUN_STATUS_HELP, USER_FIELD, keysOf, labelOf } from "../../lib/labels";
+import { DECISION, OUTCOME, RUN_STATUS_HELP, keysOf } from "../../lib/labels";
 import { canCancel, canReplayFailed, canResume, countsSummary, formatDuration, isFinished, isLive, isStuck, runTypeLabel } from "../../lib/runs";
 import { usePolling } from "../../lib/polling";
 import { useCan } from "../../lib/permissions";
 import { downloadFrom } from "../../lib/download";
 import { AdminOnlyHint, Badge, Card, DateTime, DefinitionList, EmptyState, ErrorAlert, Loading, Notice, PageHeader, RunStatusBadge, Ticks } from "../../components/ui";
-import { DataTable, PagedCard } from "../../components/tables";
+import { PagedCard } from "../../components/tables";
 import { FilterSelect, Filters } from "../../components/filters";
 import { useConfirm } from "../../components/ConfirmDialog";
-
-type FieldChange = Schemas["FieldChange"];
+import { RecordsTable } from "./RecordsTable";
 
 const RUN_POLL_MS = 2000;
 
@@ -206,43 +205,6 @@ function RunDetail({ id }: { id: string }) {
 
 const NOT_ENDED: Partial<Record<Run["status"], string>> = { queued: "not started yet", in_progress: "still running", retry: "waiting to be tried again" };
 
-const CHANGES_SHOWN = 4;
-
-/** Fields changed, old → new; past a few, the rest behind a disclosure (a new person changes every field). */
-function ChangeList({ changes }: { changes: readonly FieldChange[] }) {
-  if (changes.length === 0) return <span className="muted">—</span>;
-  const line = (c: FieldChange) => (
-    <li key={c.field}>
-      <span className="change-field">{labelOf(USER_FIELD, c.field)}</span>{" "}
-      {c.old === null || c.old === undefined ? (
-        <span className="change-empty">
-          <span className="sr-only">from </span>empty
-        </span>
-      ) : (
-        <span className="change-old">
-          <span className="sr-only">from </span>
-          {c.old}
-        </span>
-      )}{" "}
-      <span aria-hidden="true">→</span> <span className="sr-only">to </span>
-      <span className="change-new">{c.new ?? <span className="change-empty">empty</span>}</span>
-    </li>
-  );
-  const shown = changes.length <= CHANGES_SHOWN + 1 ? changes : changes.slice(0, CHANGES_SHOWN);
-  const rest = changes.slice(shown.length);
-  return (
-    <>
-      <ul className="changes">{shown.map(line)}</ul>
-      {rest.length > 0 && (
-        <details className="changes-more">
-          <summary>{rest.length} more fields</summary>
-          <ul className="changes">{rest.map(line)}</ul>
-        </details>
-      )}
-    </>
-  );
-}
-
 function summaryItems(run: Run, tz: string): [string, ReactNode][] {
   const items: [string, ReactNode][] = [
     ["Status", <span key="s" className="state-line"><RunStatusBadge run={run} /> <span className="muted small">{isStuck(run) ? "No heartbeat for over 30 seconds: it is resumed automatically, or by hand." : RUN_STATUS_HELP[run.status]}</span></span>],
@@ -262,41 +224,4 @@ function summaryItems(run: Run, tz: string): [string, ReactNode][] {
   if (run.replay_of) items.push(["Replays", <Link key="r" to={`/runs/${run.replay_of}`}>the failed records of an earlier run</Link>]);
   items.push(["Logs", <Link key="l" to={`/logs?run=${run.id}`}>Log entries of this run</Link>]);
   return items;
-}
-
-function RecordsTable({ records, timeZone }: { records: readonly RunRecord[]; timeZone: string }) {
-  return (
-    <DataTable caption="Record lines: one per person" testId="records-table" columns={["Person", "Decision", "Outcome", "Fields changed", "Why", "When"]}>
-      {records.map((r) => (
-        <tr key={r.id} data-testid="record-row" data-decision={r.decision} data-outcome={r.outcome}>
-          <td>
-            <div>{r.name || <span className="muted">(no name)</span>}</div>
-            <div className="muted small mono" title="Source id → target id">
-              {r.source_id}
-              {r.target_id ? ` → ${r.target_id}` : ""}
-            </div>
-          </td>
-          <td>{DECISION[r.decision]}</td>
-          <td>
-            <Badge tone={r.outcome === "failed" ? "danger" : r.outcome === "dry_run" ? "warning" : r.outcome === "unchanged" ? "neutral" : "success"}>{OUTCOME[r.outcome]}</Badge>
-          </td>
-          <td>
-            <ChangeList changes={r.changes} />
-          </td>
-          <td className="cell-error">
-            {r.error && (
-              <span className="text-danger">
-                <Ticks text={r.error} />
-              </span>
-            )}
-            {r.error && r.reason && <br />}
-            {r.reason && <Ticks text={r.reason} />}
-          </td>
-          <td className="nowrap small">
-            <DateTime value={r.created_at} timeZone={timeZone} />
-          </td>
-        </tr>
-      ))}
-    </DataTable>
-  );
 }

@@ -1,14 +1,14 @@
-import { useEffect, useRef, useState } from "react";
-import { api, call, type ApiKey, type CreatedApiKey, type Role } from "../../api/client";
+import { useState } from "react";
+import { api, call, type ApiKey, type CreatedApiKey } from "../../api/client";
 import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
 import { usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
-import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
-import { AdminOnlyHint, Badge, Card, CopyButton, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
-import { RadioGroup, TextField } from "../../components/fields";
-import { useApiForm } from "../../components/useApiForm";
+import { ROLE } from "../../lib/labels";
+import { AdminOnlyHint, Badge, Card, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
 import { useConfirm } from "../../components/ConfirmDialog";
+import { ApiKeySecret } from "./ApiKeySecret";
+import { NewApiKeyForm } from "./NewApiKeyForm";
 
 export function ApiKeysPage() {
   useTitle("API keys");
@@ -64,9 +64,9 @@ export function ApiKeysPage() {
         </Notice>
       )}
       <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
-      {created && <SecretOnce apiKey={created} onDone={() => setCreated(null)} />}
+      {created && <ApiKeySecret apiKey={created} onDone={() => setCreated(null)} />}
       {isAdmin && showForm && (
-        <NewKeyForm
+        <NewApiKeyForm
           onCancel={() => setShowForm(false)}
           onCreated={(k) => {
             setShowForm(false);
@@ -143,74 +143,5 @@ export function ApiKeysPage() {
         </Card>
       )}
     </>
-  );
-}
-
-/** The new key's secret, shown this once. */
-function SecretOnce({ apiKey, onDone }: { apiKey: CreatedApiKey; onDone: () => void }) {
-  const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    ref.current?.focus();
-    ref.current?.select();
-  }, []);
-  return (
-    <section className="card secret-card" aria-labelledby="secret-title">
-      <h2 id="secret-title">Copy your new key now</h2>
-      <p>
-        This is the only time the key “{apiKey.name}” is shown. Store it somewhere safe, such as your script's secret store. If it is lost, revoke it and create
-        another.
-      </p>
-      <div className="secret-row">
-        <label htmlFor="new-secret" className="sr-only">
-          API key secret
-        </label>
-        <input id="new-secret" ref={ref} className="input mono" readOnly value={apiKey.secret} onFocus={(e) => e.target.select()} spellCheck={false} />
-        <CopyButton text={apiKey.secret} label="Copy key" />
-      </div>
-      <p className="muted small">
-        Role: {ROLE[apiKey.role]} · prefix <code>{apiKey.prefix}</code>
-      </p>
-      <div className="form-actions">
-        <button type="button" className="btn btn-primary" onClick={onDone}>
-          I have stored the key
-        </button>
-      </div>
-    </section>
-  );
-}
-
-function NewKeyForm({ onCreated, onCancel }: { onCreated: (k: CreatedApiKey) => void; onCancel: () => void }) {
-  const [name, setName] = useState("");
-  const [role, setRole] = useState<Role>("support");
-  const { errors, error, other, busy, formRef, submit } = useApiForm({
-    values: null,
-    validate: (): Record<string, string> => (name.trim() ? {} : { name: "is required" }),
-    known: ["name", "role"],
-    onSubmit: async () => onCreated(await call(api.POST("/api/v1/api-keys", { body: { name: name.trim(), role } }))),
-  });
-
-  return (
-    <form ref={formRef} onSubmit={submit} noValidate>
-      <Card title="Create API key">
-        <TextField path="name" label="Name" value={name} onChange={setName} required error={errors.name} help="What uses the key, e.g. “nightly export script”." autoFocus />
-        <RadioGroup
-          path="role"
-          legend="Acts as"
-          value={role}
-          onChange={setRole}
-          options={keysOf(ROLE).map((r) => ({ value: r, label: ROLE[r], description: ROLE_HELP[r] }))}
-          error={errors.role}
-        />
-        <ErrorAlert error={error} other={other} fieldsShown />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Creating…" : "Create key"}
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
-      </Card>
-    </form>
   );
 }

@@ -6,9 +6,8 @@ import { usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
 import { AdminOnlyHint, Badge, Card, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
-import { RadioGroup, TextField } from "../../components/fields";
-import { useApiForm } from "../../components/useApiForm";
 import { useConfirm } from "../../components/ConfirmDialog";
+import { NewUserForm } from "./NewUserForm";
 
 export function UsersPage() {
   useTitle("Users");
@@ -171,67 +170,5 @@ export function UsersPage() {
         </Card>
       )}
     </>
-  );
-}
-
-function NewUserForm({ onCreated, onCancel }: { onCreated: (u: User) => void; onCancel: () => void }) {
-  const [email, setEmail] = useState("");
-  const [name, setName] = useState("");
-  const [password, setPassword] = useState("");
-  const [role, setRole] = useState<Role>("support");
-  const { errors, error, other, busy, formRef, submit } = useApiForm({
-    values: null,
-    validate: () => {
-      const errs: Record<string, string> = {};
-      if (!email.trim()) errs.email = "is required";
-      else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errs.email = "is not a valid email address";
-      if (password.length < 10) errs.password = "must be at least 10 characters";
-      return errs;
-    },
-    known: ["email", "name", "password", "role"],
-    onSubmit: async () => onCreated(await call(api.POST("/api/v1/users", { body: { email: email.trim(), name: name.trim() || null, password, role } }))),
-    // 409 email_taken names no field but is about the email.
-    placeErrors: (fields, apiErr) => {
-      if (apiErr.code === "email_taken") fields.email = apiErr.detail;
-    },
-  });
-
-  return (
-    <form ref={formRef} onSubmit={submit} noValidate autoComplete="off">
-      <Card title="Add user">
-        <div className="grid-2">
-          <TextField path="email" label="Email" type="email" value={email} onChange={setEmail} required error={errors.email} autoComplete="off" autoFocus />
-          <TextField path="name" label="Name" value={name} onChange={setName} error={errors.name} help="Defaults to the part of the email before the @." />
-        </div>
-        <TextField
-          path="password"
-          label="Initial password"
-          type="password"
-          value={password}
-          onChange={setPassword}
-          required
-          error={errors.password}
-          autoComplete="new-password"
-          help="At least 10 characters. Share it with the person through a safe channel."
-        />
-        <RadioGroup
-          path="role"
-          legend="Role"
-          value={role}
-          onChange={setRole}
-          options={keysOf(ROLE).map((r) => ({ value: r, label: ROLE[r], description: ROLE_HELP[r] }))}
-          error={errors.role}
-        />
-        <ErrorAlert error={error} other={other} fieldsShown />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Adding…" : "Add user"}
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
-      </Card>
-    </form>
   );
 }
