@@ -1,7 +1,8 @@
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { useAuth } from "./auth/AuthContext";
 import { Layout } from "./components/Layout";
-import { ErrorAlert, Loading } from "./components/ui";
+import { ErrorAlert } from "./components/alerts";
+import { Loading } from "./components/Loading";
 import { SignIn } from "./pages/SignIn";
 import { Overview } from "./pages/Overview";
 import { ConnectionsPage } from "./pages/connections/Connections";

@@ -1,6 +1,6 @@
 import { useId, type ReactNode } from "react";
 import type { FormField, FormValues } from "../lib/schemaForm";
-import { Ticks } from "./ui";
+import { Ticks } from "./Ticks";
 
 /** A DOM id for a field path (`settings.base_url` → `f-settings-base_url`). */
 export function fieldId(path: string): string {

@@ -4,7 +4,8 @@ import { api, call, type Integration, type Run } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
 import { useCan } from "../lib/permissions";
 import { formatDuration, runTypeLabel } from "../lib/runs";
-import { Badge, DateTime, RunStatusBadge } from "./ui";
+import { Badge, RunStatusBadge } from "./badges";
+import { DateTime } from "./DateTime";
 import { DataTable } from "./tables";
 
 /** The runs of one integration, newest first: status, type, times in the organisation's zone, counts. */

@@ -1,6 +1,8 @@
 import type { ReactNode } from "react";
 import type { PagedState } from "../lib/hooks";
-import { Card, ErrorAlert, LoadMore, Loading } from "./ui";
+import { Card } from "./Card";
+import { ErrorAlert } from "./alerts";
+import { Loading } from "./Loading";
 
 export type Column = string | { label: string; className?: string; hidden?: boolean } | false | null | undefined;
 
@@ -39,5 +41,21 @@ export function PagedCard<T extends { id: string }>({ list, loadingLabel, empty,
         {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
       </Card>
     </>
+  );
+}
+
+/** How many items a paged list shows, and Load more while the API has another page. */
+export function LoadMore({ nextCursor, loading, onMore, count }: { nextCursor: string | null; loading: boolean; onMore: () => void; count: number }) {
+  return (
+    <div className="load-more">
+      <span className="muted">
+        {count} shown{nextCursor ? "" : count > 0 ? " · all loaded" : ""}
+      </span>
+      {nextCursor && (
+        <button type="button" className="btn btn-secondary" onClick={onMore} disabled={loading}>
+          {loading ? "Loading…" : "Load more"}
+        </button>
+      )}
+    </div>
   );
 }

@@ -1,6 +1,6 @@
 import { Link } from "react-router";
 import { useTitle } from "../lib/hooks";
-import { PageHeader } from "../components/ui";
+import { PageHeader } from "../components/PageHeader";
 
 export function NotFound() {
   useTitle("Not found");

@@ -8,7 +8,13 @@ import { allConnections, allIntegrations, allSchedules, byId, latestRun, loadCon
 import { isLive } from "../lib/runs";
 import { usePolling } from "../lib/polling";
 import { timingLabel } from "../lib/schedule";
-import { Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, IntegrationStateBadge, Loading, PageHeader, RunStatusBadge } from "../components/ui";
+import { PageHeader } from "../components/PageHeader";
+import { Card } from "../components/Card";
+import { ErrorAlert } from "../components/alerts";
+import { ConnectionStatusBadge, IntegrationStateBadge, RunStatusBadge } from "../components/badges";
+import { DateTime } from "../components/DateTime";
+import { Loading } from "../components/Loading";
+import { EmptyState } from "../components/EmptyState";
 import { ArrowIcon } from "../components/icons";
 import { INTEGRATION_KIND, INTEGRATION_STATE_HELP } from "../lib/labels";
 

@@ -2,7 +2,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { Navigate, useLocation } from "react-router";
 import { useAuth } from "../auth/AuthContext";
 import { mapFieldErrors, toApiError, type ApiError } from "../api/errors";
-import { ErrorAlert, Notice } from "../components/ui";
+import { ErrorAlert, Notice } from "../components/alerts";
 import { TextField, focusFirstInvalid } from "../components/fields";
 import { Logo } from "../components/icons";
 import { useTitle } from "../lib/hooks";

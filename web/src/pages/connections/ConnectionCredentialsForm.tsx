@@ -1,7 +1,8 @@
 import { useMemo, useState } from "react";
 import { api, call, type Connection, type ConnectorInfo } from "../../api/client";
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
-import { Card, ErrorAlert } from "../../components/ui";
+import { Card } from "../../components/Card";
+import { ErrorAlert } from "../../components/alerts";
 import { SchemaFields, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 

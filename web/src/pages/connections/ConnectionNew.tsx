@@ -6,7 +6,11 @@ import { useAsync, useTitle } from "../../lib/hooks";
 import { loadConnectors } from "../../lib/data";
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
 import { AUTH_KIND, CONNECTOR_ROLE } from "../../lib/labels";
-import { AdminOnlyHint, Badge, Card, ErrorAlert, Loading, PageHeader } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { Card } from "../../components/Card";
+import { AdminOnlyHint, ErrorAlert } from "../../components/alerts";
+import { Badge } from "../../components/badges";
+import { Loading } from "../../components/Loading";
 import { SchemaFields, TextField, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 

@@ -7,7 +7,15 @@ import { useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { connectionsPage, connectorName, loadConnectors } from "../../lib/data";
 import { buildReturnTo } from "../../lib/oauth";
 import { useConnect, useOAuthReturn } from "../../lib/useOAuth";
-import { AdminOnlyHint, Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { Card } from "../../components/Card";
+import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { ConnectionStatusBadge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
+import { Loading } from "../../components/Loading";
+import { EmptyState } from "../../components/EmptyState";
+import { LoadMore } from "../../components/tables";
 
 export function ConnectionsPage() {
   useTitle("Connections");

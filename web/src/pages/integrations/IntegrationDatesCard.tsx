@@ -6,7 +6,11 @@ import { useAuth } from "../../auth/AuthContext";
 import { useAsync } from "../../lib/hooks";
 import { dateLabel } from "../../lib/integrationDates";
 import { useCan } from "../../lib/permissions";
-import { AdminOnlyHint, Card, DateTime, ErrorAlert, Loading, Notice, Ticks } from "../../components/ui";
+import { Card } from "../../components/Card";
+import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
+import { Loading } from "../../components/Loading";
 import { IntegrationDatesForm } from "./IntegrationDatesForm";
 
 export function IntegrationDatesCard({ integration }: { integration: Integration }) {

@@ -1,7 +1,8 @@
 import { useState } from "react";
 import { api, call, type IntegrationDates } from "../../api/client";
 import { dateLabel, datesChanges, draftsFrom, type DateDrafts } from "../../lib/integrationDates";
-import { ErrorAlert, Notice, Ticks } from "../../components/ui";
+import { ErrorAlert, Notice } from "../../components/alerts";
+import { Ticks } from "../../components/Ticks";
 import { FieldShell, FormActions, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 import { useConfirm } from "../../components/ConfirmDialog";

@@ -3,7 +3,8 @@ import { Link } from "react-router";
 import type { Connection, ConnectorInfo, DeactivationPolicy, Integration, IntegrationSettings, NewPersonTrigger, PersonField, Schemas } from "../../api/client";
 import { CheckboxGroup, RadioGroup, SelectField, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
-import { Card, ErrorAlert } from "../../components/ui";
+import { Card } from "../../components/Card";
+import { ErrorAlert } from "../../components/alerts";
 import { CONNECTION_STATUS, DEACTIVATION_POLICY, INTEGRATION_KIND, NEW_PERSON_TRIGGER, PERSON_FIELD, keysOf } from "../../lib/labels";
 
 export interface IntegrationFormValues {

@@ -3,7 +3,9 @@ import { api, call } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { useAsync, useTitle } from "../../lib/hooks";
 import { allConnections, loadConnectors } from "../../lib/data";
-import { AdminOnlyHint, ErrorAlert, Loading, PageHeader } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { AdminOnlyHint, ErrorAlert } from "../../components/alerts";
+import { Loading } from "../../components/Loading";
 import { DEFAULT_VALUES, IntegrationForm, settingsFromValues } from "./IntegrationForm";
 
 export function IntegrationNewPage() {

@@ -5,7 +5,15 @@ import { useAuth } from "../../auth/AuthContext";
 import { useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { allConnections, byId, integrationsPage } from "../../lib/data";
 import { INTEGRATION_KIND } from "../../lib/labels";
-import { Card, ConnectionStatusBadge, DateTime, EmptyState, ErrorAlert, IntegrationStateBadge, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { Card } from "../../components/Card";
+import { ErrorAlert, Notice } from "../../components/alerts";
+import { ConnectionStatusBadge, IntegrationStateBadge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
+import { Loading } from "../../components/Loading";
+import { EmptyState } from "../../components/EmptyState";
+import { LoadMore } from "../../components/tables";
 
 export function IntegrationsPage() {
   useTitle("Integrations");

@@ -8,7 +8,10 @@ import { useAsync } from "../../lib/hooks";
 import { runsPage } from "../../lib/data";
 import { isLive } from "../../lib/runs";
 import { usePolling } from "../../lib/polling";
-import { Card, EmptyState, ErrorAlert, Loading, Notice } from "../../components/ui";
+import { Card } from "../../components/Card";
+import { ErrorAlert, Notice } from "../../components/alerts";
+import { Loading } from "../../components/Loading";
+import { EmptyState } from "../../components/EmptyState";
 import { QueuedMessage, RunNowButtons, RunsTable } from "../../components/runs";
 
 const RECENT_RUNS = 5;

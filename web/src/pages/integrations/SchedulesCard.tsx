@@ -5,7 +5,11 @@ import { api, call, type Integration } from "../../api/client";
 import { useAsync } from "../../lib/hooks";
 import { useCan } from "../../lib/permissions";
 import { timingLabel } from "../../lib/schedule";
-import { Badge, Card, DateTime, ErrorAlert, Loading } from "../../components/ui";
+import { Card } from "../../components/Card";
+import { ErrorAlert } from "../../components/alerts";
+import { Badge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Loading } from "../../components/Loading";
 
 export function SchedulesCard({ integration }: { integration: Integration }) {
   const can = useCan();

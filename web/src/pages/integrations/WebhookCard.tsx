@@ -4,7 +4,10 @@ import { useState } from "react";
 import { api, call, type ConnectorInfo, type Integration, type Registration } from "../../api/client";
 import { toApiError, type ApiError } from "../../api/errors";
 import { useCan } from "../../lib/permissions";
-import { AdminOnlyHint, Card, CopyButton, ErrorAlert, Notice, Ticks } from "../../components/ui";
+import { Card } from "../../components/Card";
+import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { Ticks } from "../../components/Ticks";
+import { CopyButton } from "../../components/CopyButton";
 import { useConfirm } from "../../components/ConfirmDialog";
 
 export function WebhookCard({ integration, source, onChange }: { integration: Integration; source: ConnectorInfo | undefined; onChange: (i: Integration) => void }) {

@@ -8,7 +8,12 @@ import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
 import { boolParam, enumParam, useFilterParams, uuidParam } from "../../lib/filters";
 import { LOG_LEVEL, keysOf } from "../../lib/labels";
 import { useCan } from "../../lib/permissions";
-import { DateTime, EmptyState, ErrorAlert, LogLevelBadge, PageHeader, Ticks } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { ErrorAlert } from "../../components/alerts";
+import { LogLevelBadge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
+import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
 import { FilterBool, FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 

@@ -9,7 +9,12 @@ import { QUEUE_STATUS, keysOf } from "../../lib/labels";
 import { useCan } from "../../lib/permissions";
 import { usePolling } from "../../lib/polling";
 import { prettyPayload, processFailedLead, queueActions } from "../../lib/queue";
-import { AdminOnlyHint, DateTime, EmptyState, ErrorAlert, Notice, PageHeader, QueueStatusBadge, Ticks } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { QueueStatusBadge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
+import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
 import { FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 

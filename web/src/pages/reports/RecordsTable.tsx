@@ -1,6 +1,8 @@
 import type { RunRecord, Schemas } from "../../api/client";
 import { DECISION, OUTCOME, USER_FIELD, labelOf } from "../../lib/labels";
-import { Badge, DateTime, Ticks } from "../../components/ui";
+import { Badge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
 import { DataTable } from "../../components/tables";
 
 type FieldChange = Schemas["FieldChange"];

@@ -10,7 +10,15 @@ import { canCancel, canReplayFailed, canResume, countsSummary, formatDuration, i
 import { usePolling } from "../../lib/polling";
 import { useCan } from "../../lib/permissions";
 import { downloadFrom } from "../../lib/download";
-import { AdminOnlyHint, Badge, Card, DateTime, DefinitionList, EmptyState, ErrorAlert, Loading, Notice, PageHeader, RunStatusBadge, Ticks } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { Card } from "../../components/Card";
+import { DefinitionList } from "../../components/DefinitionList";
+import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { Badge, RunStatusBadge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
+import { Loading } from "../../components/Loading";
+import { EmptyState } from "../../components/EmptyState";
 import { PagedCard } from "../../components/tables";
 import { FilterSelect, Filters } from "../../components/filters";
 import { useConfirm } from "../../components/ConfirmDialog";

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from "react";
 import type { CreatedApiKey } from "../../api/client";
 import { ROLE } from "../../lib/labels";
-import { CopyButton } from "../../components/ui";
+import { CopyButton } from "../../components/CopyButton";
 
 /** The new key's secret, shown this once. */
 export function ApiKeySecret({ apiKey, onDone }: { apiKey: CreatedApiKey; onDone: () => void }) {

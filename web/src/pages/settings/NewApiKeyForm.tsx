@@ -1,7 +1,8 @@
 import { useState } from "react";
 import { api, call, type CreatedApiKey, type Role } from "../../api/client";
 import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
-import { Card, ErrorAlert } from "../../components/ui";
+import { Card } from "../../components/Card";
+import { ErrorAlert } from "../../components/alerts";
 import { RadioGroup, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 

@@ -5,7 +5,15 @@ import { useAuth } from "../../auth/AuthContext";
 import { usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
-import { AdminOnlyHint, Badge, Card, DateTime, EmptyState, ErrorAlert, LoadMore, Loading, Notice, PageHeader, Ticks } from "../../components/ui";
+import { PageHeader } from "../../components/PageHeader";
+import { Card } from "../../components/Card";
+import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { Badge } from "../../components/badges";
+import { DateTime } from "../../components/DateTime";
+import { Ticks } from "../../components/Ticks";
+import { Loading } from "../../components/Loading";
+import { EmptyState } from "../../components/EmptyState";
+import { LoadMore } from "../../components/tables";
 import { useConfirm } from "../../components/ConfirmDialog";
 import { NewUserForm } from "./NewUserForm";
 
