@@ -5,23 +5,49 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # PostgreSQL the tests create their databases in (one per test).
 export IHUB_TEST_POSTGRES_URL := env_var_or_default("IHUB_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
+# Where cargo builds: `target/` unless CARGO_TARGET_DIR says otherwise (CI keeps one outside the clone). The smoke and
+# browser tests run the same debug binaries the Rust tests built.
+target_dir := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target")
+export IHUB_BIN := target_dir / "debug" / "ihub"
+export IHUB_SIM_BIN := target_dir / "debug" / "ihub-sim"
+
 default:
     @just --list
 
 # Build the web app and run the hub with its embedded defaults (SQLite in ./data, in-process jobs) on :8080.
 serve *ARGS: web-build
-    cargo run --release -p ihub-api --bin ihub -- serve {{ARGS}}
+    cargo run --release -p ihub --bin ihub -- serve {{ARGS}}
 
 # The demo: the hub beside the Employment Hero and SCIM simulators, set up with an organisation, both connections and an integration.
 demo: web-build
     bash scripts/demo.sh
 
-# Everything CI checks: formatting, lints, the OpenAPI document, Rust tests on SQLite and PostgreSQL, web tests, the OpenAPI smoke test, the browser end-to-end tests.
-test: lint test-rust test-web smoke test-e2e
+# Everything CI checks: formatting, lints, the OpenAPI document, Rust tests on SQLite and PostgreSQL, web tests, the OpenAPI smoke test, the browser end-to-end tests. One debug build serves them all; each stage's time is printed at the end.
+test:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    times=$(mktemp)
+    trap 'echo "stage times:"; cat "$times"; rm -f "$times"' EXIT
+    for stage in lint build test-rust test-web smoke test-e2e; do
+        start=$SECONDS
+        just "$stage"
+        printf '  %-10s %4d s\n' "$stage" $((SECONDS - start)) | tee -a "${IHUB_STAGE_TIMES:-/dev/null}" >> "$times"
+    done
 
-# Rust unit and end-to-end tests (each end-to-end test runs on SQLite and on PostgreSQL).
+# One debug build of every crate, test and binary: the Rust tests, the smoke test and the browser tests all use it.
+build:
+    cargo build --workspace --all-targets
+
+# Rust unit and end-to-end tests (each end-to-end test runs on SQLite and on PostgreSQL), with cargo-nextest when it is installed (tests of all binaries side by side), else cargo test.
 test-rust:
-    cargo test --workspace --all-targets
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if cargo nextest --version >/dev/null 2>&1; then
+        cargo nextest run --workspace --all-targets --profile "${NEXTEST_PROFILE:-default}"
+    else
+        echo "cargo-nextest is not installed: running cargo test (cargo install --locked cargo-nextest is faster)"
+        cargo test --workspace --all-targets
+    fi
 
 # Formatting and clippy, warnings as errors.
 lint:
@@ -30,7 +56,7 @@ lint:
 
 # Regenerate the checked-in OpenAPI document and the web app's types from the code (tests fail when they differ).
 openapi:
-    cargo run --quiet -p ihub-api --bin ihub -- openapi > openapi/openapi.json
+    cargo run --quiet -p ihub --bin ihub -- openapi > openapi/openapi.json
     npm --prefix web run gen:api
 
 # Install the web app's dependencies exactly as locked.
@@ -51,17 +77,17 @@ test-web: web-install
 
 # The web app in headless Chromium (/usr/bin/chromium, or $CHROMIUM) against a real `ihub serve` beside the simulators, on SQLite and again on PostgreSQL + Redis; screenshots in target/e2e-screenshots.
 test-e2e: web-build
-    cargo build -p ihub-api --bin ihub -p ihub-simulators --bin ihub-sim
+    cargo build -p ihub --bin ihub -p ihub-simulators --bin ihub-sim
     npm --prefix web run e2e
     E2E_POSTGRES_URL="$IHUB_TEST_POSTGRES_URL" E2E_REDIS_URL="${IHUB_TEST_REDIS_URL:-redis://127.0.0.1:6379}" E2E_SHOTS="{{justfile_directory()}}/target/e2e-screenshots/postgres-redis" npm --prefix web run e2e
 
 # Drive a running hub from its OpenAPI document with schemathesis, on SQLite and on PostgreSQL.
 smoke:
-    cargo build -p ihub-api --bin ihub
-    IHUB_BIN=target/debug/ihub bash smoke/run.sh
-    IHUB_BIN=target/debug/ihub SMOKE_DATABASE_URL="$IHUB_TEST_POSTGRES_URL" bash smoke/run.sh
+    cargo build -p ihub --bin ihub
+    bash smoke/run.sh
+    SMOKE_DATABASE_URL="$IHUB_TEST_POSTGRES_URL" bash smoke/run.sh
 
 # Benchmarks (not part of `just test`): full and no-change sync of 100,000 people simulator → simulator on SQLite and PostgreSQL, jobs through the Redis queue, webhook ingestion (signed 1 KB deliveries/s and p50/p99 beside a bare actix-web handler); rewrites BENCHMARKS.md. Options override, e.g. `just bench --people 5000 --backend sqlite`; only the webhook part, merged into BENCHMARKS.md: `just bench --only webhooks`.
 bench *ARGS:
-    cargo build --release -p ihub-api --bin ihub -p ihub-bench --bin ihub-bench
-    target/release/ihub-bench --people 100000 --backend both --write BENCHMARKS.md {{ARGS}}
+    cargo build --release -p ihub --bin ihub -p ihub-bench --bin ihub-bench
+    {{target_dir}}/release/ihub-bench --ihub {{target_dir}}/release/ihub --people 100000 --backend both --write BENCHMARKS.md {{ARGS}}

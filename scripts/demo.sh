@@ -12,7 +12,7 @@ PASSWORD="demo password 123"
 DIR="target/demo"
 
 rm -rf "$DIR" && mkdir -p "$DIR"
-cargo build -q -p ihub-api --bin ihub -p ihub-simulators --bin ihub-sim
+cargo build -q -p ihub --bin ihub -p ihub-simulators --bin ihub-sim
 IHUB=target/debug/ihub
 
 cleanup() { kill $(jobs -p) 2>/dev/null || true; }

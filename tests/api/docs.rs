@@ -10,7 +10,7 @@ fn checked_in_openapi_matches_the_code() {
     let checked_in = std::fs::read_to_string(path).expect("openapi/openapi.json exists");
     assert!(
         generated == checked_in,
-        "openapi/openapi.json is stale: regenerate it with `just openapi` (cargo run -p ihub-api -- openapi > openapi/openapi.json)"
+        "openapi/openapi.json is stale: regenerate it with `just openapi` (cargo run -p ihub -- openapi > openapi/openapi.json)"
     );
 }
 

@@ -4,8 +4,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ihub_api::config::Config;
-use ihub_api::{app, runtime};
+use ihub::config::Config;
+use ihub::runtime;
+use ihub_api::app;
 use ihub_domain::users::NewUser;
 use ihub_domain::{Environment, Hub, Role, organisations, users};
 use ihub_simulators::{Accepted, Simulators};

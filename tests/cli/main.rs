@@ -13,7 +13,7 @@ fn ihub() -> Command {
     let bin = BIN.get_or_init(|| {
         let mut build = Command::new(env!("CARGO"));
         build
-            .args(["build", "--quiet", "-p", "ihub-api", "--bin", "ihub"])
+            .args(["build", "--quiet", "-p", "ihub", "--bin", "ihub"])
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         // What cargo sets for this test run only (the package's manifest dir, name, version…). Build scripts that
         // watch such a variable (ring's watches CARGO_MANIFEST_DIR) would otherwise rebuild here, and again in the

@@ -1,12 +1,10 @@
-//! The HTTP layer of Integration Hub and the `ihub` command's wiring. Handlers are thin: parse, authorise, call
-//! one domain service, map the result.
+//! The HTTP layer of Integration Hub: routes, extractors, the one mapping of domain errors to problem+json, the
+//! OpenAPI document and serving the web app. Handlers are thin: parse, authorise, call one domain service, map the
+//! result. The `ihub` crate decides when and where it listens.
 pub mod app;
-pub mod cli;
-pub mod config;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
-pub mod runtime;
 pub mod spa;
 pub mod state;

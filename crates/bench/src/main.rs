@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
 
 /// Benchmarks of the hub: full and no-change sync simulator → simulator on SQLite and PostgreSQL, and jobs
-/// through the Redis queue. Build first: `cargo build --release -p ihub-api --bin ihub -p ihub-bench`.
+/// through the Redis queue. Build first: `cargo build --release -p ihub --bin ihub -p ihub-bench`.
 #[derive(Debug, Parser)]
 #[command(name = "ihub-bench", args_override_self = true)]
 pub struct Args {
@@ -114,7 +114,7 @@ async fn main() -> Result<()> {
         .join(" ");
     let ihub = std::fs::canonicalize(&args.ihub).with_context(|| {
         format!(
-            "{} not found: cargo build --release -p ihub-api --bin ihub",
+            "{} not found: cargo build --release -p ihub --bin ihub",
             args.ihub.display()
         )
     })?;

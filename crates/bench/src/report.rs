@@ -95,7 +95,7 @@ impl Report<'_> {
         let _ = writeln!(md, "```sh\njust bench    # which runs:");
         let _ = writeln!(
             md,
-            "cargo build --release -p ihub-api --bin ihub -p ihub-bench --bin ihub-bench"
+            "cargo build --release -p ihub --bin ihub -p ihub-bench --bin ihub-bench"
         );
         let _ = writeln!(md, "{}\n```\n", self.invocation);
         let _ = writeln!(

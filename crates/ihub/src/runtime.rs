@@ -7,9 +7,9 @@ use ihub_domain::secrets::Keys;
 use ihub_domain::{Hub, database};
 use ihub_worker::QueueBackend;
 
-use crate::app::{self, AppContext};
 use crate::config::{Config, ConfigError};
-use crate::state::{Limits, LoginLimiter, OAuthCallback};
+use ihub_api::app::{self, AppContext};
+use ihub_api::state::{Limits, LoginLimiter, OAuthCallback};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -115,7 +115,7 @@ impl From<ihub_domain::DomainError> for CliError {
 
 pub async fn execute(cli: Cli) -> Result<(), CliError> {
     if let Command::Openapi = cli.command {
-        print!("{}", crate::openapi::to_json(&crate::openapi::document()));
+        print!("{}", ihub_api::openapi::to_json(&ihub_api::openapi::document()));
         return Ok(());
     }
     let mut config = Config::load(cli.config.as_deref()).map_err(StartError::from)?;

@@ -1,5 +1,5 @@
 use clap::Parser;
-use ihub_api::cli::{self, Cli};
+use ihub::cli::{self, Cli};
 use tracing_subscriber::EnvFilter;
 
 /// Logging starts before the configuration is read, so that configuration errors are logged in the chosen format;
