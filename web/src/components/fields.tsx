@@ -1,4 +1,5 @@
 import { useId, type ReactNode } from "react";
+import { Link } from "react-router";
 import type { FormField, FormValues } from "../lib/schemaForm";
 import { Ticks } from "./Ticks";
 
@@ -307,11 +308,30 @@ export function SchemaFields({
   );
 }
 
-/** A form's submit button (saying it is busy while the request is out) and its Cancel. */
-export function FormActions({ busy, label, busyLabel = "Saving…", onCancel }: { busy: boolean; label: string; busyLabel?: string; onCancel?: () => void }) {
+/**
+ * A form's submit button (saying it is busy while the request is out) and its Cancel: a button (`onCancel`) or a
+ * link (`cancelTo`). `children` follow the buttons (e.g. a note on what saving does).
+ */
+export function FormActions({
+  busy,
+  label,
+  busyLabel = "Saving…",
+  disabled,
+  onCancel,
+  cancelTo,
+  children,
+}: {
+  busy: boolean;
+  label: string;
+  busyLabel?: string;
+  disabled?: boolean;
+  onCancel?: () => void;
+  cancelTo?: string;
+  children?: ReactNode;
+}) {
   return (
     <div className="form-actions">
-      <button type="submit" className="btn btn-primary" disabled={busy}>
+      <button type="submit" className="btn btn-primary" disabled={busy || disabled}>
         {busy ? busyLabel : label}
       </button>
       {onCancel && (
@@ -319,6 +339,12 @@ export function FormActions({ busy, label, busyLabel = "Saving…", onCancel }: 
           Cancel
         </button>
       )}
+      {cancelTo && (
+        <Link to={cancelTo} className="btn btn-ghost">
+          Cancel
+        </Link>
+      )}
+      {children}
     </div>
   );
 }

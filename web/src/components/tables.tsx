@@ -32,7 +32,7 @@ export function DataTable({ caption, testId, columns, children }: { caption: str
 }
 
 /** A cursor-paged list in a card: its error in words, a spinner, `empty` when there is nothing, and Load more. */
-export function PagedCard<T extends { id: string }>({ list, loadingLabel, empty, children }: { list: PagedState<T>; loadingLabel: string; empty: ReactNode; children: ReactNode }) {
+export function PagedCard<T extends { id: string }>({ list, loadingLabel, empty, children }: { list: PagedState<T>; loadingLabel?: string; empty: ReactNode; children: ReactNode }) {
   return (
     <>
       <ErrorAlert error={list.error} />

@@ -3,7 +3,7 @@ import { api, call, type Connection, type ConnectorInfo } from "../../api/client
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
-import { SchemaFields, fieldId } from "../../components/fields";
+import { FormActions, SchemaFields, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 
 /** Replace a connection's credentials (write-only: stored ones are never shown). */
@@ -41,11 +41,7 @@ export function ConnectionCredentialsForm({ connection, connector, onSaved }: { 
           <SchemaFields fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} secretPlaceholder={connection.has_credentials ? "•••••••• (stored; type to replace)" : undefined} />
         </fieldset>
         <ErrorAlert error={error} other={other} fieldsShown />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Saving…" : "Replace credentials"}
-          </button>
-        </div>
+        <FormActions busy={busy} label="Replace credentials" />
       </Card>
     </form>
   );

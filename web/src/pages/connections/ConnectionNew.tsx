@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { useNavigate } from "react-router";
 import { api, call, type ConnectorInfo } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { useAsync, useTitle } from "../../lib/hooks";
@@ -11,7 +11,7 @@ import { Card } from "../../components/Card";
 import { AdminOnlyHint, ErrorAlert } from "../../components/alerts";
 import { Badge } from "../../components/badges";
 import { Loading } from "../../components/Loading";
-import { SchemaFields, TextField, fieldId } from "../../components/fields";
+import { FormActions, SchemaFields, TextField, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 
 export function ConnectionNewPage() {
@@ -128,14 +128,7 @@ function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; dis
         </fieldset>
       </Card>
       <ErrorAlert error={error} other={other} fieldsShown />
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={busy || disabled}>
-          {busy ? "Saving…" : "Create connection"}
-        </button>
-        <Link to="/connections" className="btn btn-ghost">
-          Cancel
-        </Link>
-      </div>
+      <FormActions busy={busy} label="Create connection" disabled={disabled} cancelTo="/connections" />
     </form>
   );
 }

@@ -3,7 +3,7 @@ import { api, call, type Connection, type ConnectorInfo } from "../../api/client
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
-import { SchemaFields, TextField, fieldId } from "../../components/fields";
+import { FormActions, SchemaFields, TextField, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 
 /** A connection's name and settings (read-only for non-admins); saving marks it for a new test. */
@@ -37,12 +37,9 @@ export function ConnectionSettingsForm({ connection, connector, disabled, onSave
         </fieldset>
         <ErrorAlert error={error} other={other} fieldsShown />
         {!disabled && (
-          <div className="form-actions">
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy ? "Saving…" : "Save settings"}
-            </button>
+          <FormActions busy={busy} label="Save settings">
             <span className="muted small">Changing settings marks the connection for a new test.</span>
-          </div>
+          </FormActions>
         )}
       </Card>
     </form>

@@ -8,14 +8,12 @@ import { connectionsPage, connectorName, loadConnectors } from "../../lib/data";
 import { buildReturnTo } from "../../lib/oauth";
 import { useConnect, useOAuthReturn } from "../../lib/useOAuth";
 import { PageHeader } from "../../components/PageHeader";
-import { Card } from "../../components/Card";
 import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
 import { ConnectionStatusBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
-import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
-import { LoadMore } from "../../components/tables";
+import { DataTable, PagedCard } from "../../components/tables";
 
 export function ConnectionsPage() {
   useTitle("Connections");
@@ -93,12 +91,10 @@ export function ConnectionsPage() {
       )}
       <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
       <ErrorAlert error={connect.error} onDismiss={connect.clearError} />
-      <ErrorAlert error={list.error} />
       <ErrorAlert error={connectors.error} />
-      <Card>
-        {list.loading ? (
-          <Loading />
-        ) : list.items.length === 0 && !list.error ? (
+      <PagedCard
+        list={list}
+        empty={
           <EmptyState
             title="No connections yet"
             action={
@@ -111,66 +107,46 @@ export function ConnectionsPage() {
           >
             A connection is one account of a system such as BambooHR, Employment Hero, a SCIM service or Odoo.
           </EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="sr-only">Connections</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Connector</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">Checked</th>
-                  {isAdmin && (
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
+        }
+      >
+        <DataTable caption="Connections" columns={["Name", "Connector", "Status", "Last error", "Checked", isAdmin && { label: "Actions", hidden: true }]}>
+          {list.items.map((c) => (
+            <tr key={c.id}>
+              <td>
+                <Link to={`/connections/${c.id}`} className="strong-link">
+                  {c.name}
+                </Link>
+              </td>
+              <td>{connectorName(connectors.data, c.connector)}</td>
+              <td>
+                <ConnectionStatusBadge status={c.status} />
+              </td>
+              <td className="cell-error">{c.last_error ? <span className="text-danger"><Ticks text={c.last_error} /></span> : <span className="muted">—</span>}</td>
+              <td className="nowrap">
+                <DateTime value={c.checked_at} empty="never" />
+              </td>
+              {isAdmin && (
+                <td className="cell-actions">
+                  {isOAuth(c) && (
+                    <button
+                      type="button"
+                      className={`btn btn-sm ${c.status === "connected" ? "btn-secondary" : "btn-primary"}`}
+                      onClick={() => startConnect(c)}
+                      disabled={busy}
+                      aria-label={`${c.status === "connected" ? "Reconnect" : "Connect"} ${c.name}`}
+                    >
+                      {connect.connecting === c.id ? "Redirecting…" : c.status === "connected" ? "Reconnect" : "Connect"}
+                    </button>
                   )}
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((c) => (
-                  <tr key={c.id}>
-                    <td>
-                      <Link to={`/connections/${c.id}`} className="strong-link">
-                        {c.name}
-                      </Link>
-                    </td>
-                    <td>{connectorName(connectors.data, c.connector)}</td>
-                    <td>
-                      <ConnectionStatusBadge status={c.status} />
-                    </td>
-                    <td className="cell-error">{c.last_error ? <span className="text-danger"><Ticks text={c.last_error} /></span> : <span className="muted">—</span>}</td>
-                    <td className="nowrap">
-                      <DateTime value={c.checked_at} empty="never" />
-                    </td>
-                    {isAdmin && (
-                      <td className="cell-actions">
-                        {isOAuth(c) && (
-                          <button
-                            type="button"
-                            className={`btn btn-sm ${c.status === "connected" ? "btn-secondary" : "btn-primary"}`}
-                            onClick={() => startConnect(c)}
-                            disabled={busy}
-                            aria-label={`${c.status === "connected" ? "Reconnect" : "Connect"} ${c.name}`}
-                          >
-                            {connect.connecting === c.id ? "Redirecting…" : c.status === "connected" ? "Reconnect" : "Connect"}
-                          </button>
-                        )}
-                        <button type="button" className="btn btn-secondary btn-sm" onClick={() => test(c)} disabled={busy} aria-label={`Test connection ${c.name}`}>
-                          {testing === c.id ? "Testing…" : "Test"}
-                        </button>
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
-      </Card>
+                  <button type="button" className="btn btn-secondary btn-sm" onClick={() => test(c)} disabled={busy} aria-label={`Test connection ${c.name}`}>
+                    {testing === c.id ? "Testing…" : "Test"}
+                  </button>
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
+      </PagedCard>
     </>
   );
 }

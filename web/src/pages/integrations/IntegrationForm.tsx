@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import type { Connection, ConnectorInfo, DeactivationPolicy, Integration, IntegrationSettings, NewPersonTrigger, PersonField, Schemas } from "../../api/client";
-import { CheckboxGroup, RadioGroup, SelectField, TextField } from "../../components/fields";
+import { CheckboxGroup, FormActions, RadioGroup, SelectField, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
@@ -230,16 +230,7 @@ export function IntegrationForm({
       </Card>
       <ErrorAlert error={error} other={other} fieldsShown />
       {!disabled && (
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Saving…" : submitLabel}
-          </button>
-          {cancelTo && (
-            <Link to={cancelTo} className="btn btn-ghost">
-              Cancel
-            </Link>
-          )}
-        </div>
+        <FormActions busy={busy} label={submitLabel} cancelTo={cancelTo} />
       )}
     </form>
   );

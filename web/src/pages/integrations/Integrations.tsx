@@ -6,14 +6,12 @@ import { useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { allConnections, byId, integrationsPage } from "../../lib/data";
 import { INTEGRATION_KIND } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
-import { Card } from "../../components/Card";
 import { ErrorAlert, Notice } from "../../components/alerts";
 import { ConnectionStatusBadge, IntegrationStateBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
-import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
-import { LoadMore } from "../../components/tables";
+import { DataTable, PagedCard } from "../../components/tables";
 
 export function IntegrationsPage() {
   useTitle("Integrations");
@@ -52,12 +50,10 @@ export function IntegrationsPage() {
           <Ticks text={message} />
         </Notice>
       )}
-      <ErrorAlert error={list.error} />
       <ErrorAlert error={connections.error} />
-      <Card>
-        {list.loading ? (
-          <Loading />
-        ) : list.items.length === 0 && !list.error ? (
+      <PagedCard
+        list={list}
+        empty={
           <EmptyState
             title="No integrations yet"
             action={
@@ -70,44 +66,29 @@ export function IntegrationsPage() {
           >
             An integration joins a source connection (your HR system) to a target connection.
           </EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="sr-only">Integrations</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((i) => (
-                  <tr key={i.id}>
-                    <td>
-                      <Link to={`/integrations/${i.id}`} className="strong-link">
-                        {i.name}
-                      </Link>
-                      <div className="muted small">{INTEGRATION_KIND[i.kind]}</div>
-                    </td>
-                    <td>
-                      <IntegrationStateBadge state={i.state} />
-                    </td>
-                    <td>{conn(i.source_connection_id)}</td>
-                    <td>{conn(i.target_connection_id)}</td>
-                    <td className="nowrap">
-                      <DateTime value={i.updated_at} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
-      </Card>
+        }
+      >
+        <DataTable caption="Integrations" columns={["Name", "State", "Source", "Target", "Updated"]}>
+          {list.items.map((i) => (
+            <tr key={i.id}>
+              <td>
+                <Link to={`/integrations/${i.id}`} className="strong-link">
+                  {i.name}
+                </Link>
+                <div className="muted small">{INTEGRATION_KIND[i.kind]}</div>
+              </td>
+              <td>
+                <IntegrationStateBadge state={i.state} />
+              </td>
+              <td>{conn(i.source_connection_id)}</td>
+              <td>{conn(i.target_connection_id)}</td>
+              <td className="nowrap">
+                <DateTime value={i.updated_at} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      </PagedCard>
     </>
   );
 }

@@ -6,14 +6,12 @@ import { usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { ROLE } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
-import { Card } from "../../components/Card";
 import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
 import { Badge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
-import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
-import { LoadMore } from "../../components/tables";
+import { DataTable, PagedCard } from "../../components/tables";
 import { useConfirm } from "../../components/ConfirmDialog";
 import { ApiKeySecret } from "./ApiKeySecret";
 import { NewApiKeyForm } from "./NewApiKeyForm";
@@ -83,73 +81,48 @@ export function ApiKeysPage() {
           }}
         />
       )}
-      <ErrorAlert error={list.error} />
-      {!list.error && (
-        <Card>
-          {list.loading ? (
-            <Loading />
-          ) : list.items.length === 0 ? (
-            <EmptyState title="No API keys yet">Create one for each script, so each can be revoked on its own.</EmptyState>
-          ) : (
-            <div className="table-wrap">
-              <table className="table">
-                <caption className="sr-only">API keys</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    {isAdmin && (
-                      <th scope="col">
-                        <span className="sr-only">Actions</span>
-                      </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.map((k) => (
-                    <tr key={k.id} className={k.revoked_at ? "row-muted" : ""}>
-                      <td>{k.name}</td>
-                      <td>
-                        <code>{k.prefix}…</code>
-                      </td>
-                      <td>{ROLE[k.role]}</td>
-                      <td>
-                        {k.revoked_at ? (
-                          <Badge tone="neutral">
-                            Revoked <DateTime value={k.revoked_at} />
-                          </Badge>
-                        ) : (
-                          <Badge tone="success">Active</Badge>
-                        )}
-                      </td>
-                      <td className="nowrap">
-                        <DateTime value={k.created_at} />
-                      </td>
-                      <td className="nowrap">
-                        <DateTime value={k.last_used_at} empty="never" />
-                      </td>
-                      {isAdmin && (
-                        <td className="cell-actions">
-                          {!k.revoked_at && (
-                            <button type="button" className="btn btn-sm btn-danger-outline" onClick={() => revoke(k)} disabled={busy !== null} aria-label={`Revoke ${k.name}`}>
-                              {busy === k.id ? "Revoking…" : "Revoke"}
-                            </button>
-                          )}
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-          {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
-        </Card>
-      )}
+      <PagedCard
+        list={list}
+        empty={
+          <EmptyState title="No API keys yet">Create one for each script, so each can be revoked on its own.</EmptyState>
+        }
+      >
+        <DataTable caption="API keys" columns={["Name", "Key", "Role", "Status", "Created", "Last used", isAdmin && { label: "Actions", hidden: true }]}>
+          {list.items.map((k) => (
+            <tr key={k.id} className={k.revoked_at ? "row-muted" : ""}>
+              <td>{k.name}</td>
+              <td>
+                <code>{k.prefix}…</code>
+              </td>
+              <td>{ROLE[k.role]}</td>
+              <td>
+                {k.revoked_at ? (
+                  <Badge tone="neutral">
+                    Revoked <DateTime value={k.revoked_at} />
+                  </Badge>
+                ) : (
+                  <Badge tone="success">Active</Badge>
+                )}
+              </td>
+              <td className="nowrap">
+                <DateTime value={k.created_at} />
+              </td>
+              <td className="nowrap">
+                <DateTime value={k.last_used_at} empty="never" />
+              </td>
+              {isAdmin && (
+                <td className="cell-actions">
+                  {!k.revoked_at && (
+                    <button type="button" className="btn btn-sm btn-danger-outline" onClick={() => revoke(k)} disabled={busy !== null} aria-label={`Revoke ${k.name}`}>
+                      {busy === k.id ? "Revoking…" : "Revoke"}
+                    </button>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
+      </PagedCard>
     </>
   );
 }

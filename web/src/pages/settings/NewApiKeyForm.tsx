@@ -3,7 +3,7 @@ import { api, call, type CreatedApiKey, type Role } from "../../api/client";
 import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
-import { RadioGroup, TextField } from "../../components/fields";
+import { FormActions, RadioGroup, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 
 /** Create an API key with a name and the role it acts as; the secret is answered once. */
@@ -30,14 +30,7 @@ export function NewApiKeyForm({ onCreated, onCancel }: { onCreated: (k: CreatedA
           error={errors.role}
         />
         <ErrorAlert error={error} other={other} fieldsShown />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Creating…" : "Create key"}
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions busy={busy} label="Create key" busyLabel="Creating…" onCancel={onCancel} />
       </Card>
     </form>
   );

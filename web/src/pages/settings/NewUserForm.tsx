@@ -3,7 +3,7 @@ import { api, call, type Role, type User } from "../../api/client";
 import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
-import { RadioGroup, TextField } from "../../components/fields";
+import { FormActions, RadioGroup, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 
 /** Add a user with an initial password and a role. */
@@ -56,14 +56,7 @@ export function NewUserForm({ onCreated, onCancel }: { onCreated: (u: User) => v
           error={errors.role}
         />
         <ErrorAlert error={error} other={other} fieldsShown />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? "Adding…" : "Add user"}
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions busy={busy} label="Add user" busyLabel="Adding…" onCancel={onCancel} />
       </Card>
     </form>
   );

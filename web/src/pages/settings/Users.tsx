@@ -6,14 +6,12 @@ import { usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
-import { Card } from "../../components/Card";
 import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
 import { Badge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
-import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
-import { LoadMore } from "../../components/tables";
+import { DataTable, PagedCard } from "../../components/tables";
 import { useConfirm } from "../../components/ConfirmDialog";
 import { NewUserForm } from "./NewUserForm";
 
@@ -99,84 +97,55 @@ export function UsersPage() {
           }}
         />
       )}
-      <ErrorAlert error={list.error} />
-      {!list.error && (
-        <Card>
-          {list.loading ? (
-            <Loading />
-          ) : list.items.length === 0 ? (
-            <EmptyState title="No users" />
-          ) : (
-            <div className="table-wrap">
-              <table className="table">
-                <caption className="sr-only">Users</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Added</th>
-                    {isAdmin && (
-                      <th scope="col">
-                        <span className="sr-only">Actions</span>
-                      </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.items.map((u) => (
-                    <tr key={u.id} className={u.active ? "" : "row-muted"}>
-                      <td>
-                        {u.name}
-                        {u.id === me?.id && <span className="muted small"> (you)</span>}
-                      </td>
-                      <td>{u.email}</td>
-                      <td>
-                        {isAdmin ? (
-                          <select
-                            className="input input-sm"
-                            aria-label={`Role of ${u.name}`}
-                            value={u.role}
-                            disabled={busy !== null}
-                            onChange={(e) => changeRole(u, e.target.value as Role)}
-                          >
-                            {keysOf(ROLE).map((r) => (
-                              <option key={r} value={r}>
-                                {ROLE[r]}
-                              </option>
-                            ))}
-                          </select>
-                        ) : (
-                          ROLE[u.role]
-                        )}
-                      </td>
-                      <td>{u.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Deactivated</Badge>}</td>
-                      <td className="nowrap">
-                        <DateTime value={u.created_at} />
-                      </td>
-                      {isAdmin && (
-                        <td className="cell-actions">
-                          <button
-                            type="button"
-                            className={`btn btn-sm ${u.active ? "btn-danger-outline" : "btn-secondary"}`}
-                            onClick={() => toggleActive(u)}
-                            disabled={busy !== null}
-                            aria-label={`${u.active ? "Deactivate" : "Reactivate"} ${u.name}`}
-                          >
-                            {busy === u.id ? "Saving…" : u.active ? "Deactivate" : "Reactivate"}
-                          </button>
-                        </td>
-                      )}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-          {!list.loading && list.items.length > 0 && <LoadMore count={list.items.length} nextCursor={list.nextCursor} loading={list.loadingMore} onMore={list.loadMore} />}
-        </Card>
-      )}
+      <PagedCard list={list} empty={<EmptyState title="No users" />}>
+        <DataTable caption="Users" columns={["Name", "Email", "Role", "Status", "Added", isAdmin && { label: "Actions", hidden: true }]}>
+          {list.items.map((u) => (
+            <tr key={u.id} className={u.active ? "" : "row-muted"}>
+              <td>
+                {u.name}
+                {u.id === me?.id && <span className="muted small"> (you)</span>}
+              </td>
+              <td>{u.email}</td>
+              <td>
+                {isAdmin ? (
+                  <select
+                    className="input input-sm"
+                    aria-label={`Role of ${u.name}`}
+                    value={u.role}
+                    disabled={busy !== null}
+                    onChange={(e) => changeRole(u, e.target.value as Role)}
+                  >
+                    {keysOf(ROLE).map((r) => (
+                      <option key={r} value={r}>
+                        {ROLE[r]}
+                      </option>
+                    ))}
+                  </select>
+                ) : (
+                  ROLE[u.role]
+                )}
+              </td>
+              <td>{u.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Deactivated</Badge>}</td>
+              <td className="nowrap">
+                <DateTime value={u.created_at} />
+              </td>
+              {isAdmin && (
+                <td className="cell-actions">
+                  <button
+                    type="button"
+                    className={`btn btn-sm ${u.active ? "btn-danger-outline" : "btn-secondary"}`}
+                    onClick={() => toggleActive(u)}
+                    disabled={busy !== null}
+                    aria-label={`${u.active ? "Deactivate" : "Reactivate"} ${u.name}`}
+                  >
+                    {busy === u.id ? "Saving…" : u.active ? "Deactivate" : "Reactivate"}
+                  </button>
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
+      </PagedCard>
     </>
   );
 }
