@@ -9,6 +9,7 @@ import { useCan } from "../../lib/permissions";
 import { Card } from "../../components/Card";
 import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
 import { DateTime } from "../../components/DateTime";
+import { DefinitionList } from "../../components/DefinitionList";
 import { Ticks } from "../../components/Ticks";
 import { Loading } from "../../components/Loading";
 import { IntegrationDatesForm } from "./IntegrationDatesForm";
@@ -60,24 +61,22 @@ export function IntegrationDatesCard({ integration }: { integration: Integration
 
 function DatesView({ dates: d, timeZone }: { dates: IntegrationDates; timeZone: string }) {
   return (
-    <dl className="deflist">
-      {d.items.map((x) => (
-        <div key={x.name} className="deflist-row">
-          <dt>{dateLabel(x.name)}</dt>
-          <dd>
-            <DateTime value={x.value} timeZone={timeZone} empty="not set: the next run reads everyone" />
-            {x.updated_at && (
-              <span className="muted small">
-                {" "}
-                (changed <DateTime value={x.updated_at} timeZone={timeZone} />)
-              </span>
-            )}
-            <div className="muted small">
-              <Ticks text={x.description} />
-            </div>
-          </dd>
-        </div>
-      ))}
-    </dl>
+    <DefinitionList
+      items={d.items.map((x) => [
+        dateLabel(x.name),
+        <>
+          <DateTime value={x.value} timeZone={timeZone} empty="not set: the next run reads everyone" />
+          {x.updated_at && (
+            <span className="muted small">
+              {" "}
+              (changed <DateTime value={x.updated_at} timeZone={timeZone} />)
+            </span>
+          )}
+          <div className="muted small">
+            <Ticks text={x.description} />
+          </div>
+        </>,
+      ])}
+    />
   );
 }

@@ -15,6 +15,7 @@ import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
 import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
+import { CodeDetails } from "../../components/CodeDetails";
 import { FilterBool, FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 
 /** The level filter is one select: `min:warning` (warning or worse) or `eq:info` (only info). */
@@ -150,12 +151,7 @@ export function LogsPage() {
                 <span id={`log-msg-${e.id}`}>
                   <Ticks text={e.message} />
                 </span>
-                {e.details && Object.keys(e.details).length > 0 && (
-                  <details className="log-details">
-                    <summary>Details</summary>
-                    <pre className="code-block">{JSON.stringify(e.details, null, 2)}</pre>
-                  </details>
-                )}
+                {e.details && Object.keys(e.details).length > 0 && <CodeDetails summary="Details" text={JSON.stringify(e.details, null, 2)} />}
               </td>
               <td className="small">
                 {e.integration_id && (

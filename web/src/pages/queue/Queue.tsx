@@ -16,6 +16,7 @@ import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
 import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
+import { CodeDetails } from "../../components/CodeDetails";
 import { FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 
 const QUEUE_POLL_MS = 5000;
@@ -114,10 +115,7 @@ export function QueuePage() {
                     <Link to={`/integrations/${item.integration_id}`}>{names.get(item.integration_id)?.name ?? "Integration"}</Link>
                     {item.event_id && <> · event {item.event_id}</>}
                   </div>
-                  <details className="log-details">
-                    <summary>Payload</summary>
-                    <pre className="code-block">{prettyPayload(item.payload)}</pre>
-                  </details>
+                  <CodeDetails summary="Payload" text={prettyPayload(item.payload)} />
                 </td>
                 <td>
                   <QueueStatusBadge status={item.status} />
