@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 mod scaled_out;
 mod webhooks;
 
-/// The binary of this workspace, built once if a plain `cargo test -p ihub-tests` has not built it yet.
+/// The binary of this workspace, built if a plain `cargo test -p ihub-tests` has not built it yet. The build names the
+/// same targets as `just build` and `cargo nextest run --workspace --all-targets`, so cargo unifies features alike
+/// and finds nothing to do; `-p ihub` alone would resolve other features and rebuild half the workspace.
 fn ihub() -> Command {
     static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
     let bin = BIN.get_or_init(|| {
         let mut build = Command::new(env!("CARGO"));
         build
-            .args(["build", "--quiet", "-p", "ihub", "--bin", "ihub"])
+            .args(["build", "--quiet", "--workspace", "--all-targets"])
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         // What cargo sets for this test run only (the package's manifest dir, name, version…). Build scripts that
         // watch such a variable (ring's watches CARGO_MANIFEST_DIR) would otherwise rebuild here, and again in the

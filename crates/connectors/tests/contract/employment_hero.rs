@@ -51,6 +51,8 @@ async fn connect(sims: &Simulators) -> Value {
     );
     assert!(has("state", &request.state) && has("redirect_uri", REDIRECT), "{url}");
 
+    // A client of the test's own (not the connector's pool): under nextest this may be the process's first.
+    ihub_connectors::http::install_crypto_provider();
     let approval = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
