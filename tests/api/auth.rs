@@ -121,7 +121,7 @@ async fn wrong_credentials(t: TestHub) {
 async fn expired_and_forged_tokens(t: TestHub) {
     let admin = t.organisation("Acme").await;
     let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
-    let expired = ihub_domain::auth::issue_access_token(
+    let expired = ihub_domain::accounts::auth::issue_access_token(
         &t.hub,
         admin.user_id,
         admin.organisation_id,

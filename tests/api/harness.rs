@@ -7,8 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ihub::config::Config;
 use ihub::runtime;
 use ihub_api::app;
-use ihub_domain::users::NewUser;
-use ihub_domain::{Environment, Hub, Role, organisations, users};
+use ihub_domain::accounts::users::NewUser;
+use ihub_domain::{Environment, Hub, Role, accounts::organisations, accounts::users};
 use ihub_simulators::{Accepted, Simulators};
 use ihub_worker::QueueBackend;
 use reqwest::Method;
@@ -56,11 +56,11 @@ pub fn test_worker_settings() -> ihub_worker::WorkerSettings {
     use std::time::Duration;
     ihub_worker::WorkerSettings {
         runs_at_once: 4,
-        sync: ihub_domain::sync::Options {
+        sync: ihub_domain::runs::sync::Options {
             concurrency: 8,
             heartbeat: Duration::from_millis(200),
             retry_base: Duration::from_millis(500),
-            ..ihub_domain::sync::Options::default()
+            ..ihub_domain::runs::sync::Options::default()
         },
         tick: Duration::from_millis(200),
         requeue_after: Duration::from_secs(2),

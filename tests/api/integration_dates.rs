@@ -1,7 +1,7 @@
 //! Integration dates: the watermarks runs set, listed with every known name and editable by admins only.
 use chrono::{DateTime, Duration, Utc};
 use ihub_domain::Role;
-use ihub_domain::integration_dates::{self, EMPLOYEES_UPDATED_SINCE};
+use ihub_domain::integrations::dates::{self, EMPLOYEES_UPDATED_SINCE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -55,13 +55,11 @@ async fn dates_are_listed_set_and_cleared(t: TestHub) {
     assert_eq!(t.get(&path, &admin.token).await.expect(200), &set);
     // The engine reads what the admin wrote, and its own writes replace it.
     assert_eq!(
-        integration_dates::get(&t.hub.db, id, EMPLOYEES_UPDATED_SINCE)
-            .await
-            .unwrap(),
+        dates::get(&t.hub.db, id, EMPLOYEES_UPDATED_SINCE).await.unwrap(),
         Some(expected)
     );
     let by_run: DateTime<Utc> = "2025-06-30T12:34:56.789Z".parse().unwrap();
-    integration_dates::set(&t.hub.db, id, EMPLOYEES_UPDATED_SINCE, by_run)
+    dates::set(&t.hub.db, id, EMPLOYEES_UPDATED_SINCE, by_run)
         .await
         .unwrap();
     assert_eq!(value_of(t.get(&path, &admin.token).await.expect(200)), Some(by_run));
@@ -78,12 +76,7 @@ async fn dates_are_listed_set_and_cleared(t: TestHub) {
         .clone();
     assert_eq!(cleared["items"][0]["value"], Value::Null);
     assert_eq!(cleared["items"][0]["updated_at"], Value::Null);
-    assert_eq!(
-        integration_dates::get(&t.hub.db, id, EMPLOYEES_UPDATED_SINCE)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(dates::get(&t.hub.db, id, EMPLOYEES_UPDATED_SINCE).await.unwrap(), None);
 
     // Each change by hand is in the log, with who made it.
     let logged = t

@@ -2,7 +2,7 @@
 //! per due occurrence however many ticks race for it, missed occurrences after downtime, and DST in Sydney.
 use chrono::{DateTime, Duration, Timelike, Utc};
 use ihub_domain::entities::{run, schedule};
-use ihub_domain::schedules::fire_due;
+use ihub_domain::integrations::schedules::fire_due;
 use ihub_domain::{Principal, Role};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -363,7 +363,7 @@ async fn support_reads_and_other_organisations_see_nothing(t: TestHub) {
         role: Role::Support,
         api_key_id: None,
     };
-    let err = ihub_domain::schedules::delete(&t.hub, &who, Uuid::parse_str(s).unwrap())
+    let err = ihub_domain::integrations::schedules::delete(&t.hub, &who, Uuid::parse_str(s).unwrap())
         .await
         .unwrap_err();
     assert!(matches!(err, ihub_domain::DomainError::Forbidden(_)), "{err:?}");

@@ -52,9 +52,9 @@ pub enum ApiError {
     WebhookMalformed(String),
 }
 
-impl From<ihub_domain::webhooks::Refusal> for ApiError {
-    fn from(refusal: ihub_domain::webhooks::Refusal) -> Self {
-        use ihub_domain::webhooks::Refusal;
+impl From<ihub_domain::inbound::webhooks::Refusal> for ApiError {
+    fn from(refusal: ihub_domain::inbound::webhooks::Refusal) -> Self {
+        use ihub_domain::inbound::webhooks::Refusal;
         match refusal {
             Refusal::Unknown => ApiError::Domain(DomainError::NotFound("webhook URL")),
             Refusal::Unauthenticated(reason) => ApiError::WebhookUnauthenticated(reason),

@@ -35,7 +35,7 @@ impl FromRequest for Auth {
                 .ok_or(ApiError::Domain(DomainError::Unauthenticated(
                     "this endpoint needs `Authorization: Bearer <access token or API key>`",
                 )))?;
-            Ok(Auth(ihub_domain::auth::authenticate(&hub, &bearer).await?))
+            Ok(Auth(ihub_domain::accounts::auth::authenticate(&hub, &bearer).await?))
         })
     }
 }

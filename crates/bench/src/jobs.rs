@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use apalis::prelude::{BackendExt, BoxDynError, WorkerBuilder, WorkerBuilderExt};
-use ihub_domain::jobs::{Dispatcher, Job};
+use ihub_domain::job_queue::{Dispatcher, Job};
 use ihub_worker::QueueBackend;
 use ihub_worker::queue::RedisJobs;
 
@@ -83,7 +83,7 @@ async fn push_all(dispatcher: &Arc<dyn Dispatcher>, n: u32, at_once: usize) -> R
                 for _ in 0..count {
                     dispatcher.dispatch(job()).await?;
                 }
-                Ok::<_, ihub_domain::jobs::DispatchError>(())
+                Ok::<_, ihub_domain::job_queue::DispatchError>(())
             })
         })
         .collect();

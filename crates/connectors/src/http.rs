@@ -5,7 +5,7 @@ use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use ihub_domain::catalog::ConnectorError;
+use ihub_domain::connections::ports::ConnectorError;
 use reqwest::{RequestBuilder, Response, StatusCode};
 
 pub const USER_AGENT: &str = concat!("IntegrationHub/", env!("CARGO_PKG_VERSION"));

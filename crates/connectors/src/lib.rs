@@ -2,7 +2,7 @@
 //! Nothing here knows about HTTP handlers or the database.
 use std::sync::Arc;
 
-use ihub_domain::catalog::{Catalog, Connector};
+use ihub_domain::connections::ports::{Catalog, Connector};
 
 pub mod bamboohr;
 pub mod employment_hero;
@@ -13,7 +13,7 @@ pub mod scim;
 mod settings;
 pub mod typed;
 
-pub use ihub_domain::catalog::ConnectorError;
+pub use ihub_domain::connections::ports::ConnectorError;
 use typed::Typed;
 
 /// Every connector this build ships, ready to hand to the domain.

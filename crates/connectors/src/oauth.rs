@@ -1,6 +1,6 @@
 //! OAuth2 authorization code with PKCE (RFC 6749, RFC 7636) through the `oauth2` crate, over the shared client.
 use chrono::{DateTime, Utc};
-use ihub_domain::catalog::{AuthorizeRequest, ConnectorError};
+use ihub_domain::connections::ports::{AuthorizeRequest, ConnectorError};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,

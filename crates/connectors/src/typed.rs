@@ -3,7 +3,7 @@
 use ihub_domain::FieldError;
 use std::sync::Arc;
 
-use ihub_domain::catalog::{
+use ihub_domain::connections::ports::{
     Choice, ConnectionContext, Connector, ConnectorInfo, CredentialSink, OAuthFlow, PeopleSource, SourceEvent,
     UserTarget, WebhookDelivery, WebhookRejection, WebhookSetup,
 };
@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::settings::parse;
-use ihub_domain::catalog::ConnectorError;
+use ihub_domain::connections::ports::ConnectorError;
 
 /// Checks beyond the shape: URLs that parse, values that are not blank.
 pub trait Configured {

@@ -3,9 +3,9 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::TokenSettings;
-use crate::catalog::Catalog;
-use crate::jobs::Dispatcher;
+use crate::accounts::auth::TokenSettings;
+use crate::connections::ports::Catalog;
+use crate::job_queue::Dispatcher;
 use crate::secrets::Keys;
 
 /// Whether enabled integrations write (production) or only rehearse with dry runs (staging).

@@ -1,30 +1,29 @@
-//! Business types and rules of Integration Hub, and their persistence. Both the api and the worker call these
-//! services; nothing here knows about HTTP.
-pub mod api_keys;
-pub mod auth;
-pub mod catalog;
+//! Business types and rules of Integration Hub, and their persistence, grouped by what they are about. Both the api
+//! and the worker call these services; nothing here knows about HTTP.
+//!
+//! - `accounts`: organisations, users, sign-in and tokens, API keys, roles.
+//! - `connections`: configured accounts of external systems, and the connector ports (sources, targets, the
+//!   canonical person) that `ihub-connectors` implements.
+//! - `integrations`: a source joined to a target, with its schedules and dates.
+//! - `runs`: one execution of an integration's sync, its lifecycle, the sync itself and its report.
+//! - `inbound`: the inbound queue (webhook events waiting to be synced) and the webhook receivers.
+//! - `logs`: what happened, for people to read and check.
+//! - `job_queue`: the work for workers, as the domain pushes it.
+pub mod accounts;
 pub mod connections;
 pub mod database;
 pub mod entities;
 pub mod error;
 pub mod hub;
-pub mod integration_dates;
+pub mod inbound;
 pub mod integrations;
-pub mod jobs;
+pub mod job_queue;
 pub mod logs;
-pub mod organisations;
 pub mod pagination;
-pub mod people;
-pub mod queue;
-pub mod roles;
 pub mod runs;
-pub mod schedules;
 pub mod secrets;
-pub mod sync;
-pub mod users;
 mod validate;
-pub mod webhooks;
 
+pub use accounts::roles::{Principal, Role};
 pub use error::{DomainError, FieldError, Result};
 pub use hub::{Environment, Hub};
-pub use roles::{Principal, Role};

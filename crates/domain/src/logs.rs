@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Hub;
+use crate::accounts::roles::{Principal, Role};
 use crate::entities::log_entry;
 use crate::error::{DomainError, Problems, Result};
 use crate::pagination::{self, Page, PageRequest};
-use crate::roles::{Principal, Role};
 
 /// How serious an entry is, from least to most: `debug` < `info` < `warning` < `error` < `critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]

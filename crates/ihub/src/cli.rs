@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use ihub_domain::jobs::NoDispatch;
-use ihub_domain::users::NewUser;
-use ihub_domain::{Role, organisations, users};
+use ihub_domain::accounts::users::NewUser;
+use ihub_domain::job_queue::NoDispatch;
+use ihub_domain::{Role, accounts::organisations, accounts::users};
 
 use crate::config::Config;
 use crate::runtime::{self, Roles, StartError};

@@ -183,11 +183,11 @@ impl Config {
         use std::time::Duration;
         ihub_worker::WorkerSettings {
             runs_at_once: self.worker_runs_at_once,
-            sync: ihub_domain::sync::Options {
+            sync: ihub_domain::runs::sync::Options {
                 concurrency: self.sync_concurrency,
                 heartbeat: Duration::from_millis(self.heartbeat_ms),
                 retry_base: Duration::from_secs(self.run_retry_base_secs),
-                ..ihub_domain::sync::Options::default()
+                ..ihub_domain::runs::sync::Options::default()
             },
             tick: Duration::from_millis(self.worker_tick_ms),
             requeue_after: Duration::from_secs(self.requeue_after_secs),

@@ -1,8 +1,8 @@
 //! Turning configuration into running parts: the shared `Hub`, the queue, the HTTP server, the worker.
 use std::sync::Arc;
 
-use ihub_domain::auth::TokenSettings;
-use ihub_domain::jobs::Dispatcher;
+use ihub_domain::accounts::auth::TokenSettings;
+use ihub_domain::job_queue::Dispatcher;
 use ihub_domain::secrets::Keys;
 use ihub_domain::{Hub, database};
 use ihub_worker::QueueBackend;

@@ -13,7 +13,7 @@ pub async fn run(hub: Hub, name: String, settings: WorkerSettings, mut stop: wat
         if *stop.borrow() {
             return;
         }
-        let taken = match ihub_domain::queue::claim(&hub, &name, PASS_LIMIT, chrono::Utc::now()).await {
+        let taken = match ihub_domain::inbound::claim(&hub, &name, PASS_LIMIT, chrono::Utc::now()).await {
             Ok(items) => items,
             Err(e) => {
                 tracing::warn!(processor = %name, error = %e, "could not take queue items");
@@ -23,7 +23,7 @@ pub async fn run(hub: Hub, name: String, settings: WorkerSettings, mut stop: wat
         let full = taken.len() as u64 >= PASS_LIMIT;
         if !taken.is_empty() {
             tracing::debug!(processor = %name, items = taken.len(), "processing inbound items");
-            if let Err(e) = ihub_domain::queue::process(&hub, &name, &settings.sync, taken, stop.clone()).await {
+            if let Err(e) = ihub_domain::inbound::process(&hub, &name, &settings.sync, taken, stop.clone()).await {
                 // Items stay `processing`; the reconciler gives them back after `stuck_after`.
                 tracing::error!(processor = %name, error = %e, "processing inbound items failed");
             }

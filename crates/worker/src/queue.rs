@@ -8,7 +8,7 @@ use apalis::prelude::{MemorySink, MemoryStorage, MemoryStorageError, Task, TaskS
 use apalis_redis::{ConnectionManager, RedisStorage};
 use futures::SinkExt;
 use futures::channel::mpsc::UnboundedSender;
-use ihub_domain::jobs::{DispatchError, Dispatcher, Job};
+use ihub_domain::job_queue::{DispatchError, Dispatcher, Job};
 
 /// Where jobs wait in Redis by default; named so that other apalis users of the same Redis never mix with ours.
 /// Hubs sharing one Redis need a queue each (`IHUB_REDIS_QUEUE`).

@@ -2,7 +2,7 @@
 //! are resumed, queued runs whose job was lost (Redis flushed or restarted) are pushed again, retries are
 //! dispatched when their backoff ends, and due schedules fire.
 use ihub_domain::Hub;
-use ihub_domain::jobs::Job;
+use ihub_domain::job_queue::Job;
 use ihub_domain::runs::lifecycle;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -41,14 +41,14 @@ pub async fn pass(hub: &Hub, settings: &WorkerSettings) -> ihub_domain::Result<(
         tracing::info!(runs = lost.len(), "pushing queued runs to the queue again");
     }
     dispatch(hub, lost).await;
-    let reclaimed = ihub_domain::queue::reclaim_stale(hub, settings.stuck_after).await?;
+    let reclaimed = ihub_domain::inbound::reclaim_stale(hub, settings.stuck_after).await?;
     if reclaimed > 0 {
         tracing::warn!(
             items = reclaimed,
             "inbound items left by a processor that died are pending again"
         );
     }
-    ihub_domain::schedules::fire_due(hub, chrono::Utc::now()).await?;
+    ihub_domain::integrations::schedules::fire_due(hub, chrono::Utc::now()).await?;
     Ok(())
 }
 

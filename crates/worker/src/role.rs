@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use apalis::prelude::{BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt};
 use ihub_domain::Hub;
-use ihub_domain::jobs::Job;
+use ihub_domain::job_queue::Job;
 use ihub_domain::runs::lifecycle::Ending;
-use ihub_domain::sync;
+use ihub_domain::runs::sync;
 use tokio::sync::watch;
 
 use crate::queue::{QueueBackend, QueueError};

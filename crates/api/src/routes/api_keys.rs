@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use ihub_domain::Hub;
-use ihub_domain::api_keys::{self, ApiKey, CreatedApiKey, NewApiKey};
+use ihub_domain::accounts::api_keys::{self, ApiKey, CreatedApiKey, NewApiKey};
 use ihub_domain::pagination::{Page, PageRequest};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;

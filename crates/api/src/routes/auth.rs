@@ -1,6 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use ihub_domain::Hub;
-use ihub_domain::auth::{self, TokenPair};
+use ihub_domain::accounts::auth::{self, TokenPair};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;

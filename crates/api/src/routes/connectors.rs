@@ -1,6 +1,6 @@
 use actix_web::{get, web};
 use ihub_domain::Hub;
-use ihub_domain::catalog::ConnectorInfo;
+use ihub_domain::connections::ports::ConnectorInfo;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;

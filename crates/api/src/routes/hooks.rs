@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures::StreamExt;
 use ihub_domain::Hub;
-use ihub_domain::webhooks::{self, Receipt, Receiver};
+use ihub_domain::inbound::webhooks::{self, Receipt, Receiver};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 

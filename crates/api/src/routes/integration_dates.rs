@@ -1,6 +1,6 @@
 use actix_web::{get, put, web};
 use ihub_domain::Hub;
-use ihub_domain::integration_dates::{self, IntegrationDates, IntegrationDatesUpdate};
+use ihub_domain::integrations::dates::{self, IntegrationDates, IntegrationDatesUpdate};
 use serde_json::{Map, Value};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -21,7 +21,7 @@ async fn get_integration_dates(
     Auth(who): Auth,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<IntegrationDates>> {
-    Ok(web::Json(integration_dates::list(&hub, &who, *id).await?))
+    Ok(web::Json(dates::list(&hub, &who, *id).await?))
 }
 
 /// Set or clear dates (admins only): name only those that change; null clears one, so the next run reads everyone.
@@ -35,5 +35,5 @@ async fn update_integration_dates(
     id: web::Path<Uuid>,
     AdminJson(who, body): AdminJson<Map<String, Value>>,
 ) -> ApiResult<web::Json<IntegrationDates>> {
-    Ok(web::Json(integration_dates::update(&hub, &who, *id, body).await?))
+    Ok(web::Json(dates::update(&hub, &who, *id, body).await?))
 }

@@ -1,8 +1,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use ihub_domain::Hub;
+use ihub_domain::inbound::webhooks::{self, Registration};
 use ihub_domain::integrations::{self, Integration, IntegrationChanges, NewIntegration};
 use ihub_domain::pagination::{Page, PageRequest};
-use ihub_domain::webhooks::{self, Registration};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 

@@ -1,6 +1,6 @@
 use actix_web::{get, web};
 use ihub_domain::Hub;
-use ihub_domain::users::{self, Me};
+use ihub_domain::accounts::users::{self, Me};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::ApiResult;

@@ -1,8 +1,8 @@
 use actix_web::{get, post, web};
 use ihub_domain::Hub;
+use ihub_domain::inbound::{self, QueueFilters, QueueItem};
 use ihub_domain::pagination::{Page, PageRequest};
-use ihub_domain::queue::{self, QueueFilters, QueueItem};
-use ihub_domain::sync;
+use ihub_domain::runs::sync;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -26,14 +26,14 @@ async fn list_queue(
     filters: web::Query<QueueFilters>,
     page: web::Query<PageRequest>,
 ) -> ApiResult<web::Json<Page<QueueItem>>> {
-    Ok(web::Json(queue::list(&hub, &who, &filters, &page).await?))
+    Ok(web::Json(inbound::list(&hub, &who, &filters, &page).await?))
 }
 
 #[utoipa::path(tag = "queue", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Queue item id")),
     responses((status = 200, description = "The queue item", body = QueueItem)))]
 #[get("/queue/{id}")]
 async fn get_queue_item(hub: web::Data<Hub>, Auth(who): Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<QueueItem>> {
-    Ok(web::Json(queue::get(&hub, &who, *id).await?))
+    Ok(web::Json(inbound::get(&hub, &who, *id).await?))
 }
 
 /// Put a failed item back in the queue, due now (admins only).
@@ -48,7 +48,7 @@ async fn reactivate_queue_item(
     Admin(who): Admin,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<QueueItem>> {
-    Ok(web::Json(queue::reactivate(&hub, &who, *id).await?))
+    Ok(web::Json(inbound::reactivate(&hub, &who, *id).await?))
 }
 
 /// Process a pending or failed item now and answer how it ended (admins only).
@@ -64,6 +64,6 @@ async fn process_queue_item(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<QueueItem>> {
     Ok(web::Json(
-        queue::process_now(&hub, &who, *id, &sync::Options::default()).await?,
+        inbound::process_now(&hub, &who, *id, &sync::Options::default()).await?,
     ))
 }

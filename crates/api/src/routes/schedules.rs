@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use ihub_domain::Hub;
+use ihub_domain::integrations::schedules::{self, Schedule, ScheduleFilter, ScheduleInput};
 use ihub_domain::pagination::{Page, PageRequest};
-use ihub_domain::schedules::{self, Schedule, ScheduleFilter, ScheduleInput};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 

@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use ihub_domain::Hub;
+use ihub_domain::accounts::users::{self, NewUser, User, UserChanges};
 use ihub_domain::pagination::{Page, PageRequest};
-use ihub_domain::users::{self, NewUser, User, UserChanges};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 

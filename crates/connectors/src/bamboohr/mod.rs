@@ -3,7 +3,7 @@
 use ihub_domain::FieldError;
 use std::sync::Arc;
 
-use ihub_domain::catalog::{
+use ihub_domain::connections::ports::{
     AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, PeopleSource, SourceEvent, WebhookDelivery,
     WebhookRejection, WebhookSetup,
 };
@@ -18,7 +18,7 @@ pub mod webhook;
 
 use crate::settings::{check_base_url, check_not_blank, check_rate_limit, schema};
 use crate::typed::{Configured, TypedConnector};
-use ihub_domain::catalog::ConnectorError;
+use ihub_domain::connections::ports::ConnectorError;
 pub use source::BambooHrSource;
 
 const SYSTEM: &str = "BambooHR";

@@ -21,7 +21,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use ihub_domain::catalog::{ConnectorError, CredentialSink, WebhookSetup};
+use ihub_domain::connections::ports::{ConnectorError, CredentialSink, WebhookSetup};
 use serde_json::{Value, json};
 
 use super::{Credentials, SYSTEM, Settings};

@@ -3,8 +3,8 @@
 //! single reads `GET employees/{id}/?fields=` (documentation.bamboohr.com: "Request a custom report", "Get
 //! employees changed since", "Get Employee").
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use ihub_domain::catalog::{ConnectorError, PeopleSource, SourcePage};
-use ihub_domain::people::{ManagerRef, Person, PersonStatus};
+use ihub_domain::connections::people::{ManagerRef, Person, PersonStatus};
+use ihub_domain::connections::ports::{ConnectorError, PeopleSource, SourcePage};
 use serde_json::{Map, Value, json};
 
 use super::{Credentials, Settings};

@@ -4,7 +4,7 @@
 //! inside the window, redeliveries are recognised by their event id.
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use ihub_domain::catalog::{SourceEvent, SourceEventKind};
+use ihub_domain::connections::ports::{SourceEvent, SourceEventKind};
 use serde_json::Value;
 use sha2::Sha256;
 

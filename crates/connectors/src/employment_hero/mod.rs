@@ -3,7 +3,7 @@
 use ihub_domain::FieldError;
 use std::sync::Arc;
 
-use ihub_domain::catalog::{
+use ihub_domain::connections::ports::{
     AuthKind, AuthorizeRequest, Choice, ConnectorInfo, ConnectorRole, CredentialSink, OAuthFlow, PeopleSource,
     SourceEvent, WebhookDelivery, WebhookRejection, WebhookSetup,
 };
@@ -19,7 +19,7 @@ pub mod webhook;
 
 use crate::settings::{check_base_url, check_not_blank, check_rate_limit, schema};
 use crate::typed::{Configured, TypedConnector, stored_invalid, validate};
-use ihub_domain::catalog::ConnectorError;
+use ihub_domain::connections::ports::ConnectorError;
 pub use source::EmploymentHeroSource;
 
 const SYSTEM: &str = "Employment Hero";

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use ihub_domain::catalog::{Choice, ConnectorError, CredentialSink, PeopleSource, SourcePage};
-use ihub_domain::people::{ManagerRef, Person, PersonStatus};
+use ihub_domain::connections::people::{ManagerRef, Person, PersonStatus};
+use ihub_domain::connections::ports::{Choice, ConnectorError, CredentialSink, PeopleSource, SourcePage};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;

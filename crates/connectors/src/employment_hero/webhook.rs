@@ -5,7 +5,7 @@
 //! signs nothing: the hub's secret rides in the URL it is given. So this reader is tolerant of the spellings such
 //! payloads use (`event`/`event_type`/`type`; the employee's id in `data.id`, `data.employee_id`, `employee_id` or
 //! `data.employee.id`), takes only the event and the id, and the hub re-fetches the employee for everything else.
-use ihub_domain::catalog::{SourceEvent, SourceEventKind, WebhookRejection};
+use ihub_domain::connections::ports::{SourceEvent, SourceEventKind, WebhookRejection};
 use serde_json::Value;
 
 /// The portal's employee events a sync needs, as the portal names them.

@@ -3,7 +3,7 @@
 //! `data.name` is the Python exception's class (odoo.com documentation, "External API").
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ihub_domain::catalog::ConnectorError;
+use ihub_domain::connections::ports::ConnectorError;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 

@@ -1,8 +1,8 @@
 //! The Odoo connection as a user target: `hr.employee` records, archived (`active = false`) to deactivate.
 use std::collections::HashMap;
 
-use ihub_domain::catalog::{ConnectorError, UserTarget};
-use ihub_domain::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
+use ihub_domain::connections::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
+use ihub_domain::connections::ports::{ConnectorError, UserTarget};
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 

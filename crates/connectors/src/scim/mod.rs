@@ -2,7 +2,7 @@
 use ihub_domain::FieldError;
 use std::sync::Arc;
 
-use ihub_domain::catalog::{AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, UserTarget};
+use ihub_domain::connections::ports::{AuthKind, ConnectorInfo, ConnectorRole, CredentialSink, UserTarget};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +13,7 @@ mod target;
 
 use crate::settings::{check_base_url, check_not_blank, check_rate_limit, schema};
 use crate::typed::{Configured, TypedConnector};
-use ihub_domain::catalog::ConnectorError;
+use ihub_domain::connections::ports::ConnectorError;
 pub use target::{ENTERPRISE, ScimTarget, USER_SCHEMA};
 
 const SYSTEM: &str = "SCIM service";

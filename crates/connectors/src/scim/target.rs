@@ -2,8 +2,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use ihub_domain::catalog::{ConnectorError, UserTarget};
-use ihub_domain::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
+use ihub_domain::connections::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
+use ihub_domain::connections::ports::{ConnectorError, UserTarget};
 use serde_json::{Map, Value, json};
 
 use super::{Credentials, MEDIA_TYPE, Settings};

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use ihub_domain::catalog::{
+use ihub_domain::connections::people::PersonStatus;
+use ihub_domain::connections::ports::{
     ConnectionContext, ConnectorError, CredentialSink, SourceEvent, SourceEventKind, WebhookDelivery, WebhookSetup,
 };
-use ihub_domain::people::PersonStatus;
 use ihub_simulators::{Accepted, Simulators, System};
 use serde_json::{Value, json};
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ihub_domain::catalog::{ConnectorError, SourceEventKind, WebhookDelivery, WebhookRejection};
-use ihub_domain::people::PersonStatus;
+use ihub_domain::connections::people::PersonStatus;
+use ihub_domain::connections::ports::{ConnectorError, SourceEventKind, WebhookDelivery, WebhookRejection};
 use ihub_simulators::employment_hero::webhook::{Event, payload};
 use ihub_simulators::{Accepted, Simulators, System};
 use serde_json::{Value, json};

@@ -8,10 +8,10 @@ mod scim;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ihub_domain::catalog::{
+use ihub_domain::connections::people::Person;
+use ihub_domain::connections::ports::{
     ConnectionContext, Connector, ConnectorError, CredentialSink, PeopleSource, SourcePage, UserTarget,
 };
-use ihub_domain::people::Person;
 use ihub_simulators::{Accepted, Simulators};
 use serde_json::Value;
 

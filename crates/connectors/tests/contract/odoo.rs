@@ -3,8 +3,8 @@
 //! wrong keys, and a proxy's 5xx pages.
 use std::sync::Arc;
 
-use ihub_domain::catalog::{ConnectionContext, ConnectorError, UserTarget};
-use ihub_domain::people::{FieldChange, ManagerRef, Person, UserField};
+use ihub_domain::connections::people::{FieldChange, ManagerRef, Person, UserField};
+use ihub_domain::connections::ports::{ConnectionContext, ConnectorError, UserTarget};
 use ihub_simulators::{Accepted, Simulators, System};
 use serde_json::json;
 

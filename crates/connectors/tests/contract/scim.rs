@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ihub_domain::catalog::{ConnectionContext, ConnectorError, UserTarget};
-use ihub_domain::people::{FieldChange, ManagerRef, Person, UserField};
+use ihub_domain::connections::people::{FieldChange, ManagerRef, Person, UserField};
+use ihub_domain::connections::ports::{ConnectionContext, ConnectorError, UserTarget};
 use ihub_simulators::{Accepted, Simulators, System};
 use serde_json::{Value, json};
 

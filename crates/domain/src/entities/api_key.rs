@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::roles::Role;
+use super::user::Role;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]

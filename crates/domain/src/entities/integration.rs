@@ -1,6 +1,42 @@
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::integrations::{IntegrationKind, IntegrationState};
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationKind {
+    /// People from an HR system become users of the target.
+    #[sea_orm(string_value = "employees_to_users")]
+    EmployeesToUsers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationState {
+    #[sea_orm(string_value = "inactive")]
+    Inactive,
+    /// Enabled on a staging instance: runs are dry runs that write nothing.
+    #[sea_orm(string_value = "test")]
+    Test,
+    /// Enabled on a production instance: runs write to the target.
+    #[sea_orm(string_value = "active")]
+    Active,
+}
+
+impl IntegrationState {
+    pub fn is_enabled(self) -> bool {
+        !matches!(self, Self::Inactive)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inactive => "inactive",
+            Self::Test => "test",
+            Self::Active => "active",
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "integrations")]

@@ -1,6 +1,23 @@
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::queue::QueueStatus;
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum QueueStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Taken by a processor right now.
+    #[sea_orm(string_value = "processing")]
+    Processing,
+    #[sea_orm(string_value = "done")]
+    Done,
+    /// Archived with the reason; `reactivate` puts it back.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "queue_items")]

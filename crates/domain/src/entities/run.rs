@@ -1,6 +1,54 @@
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::runs::{RunStatus, RunTrigger};
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum RunTrigger {
+    #[sea_orm(string_value = "scheduled")]
+    Scheduled,
+    #[sea_orm(string_value = "manual")]
+    Manual,
+    #[sea_orm(string_value = "webhook")]
+    Webhook,
+    /// A replay of another run's failed records.
+    #[sea_orm(string_value = "retry")]
+    Retry,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    #[sea_orm(string_value = "queued")]
+    Queued,
+    #[sea_orm(string_value = "in_progress")]
+    InProgress,
+    /// Finished with every record as intended (shown as COMPLETE).
+    #[sea_orm(string_value = "done")]
+    Done,
+    /// Finished, but some records failed.
+    #[sea_orm(string_value = "partial")]
+    Partial,
+    /// Failed as a whole; will be tried again after a backoff.
+    #[sea_orm(string_value = "retry")]
+    Retry,
+    /// Failed for good (shown as ERROR).
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Done | Self::Partial | Self::Failed | Self::Cancelled)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "runs")]

@@ -11,7 +11,7 @@ use super::{Outcome, RunSpec, RunStatus, RunTrigger, insert_queued, lifecycle};
 use crate::entities::{integration, run, run_record};
 use crate::error::{DomainError, Result};
 use crate::integrations::IntegrationState;
-use crate::jobs::Job;
+use crate::job_queue::Job;
 use crate::{Hub, Principal, integrations};
 
 /// Attempts a run gets when it fails as a whole (source unreachable, access lost) before it is `failed`.

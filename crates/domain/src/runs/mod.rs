@@ -3,108 +3,19 @@
 pub mod actions;
 pub mod lifecycle;
 pub mod report;
+pub mod sync;
 
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ConnectionTrait, Set};
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
+pub use crate::entities::run::{RunStatus, RunTrigger};
+pub use crate::entities::run_record::{Decision, Outcome};
 use crate::entities::{integration, run};
 use crate::error::{DomainError, Result};
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum RunTrigger {
-    #[sea_orm(string_value = "scheduled")]
-    Scheduled,
-    #[sea_orm(string_value = "manual")]
-    Manual,
-    #[sea_orm(string_value = "webhook")]
-    Webhook,
-    /// A replay of another run's failed records.
-    #[sea_orm(string_value = "retry")]
-    Retry,
-}
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    #[sea_orm(string_value = "queued")]
-    Queued,
-    #[sea_orm(string_value = "in_progress")]
-    InProgress,
-    /// Finished with every record as intended (shown as COMPLETE).
-    #[sea_orm(string_value = "done")]
-    Done,
-    /// Finished, but some records failed.
-    #[sea_orm(string_value = "partial")]
-    Partial,
-    /// Failed as a whole; will be tried again after a backoff.
-    #[sea_orm(string_value = "retry")]
-    Retry,
-    /// Failed for good (shown as ERROR).
-    #[sea_orm(string_value = "failed")]
-    Failed,
-    #[sea_orm(string_value = "cancelled")]
-    Cancelled,
-}
-
-impl RunStatus {
-    pub fn is_finished(self) -> bool {
-        matches!(self, Self::Done | Self::Partial | Self::Failed | Self::Cancelled)
-    }
-}
-
-/// What the processor decided for one person.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    #[sea_orm(string_value = "create")]
-    Create,
-    #[sea_orm(string_value = "update")]
-    Update,
-    #[sea_orm(string_value = "deactivate")]
-    Deactivate,
-    /// Unchanged since the last write.
-    #[sea_orm(string_value = "skip")]
-    Skip,
-    /// Dropped before writing; `reason` says why.
-    #[sea_orm(string_value = "filter")]
-    Filter,
-}
-
-/// What the writer did about it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    #[sea_orm(string_value = "created")]
-    Created,
-    #[sea_orm(string_value = "updated")]
-    Updated,
-    #[sea_orm(string_value = "deactivated")]
-    Deactivated,
-    #[sea_orm(string_value = "unchanged")]
-    Unchanged,
-    #[sea_orm(string_value = "failed")]
-    Failed,
-    /// A test-state integration: what would have been written, not written.
-    #[sea_orm(string_value = "dry_run")]
-    DryRun,
-}
 
 /// A run to be queued.
 #[derive(Debug, Clone)]

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Decision, Outcome, RunStatus, RunTrigger};
+use crate::connections::people::FieldChange;
 use crate::entities::{organisation, run, run_record};
 use crate::error::{DomainError, Result};
 use crate::pagination::{self, Page, PageRequest};
-use crate::people::FieldChange;
 use crate::{Hub, Principal, integrations, validate};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

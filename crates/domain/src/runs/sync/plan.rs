@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+use crate::connections::people::{FieldChange, Person, PersonStatus, UserField};
 use crate::integrations::{DeactivationPolicy, IntegrationSettings, NewPersonTrigger, PersonField};
-use crate::people::{FieldChange, Person, PersonStatus, UserField};
 
 /// The user fields a person maps to, as written to the target and remembered in the binding.
 pub type UserFields = BTreeMap<UserField, Option<String>>;
@@ -182,7 +182,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::people::ManagerRef;
+    use crate::connections::people::ManagerRef;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()

@@ -1,29 +1,8 @@
 //! Who is acting, and what their role lets them do (SPEC.md §1).
 use sea_orm::entity::prelude::*;
-use serde::{Deserialize, Serialize};
 
+pub use crate::entities::user::Role;
 use crate::error::{DomainError, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Sets up connections, integrations, users and keys; sees everything.
-    #[sea_orm(string_value = "admin")]
-    Admin,
-    /// Read-only on connections and integrations; runs jobs, reads reports, checks logs.
-    #[sea_orm(string_value = "support")]
-    Support,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Support => "support",
-        }
-    }
-}
 
 /// The authenticated caller: a signed-in user, or an API key acting for the user who created it.
 #[derive(Debug, Clone)]

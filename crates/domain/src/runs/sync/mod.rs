@@ -16,15 +16,15 @@ use futures::StreamExt;
 use sea_orm::EntityTrait;
 use uuid::Uuid;
 
-use crate::catalog::{ConnectorError, PeopleSource, SourcePage, UserTarget};
+use crate::connections::people::{Person, PersonStatus};
+use crate::connections::ports::{ConnectorError, PeopleSource, SourcePage, UserTarget};
 use crate::entities::{connection, integration, run};
 use crate::error::{DomainError, Result};
 use crate::integrations::{IntegrationSettings, IntegrationState};
 use crate::logs::{LogLevel, NewLogEntry};
-use crate::people::{Person, PersonStatus};
 use crate::runs::RunStatus;
 use crate::runs::lifecycle::{self, Counts, Ending};
-use crate::{Hub, connections, integration_dates, logs};
+use crate::{Hub, connections, integrations::dates, logs};
 
 /// How the engine paces itself; the worker's configuration fills it.
 #[derive(Debug, Clone)]
@@ -263,8 +263,8 @@ fn endpoint<T: ?Sized>(
     hub: &Hub,
     model: &connection::Model,
     pick: impl Fn(
-        &dyn crate::catalog::Connector,
-        crate::catalog::ConnectionContext,
+        &dyn crate::connections::ports::Connector,
+        crate::connections::ports::ConnectionContext,
     ) -> Option<std::result::Result<Arc<T>, ConnectorError>>,
 ) -> std::result::Result<Arc<T>, Abort> {
     let failed = |message: String| Abort::Failed {
@@ -507,13 +507,7 @@ async fn conclude(ctx: &Arc<RunContext>) -> Result<Ending> {
         && ctx.run.source_ids.is_none()
         && let Some(read_from) = ctx.run.read_started_at
     {
-        integration_dates::set(
-            db,
-            ctx.run.integration_id,
-            integration_dates::EMPLOYEES_UPDATED_SINCE,
-            read_from,
-        )
-        .await?;
+        dates::set(db, ctx.run.integration_id, dates::EMPLOYEES_UPDATED_SINCE, read_from).await?;
     }
     let level = if status == RunStatus::Done {
         LogLevel::Info

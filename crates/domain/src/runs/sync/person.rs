@@ -8,9 +8,9 @@ use std::time::Duration;
 use super::plan::{self, Plan, UserFields, Written};
 use super::store::{self, Line};
 use super::{Abort, RunContext, log};
-use crate::catalog::ConnectorError;
+use crate::connections::people::{FieldChange, Person, UserField};
+use crate::connections::ports::ConnectorError;
 use crate::logs::LogLevel;
-use crate::people::{FieldChange, Person, UserField};
 use crate::runs::lifecycle::backoff;
 use crate::runs::{Decision, Outcome};
 

@@ -4,13 +4,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::accounts::organisations::{self, Organisation};
+use crate::accounts::roles::{Principal, Role};
 use crate::database::is_unique_violation;
 use crate::entities::user;
 use crate::error::{DomainError, Problems, Result};
-use crate::organisations::{self, Organisation};
 use crate::pagination::{self, Page, PageRequest};
-use crate::roles::{Principal, Role};
-use crate::{Hub, auth, validate};
+use crate::{Hub, accounts::auth, validate};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {

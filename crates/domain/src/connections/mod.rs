@@ -1,4 +1,6 @@
 //! Connections: configured accounts of a connector. Credentials are write-only and sealed at rest.
+pub mod people;
+pub mod ports;
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::{Condition, QueryFilter, Set};
@@ -7,38 +9,14 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use crate::catalog::{Choice, ConnectionContext, Connector, ConnectorError, CredentialSink};
+use crate::accounts::roles::Principal;
+use crate::connections::ports::{Choice, ConnectionContext, Connector, ConnectorError, CredentialSink};
 use crate::database::is_unique_violation;
+pub use crate::entities::connection::ConnectionStatus;
 use crate::entities::{connection, integration, oauth_state};
 use crate::error::{DomainError, FieldError, Problems, Result};
 use crate::pagination::{self, Page, PageRequest};
-use crate::roles::Principal;
 use crate::{Hub, validate};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectionStatus {
-    /// Not (or no longer) verified: new, or its settings or credentials changed since the last test.
-    #[sea_orm(string_value = "disconnected")]
-    Disconnected,
-    /// The last test or use succeeded.
-    #[sea_orm(string_value = "connected")]
-    Connected,
-    /// The last test or use failed; see `last_error`.
-    #[sea_orm(string_value = "error")]
-    Error,
-}
-
-impl ConnectionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Disconnected => "disconnected",
-            Self::Connected => "connected",
-            Self::Error => "error",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Connection {

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Hub;
-use crate::api_keys;
+use crate::accounts::api_keys;
+use crate::accounts::roles::{Principal, Role};
 use crate::entities::{refresh_token, user};
 use crate::error::{DomainError, Result};
-use crate::roles::{Principal, Role};
 use crate::secrets::{fill_random, random_token, token_hash};
 
 const ISSUER: &str = "integration-hub";

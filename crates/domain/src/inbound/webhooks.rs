@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use subtle::ConstantTimeEq;
 
-use crate::catalog::{ConnectionContext, SourceEventKind, WebhookDelivery, WebhookRejection, WebhookSetup};
+use crate::connections::ports::{ConnectionContext, SourceEventKind, WebhookDelivery, WebhookRejection, WebhookSetup};
 use crate::entities::{connection, integration, queue_item};
 use crate::error::{DomainError, Result};
+use crate::inbound::QueueStatus;
 use crate::integrations::{IntegrationSettings, IntegrationState};
 use crate::logs::{self, LogLevel, NewLogEntry};
-use crate::queue::QueueStatus;
 use crate::{Hub, Principal, connections, integrations, secrets};
 
 /// Bytes of randomness in a URL token.

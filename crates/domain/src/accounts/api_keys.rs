@@ -4,10 +4,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::accounts::roles::{Principal, Role};
 use crate::entities::{api_key, user};
 use crate::error::{DomainError, Result};
 use crate::pagination::{self, Page, PageRequest};
-use crate::roles::{Principal, Role};
 use crate::secrets::{random_token, token_hash};
 use crate::{Hub, validate};
 

@@ -2,6 +2,7 @@
 //! one person by two processors, a burst for one person collapsed into one sync of their latest state, the people
 //! of one integration taken together synced in one run. Failures are archived
 //! with the reason, never deleted.
+pub mod webhooks;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -11,31 +12,14 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, QuerySelect, QueryTrait, Stateme
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+pub use crate::entities::queue_item::QueueStatus;
 use crate::entities::{integration, queue_item, run, run_record};
 use crate::error::{DomainError, Result};
 use crate::integrations::IntegrationState;
 use crate::pagination::{self, Page, PageRequest};
 use crate::runs::lifecycle::{self, Ending};
 use crate::runs::{Outcome, RunSpec, RunStatus, RunTrigger, insert_queued};
-use crate::{Hub, Principal, sync};
-
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum QueueStatus {
-    #[sea_orm(string_value = "pending")]
-    Pending,
-    /// Taken by a processor right now.
-    #[sea_orm(string_value = "processing")]
-    Processing,
-    #[sea_orm(string_value = "done")]
-    Done,
-    /// Archived with the reason; `reactivate` puts it back.
-    #[sea_orm(string_value = "failed")]
-    Failed,
-}
+use crate::{Hub, Principal, runs::sync};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueItem {

@@ -8,10 +8,10 @@ use sea_orm::{ConnectionTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::accounts::roles::Principal;
 use crate::entities::integration_date;
 use crate::error::{Problems, Result};
 use crate::logs::{self, LogLevel, NewLogEntry};
-use crate::roles::Principal;
 use crate::{Hub, integrations};
 
 /// The watermark of incremental reads: the next run reads only people the source changed since then.

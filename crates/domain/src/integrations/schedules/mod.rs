@@ -14,12 +14,12 @@ use sea_orm::{QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::accounts::roles::Principal;
 use crate::entities::{integration, organisation, run, schedule};
 use crate::error::{DomainError, Problems, Result};
 use crate::integrations::IntegrationState;
-use crate::jobs::Job;
+use crate::job_queue::Job;
 use crate::pagination::{self, Page, PageRequest};
-use crate::roles::Principal;
 use crate::runs::{self, RunSpec, RunTrigger};
 use crate::{Hub, validate};
 pub use timing::IntervalUnit;
@@ -261,7 +261,7 @@ async fn organisation_timezone(hub: &Hub, organisation_id: Uuid) -> Result<Strin
         .one(&hub.db)
         .await?
         .map(|o| o.timezone)
-        .unwrap_or_else(|| crate::organisations::DEFAULT_TIMEZONE.to_owned()))
+        .unwrap_or_else(|| crate::accounts::organisations::DEFAULT_TIMEZONE.to_owned()))
 }
 
 /// An active schedule must have runs left to make.

@@ -1,56 +1,22 @@
 //! Integrations: a source connection joined to a target connection for one kind of sync, with a lifecycle of
 //! `inactive` → (`test` | `active`) → `inactive`.
+pub mod dates;
+pub mod schedules;
 use chrono::Utc;
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::catalog::ConnectorRole;
+use crate::accounts::roles::Principal;
+use crate::connections::ports::ConnectorRole;
 use crate::connections::{self, ConnectionStatus};
 use crate::database::is_unique_violation;
+pub use crate::entities::integration::{IntegrationKind, IntegrationState};
 use crate::entities::{connection, integration};
 use crate::error::{DomainError, FieldError, Problems, Result};
 use crate::pagination::{self, Page, PageRequest};
-use crate::roles::Principal;
-use crate::{Environment, Hub, validate, webhooks};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum IntegrationKind {
-    /// People from an HR system become users of the target.
-    #[sea_orm(string_value = "employees_to_users")]
-    EmployeesToUsers,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-#[serde(rename_all = "snake_case")]
-pub enum IntegrationState {
-    #[sea_orm(string_value = "inactive")]
-    Inactive,
-    /// Enabled on a staging instance: runs are dry runs that write nothing.
-    #[sea_orm(string_value = "test")]
-    Test,
-    /// Enabled on a production instance: runs write to the target.
-    #[sea_orm(string_value = "active")]
-    Active,
-}
-
-impl IntegrationState {
-    pub fn is_enabled(self) -> bool {
-        !matches!(self, Self::Inactive)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Inactive => "inactive",
-            Self::Test => "test",
-            Self::Active => "active",
-        }
-    }
-}
+use crate::{Environment, Hub, inbound::webhooks, validate};
 
 /// A field of the canonical person, as named in settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use super::RunContext;
 use super::plan::{UserFields, Written};
+use crate::connections::people::{FieldChange, Person};
 use crate::entities::{binding, run, run_record};
 use crate::error::{DomainError, Result};
-use crate::people::{FieldChange, Person};
 use crate::runs::lifecycle::{self, Counts};
 use crate::runs::{Decision, Outcome};
-use crate::{Hub, integration_dates};
+use crate::{Hub, integrations::dates};
 
 /// On the first claim: fixes the watermark this run reads from and when its reading started (the next
 /// watermark). A resumed run keeps both.
@@ -33,7 +33,7 @@ pub(super) async fn begin_reading(
     let since = if full || run.source_ids.is_some() {
         None
     } else {
-        match integration_dates::get(&hub.db, run.integration_id, integration_dates::EMPLOYEES_UPDATED_SINCE).await {
+        match dates::get(&hub.db, run.integration_id, dates::EMPLOYEES_UPDATED_SINCE).await {
             Ok(since) => since,
             Err(e) => return Err((run, e)),
         }
