@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import "./Card.css";
 
 /** A white box with an optional title and actions in its header. */
 export function Card({ title, children, actions, className }: { title?: ReactNode; children: ReactNode; actions?: ReactNode; className?: string }) {

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import "./ConfirmDialog.css";
 
 export interface ConfirmOptions {
   title: string;

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import "./DefinitionList.css";
 
 /** Label and value pairs, one a row. */
 export function DefinitionList({ items }: { items: [ReactNode, ReactNode][] }) {

@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import "./EmptyState.css";
 
 /** What a list or page shows when it has nothing: a title, a sentence and an optional action. */
 export function EmptyState({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {

@@ -4,6 +4,7 @@ import { useAuth } from "../auth/AuthContext";
 import { ROLE } from "../lib/labels";
 import { useCan } from "../lib/permissions";
 import { ClockIcon, FlowIcon, HomeIcon, InboxIcon, KeyIcon, ListIcon, Logo, PlugIcon, ReportIcon, SignOutIcon, UsersIcon } from "./icons";
+import "./Layout.css";
 
 function NavItem({ to, icon, children, end, also }: { to: string; icon: React.ReactNode; children: React.ReactNode; end?: boolean; also?: string[] }) {
   // A run's page belongs to Reports.

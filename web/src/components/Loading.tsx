@@ -1,3 +1,6 @@
+import "./spinner.css";
+import "./Loading.css";
+
 /** A spinner and what is loading, announced politely to screen readers. */
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (

@@ -1,4 +1,5 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from "react";
+import "./RowMenu.css";
 
 /**
  * A row's actions behind one button (a disclosure: the items are ordinary buttons, reachable with Tab or the

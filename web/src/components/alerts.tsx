@@ -5,6 +5,7 @@ import { useEffect, useRef, type ReactNode } from "react";
 import type { ApiError, FieldError } from "../api/errors";
 import { LockIcon } from "./icons";
 import { Ticks } from "./Ticks";
+import "./alerts.css";
 
 /**
  * An API error in words: title and detail, plus the field errors that no input on the page shows. `fieldsShown`

@@ -4,6 +4,8 @@ import type { ReactNode } from "react";
 import type { ConnectionStatus, IntegrationState, LogLevel, QueueStatus, Run } from "../api/client";
 import { CONNECTION_STATUS, INTEGRATION_STATE, INTEGRATION_STATE_HELP, LOG_LEVEL, QUEUE_STATUS, RUN_STATUS_HELP } from "../lib/labels";
 import { RUN_STATUS_TONE, isLive, isStuck, runStatusLabel, type Tone } from "../lib/runs";
+import "./spinner.css";
+import "./badges.css";
 
 export function Badge({ tone, children, title }: { tone: Tone; children: ReactNode; title?: string }) {
   return (

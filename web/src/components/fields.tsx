@@ -2,6 +2,7 @@ import { useId, type ReactNode } from "react";
 import { Link } from "react-router";
 import type { FormField, FormValues } from "../lib/schemaForm";
 import { Ticks } from "./Ticks";
+import "./fields.css";
 
 /** A DOM id for a field path (`settings.base_url` → `f-settings-base_url`). */
 export function fieldId(path: string): string {

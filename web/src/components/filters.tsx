@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import type { Integration } from "../api/client";
+import "./filters.css";
 
 /** A row of list filters above a table. */
 export function Filters({ children, label }: { children: ReactNode; label: string }) {

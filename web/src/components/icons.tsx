@@ -1,3 +1,5 @@
+import "./icons.css";
+
 // A few inline icons (no icon font, no remote assets). Decorative: hidden from assistive technology.
 
 const base = { width: 16, height: 16, viewBox: "0 0 24 24", fill: "none", stroke: "currentColor", strokeWidth: 2, strokeLinecap: "round", strokeLinejoin: "round", "aria-hidden": true, focusable: false } as const;

@@ -3,6 +3,7 @@ import type { PagedState } from "../lib/hooks";
 import { Card } from "./Card";
 import { ErrorAlert } from "./alerts";
 import { Loading } from "./Loading";
+import "./tables.css";
 
 export type Column = string | { label: string; className?: string; hidden?: boolean } | false | null | undefined;
 

@@ -17,6 +17,7 @@ import { Loading } from "../components/Loading";
 import { EmptyState } from "../components/EmptyState";
 import { ArrowIcon } from "../components/icons";
 import { INTEGRATION_KIND, INTEGRATION_STATE_HELP } from "../lib/labels";
+import "./Overview.css";
 
 const OVERVIEW_POLL_MS = 5000;
 

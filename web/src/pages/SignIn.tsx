@@ -7,6 +7,7 @@ import { TextField, focusFirstInvalid } from "../components/fields";
 import { Logo } from "../components/icons";
 import { useTitle } from "../lib/hooks";
 import { safeNext } from "../lib/nav";
+import "./SignIn.css";
 
 export function SignIn() {
   useTitle("Sign in");

@@ -1,5 +1,6 @@
 import type { Connection } from "../../api/client";
 import { Card } from "../../components/Card";
+import "./connections.css";
 
 /** The next step of an OAuth connection that is not connected: sign in at the provider. */
 export function ConnectCard({ connection, providerName, connecting, disabled, onConnect }: { connection: Connection; providerName: string; connecting: boolean; disabled: boolean; onConnect: () => void }) {

@@ -13,6 +13,7 @@ import { Badge } from "../../components/badges";
 import { Loading } from "../../components/Loading";
 import { FormActions, SchemaFields, TextField, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
+import "./connections.css";
 
 export function ConnectionNewPage() {
   useTitle("Add connection");

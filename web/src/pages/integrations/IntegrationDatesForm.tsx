@@ -6,6 +6,7 @@ import { Ticks } from "../../components/Ticks";
 import { FieldShell, FormActions, fieldId } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 import { useConfirm } from "../../components/ConfirmDialog";
+import "./integrations.css";
 
 /** The integration dates' form: checked before sending, saved only after the API's warning is confirmed. */
 export function IntegrationDatesForm({

@@ -20,6 +20,7 @@ import { IntegrationDatesCard } from "./IntegrationDatesCard";
 import { RecentRunsCard } from "./RecentRunsCard";
 import { SchedulesCard } from "./SchedulesCard";
 import { WebhookCard } from "./WebhookCard";
+import "./integrations.css";
 
 export function IntegrationDetailPage() {
   const { id = "" } = useParams();

@@ -12,6 +12,7 @@ import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
 import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
+import "./integrations.css";
 
 export function IntegrationsPage() {
   useTitle("Integrations");

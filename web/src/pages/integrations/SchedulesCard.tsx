@@ -10,6 +10,7 @@ import { ErrorAlert } from "../../components/alerts";
 import { Badge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Loading } from "../../components/Loading";
+import "./integrations.css";
 
 export function SchedulesCard({ integration }: { integration: Integration }) {
   const can = useCan();

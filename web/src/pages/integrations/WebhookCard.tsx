@@ -9,6 +9,7 @@ import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
 import { Ticks } from "../../components/Ticks";
 import { CopyButton } from "../../components/CopyButton";
 import { useConfirm } from "../../components/ConfirmDialog";
+import "./integrations.css";
 
 export function WebhookCard({ integration, source, onChange }: { integration: Integration; source: ConnectorInfo | undefined; onChange: (i: Integration) => void }) {
   const can = useCan();

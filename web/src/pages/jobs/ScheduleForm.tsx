@@ -7,6 +7,7 @@ import { ErrorAlert } from "../../components/alerts";
 import { knownTimeZones } from "../../lib/datetime";
 import { INTERVAL_UNIT, keysOf } from "../../lib/labels";
 import { SCHEDULE_FIELDS, validateSchedule, type ScheduleFormValues } from "../../lib/schedule";
+import "./jobs.css";
 
 /** Create or edit a schedule: checked before sending; the API's field errors are shown next to their inputs. */
 export function ScheduleForm({

@@ -17,6 +17,7 @@ import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
 import { CodeDetails } from "../../components/CodeDetails";
 import { FilterBool, FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
+import "./logs.css";
 
 /** The level filter is one select: `min:warning` (warning or worse) or `eq:info` (only info). */
 function levelValue(min: string | undefined, exact: string | undefined): string {

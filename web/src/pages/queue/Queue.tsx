@@ -18,6 +18,7 @@ import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
 import { CodeDetails } from "../../components/CodeDetails";
 import { FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
+import "./queue.css";
 
 const QUEUE_POLL_MS = 5000;
 

@@ -4,6 +4,7 @@ import { Badge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
 import { DataTable } from "../../components/tables";
+import "./reports.css";
 
 type FieldChange = Schemas["FieldChange"];
 

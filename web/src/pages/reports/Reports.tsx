@@ -19,6 +19,7 @@ import { EmptyState } from "../../components/EmptyState";
 import { PagedCard } from "../../components/tables";
 import { FilterDate, FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 import { QueuedMessage, RunNowButtons, RunsTable } from "../../components/runs";
+import "./reports.css";
 
 export const LIVE_POLL_MS = 3000;
 

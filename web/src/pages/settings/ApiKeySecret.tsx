@@ -2,6 +2,8 @@ import { useEffect, useRef } from "react";
 import type { CreatedApiKey } from "../../api/client";
 import { ROLE } from "../../lib/labels";
 import { CopyButton } from "../../components/CopyButton";
+import "../../components/Card.css";
+import "./settings.css";
 
 /** The new key's secret, shown this once. */
 export function ApiKeySecret({ apiKey, onDone }: { apiKey: CreatedApiKey; onDone: () => void }) {
