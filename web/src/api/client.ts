@@ -32,8 +32,9 @@ export type ScheduleInput = Schemas["ScheduleInput"];
 export type IntervalUnit = Schemas["IntervalUnit"];
 export type LogEntry = Schemas["LogEntry"];
 export type LogLevel = Schemas["LogLevel"];
-export type QueueItem = Schemas["QueueItem"];
-export type QueueStatus = Schemas["QueueStatus"];
+/** An item of the inbound queue: one webhook event from a source, kept until it is processed (the Queue screen). */
+export type InboundQueueItem = Schemas["QueueItem"];
+export type InboundQueueStatus = Schemas["QueueStatus"];
 export type IntegrationDates = Schemas["IntegrationDates"];
 export type Registration = Schemas["Registration"];
 

@@ -1,8 +1,8 @@
 // Status badges: a coloured pill with the status in words, one kind per thing that has a status.
 
 import type { ReactNode } from "react";
-import type { ConnectionStatus, IntegrationState, LogLevel, QueueStatus, Run } from "../api/client";
-import { CONNECTION_STATUS, INTEGRATION_STATE, INTEGRATION_STATE_HELP, LOG_LEVEL, QUEUE_STATUS, RUN_STATUS_HELP } from "../lib/labels";
+import type { ConnectionStatus, InboundQueueStatus, IntegrationState, LogLevel, Run } from "../api/client";
+import { CONNECTION_STATUS, INBOUND_QUEUE_STATUS, INTEGRATION_STATE, INTEGRATION_STATE_HELP, LOG_LEVEL, RUN_STATUS_HELP } from "../lib/labels";
 import { RUN_STATUS_TONE, isLive, isStuck, runStatusLabel, type Tone } from "../lib/runs";
 import "./spinner.css";
 import "./badges.css";
@@ -61,13 +61,13 @@ export function LogLevelBadge({ level }: { level: LogLevel }) {
   );
 }
 
-const QUEUE_TONE: { readonly [K in QueueStatus]: Tone } = { pending: "info", processing: "info", done: "success", failed: "danger" };
+const INBOUND_QUEUE_TONE: { readonly [K in InboundQueueStatus]: Tone } = { pending: "info", processing: "info", done: "success", failed: "danger" };
 
-export function QueueStatusBadge({ status }: { status: QueueStatus }) {
+export function InboundQueueStatusBadge({ status }: { status: InboundQueueStatus }) {
   return (
-    <Badge tone={QUEUE_TONE[status]}>
+    <Badge tone={INBOUND_QUEUE_TONE[status]}>
       <span className="dot" aria-hidden="true" />
-      {QUEUE_STATUS[status]}
+      {INBOUND_QUEUE_STATUS[status]}
     </Badge>
   );
 }

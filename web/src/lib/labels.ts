@@ -5,13 +5,13 @@ import type {
   ConnectionStatus,
   Decision,
   DeactivationPolicy,
+  InboundQueueStatus,
   IntegrationState,
   IntervalUnit,
   LogLevel,
   NewPersonTrigger,
   Outcome,
   PersonField,
-  QueueStatus,
   Role,
   RunStatus,
   RunTrigger,
@@ -162,7 +162,7 @@ export const LOG_LEVEL: Labels<LogLevel> = {
   critical: "Critical",
 };
 
-export const QUEUE_STATUS: Labels<QueueStatus> = {
+export const INBOUND_QUEUE_STATUS: Labels<InboundQueueStatus> = {
   pending: "Pending",
   processing: "Processing",
   done: "Done",

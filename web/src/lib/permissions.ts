@@ -3,9 +3,9 @@
 //
 // SPEC.md §1 lets support users create and cancel schedules and run jobs on demand, and the API follows it: run
 // now, cancel, resume and replay, creating a schedule and cancelling one are open to admins and support users;
-// editing (which is also how a cancelled schedule is activated again) and deleting schedules, queue actions,
+// editing (which is also how a cancelled schedule is activated again) and deleting schedules, inbound queue actions,
 // dates and webhooks are admin-only. Schedules have one action per operation the API tells apart
-// (crates/domain/src/schedules: create and cancel `require_operator`, update and delete `require_admin`).
+// (crates/domain/src/integrations/schedules: create and cancel `require_operator`, update and delete `require_admin`).
 
 import type { Role } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
@@ -19,7 +19,7 @@ export type Action =
   | "cancel_schedule"
   | "edit_schedule"
   | "delete_schedule"
-  | "process_queue"
+  | "process_inbound_queue"
   | "edit_dates"
   | "manage_webhooks"
   | "check_logs"
@@ -34,7 +34,7 @@ const ALLOWED: { readonly [A in Action]: readonly Role[] } = {
   cancel_schedule: ["admin", "support"],
   edit_schedule: ["admin"],
   delete_schedule: ["admin"],
-  process_queue: ["admin"],
+  process_inbound_queue: ["admin"],
   edit_dates: ["admin"],
   manage_webhooks: ["admin"],
   check_logs: ["admin", "support"],

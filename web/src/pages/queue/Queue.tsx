@@ -1,17 +1,17 @@
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
-import { api, call, type QueueItem } from "../../api/client";
+import { api, call, type InboundQueueItem } from "../../api/client";
 import { toApiError, type ApiError } from "../../api/errors";
 import { useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
 import { enumParam, useFilterParams, uuidParam } from "../../lib/filters";
-import { QUEUE_STATUS, keysOf } from "../../lib/labels";
+import { INBOUND_QUEUE_STATUS, keysOf } from "../../lib/labels";
 import { useCan } from "../../lib/permissions";
 import { usePolling } from "../../lib/polling";
-import { prettyPayload, processFailedLead, queueActions } from "../../lib/queue";
+import { inboundQueueActions, prettyPayload, processFailedLead } from "../../lib/inboundQueue";
 import { PageHeader } from "../../components/PageHeader";
 import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
-import { QueueStatusBadge } from "../../components/badges";
+import { InboundQueueStatusBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
 import { EmptyState } from "../../components/EmptyState";
@@ -20,27 +20,27 @@ import { CodeDetails } from "../../components/CodeDetails";
 import { FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
 import "./queue.css";
 
-const QUEUE_POLL_MS = 5000;
+const INBOUND_QUEUE_POLL_MS = 5000;
 
 export function QueuePage() {
   useTitle("Queue");
   const can = useCan();
-  const mayAct = can("process_queue");
+  const mayAct = can("process_inbound_queue");
   const [sp, setParam] = useFilterParams();
-  const status = enumParam(sp, "status", QUEUE_STATUS);
+  const status = enumParam(sp, "status", INBOUND_QUEUE_STATUS);
   const integrationId = uuidParam(sp, "integration");
   const integrations = useAsync(allIntegrations, []);
   const names = byId(integrations.data ?? []);
-  const list = usePaged<QueueItem>(
+  const list = usePaged<InboundQueueItem>(
     (cursor) => call(api.GET("/api/v1/queue", { params: { query: { status, integration_id: integrationId, limit: PAGE_SIZE, cursor } } })),
     [status, integrationId],
   );
-  usePolling(list.refresh, QUEUE_POLL_MS, list.items.some((i) => i.status === "pending" || i.status === "processing"));
+  usePolling(list.refresh, INBOUND_QUEUE_POLL_MS, list.items.some((i) => i.status === "pending" || i.status === "processing"));
   const [message, setMessage] = useState<{ tone: "success" | "warning"; text: ReactNode } | null>(null);
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
 
-  const act = async (item: QueueItem, kind: "process" | "reactivate") => {
+  const act = async (item: InboundQueueItem, kind: "process" | "reactivate") => {
     setBusy(item.id);
     setActionError(null);
     setMessage(null);
@@ -56,7 +56,7 @@ export function QueuePage() {
           tone: "success",
           text: (
             <>
-              Processed: {QUEUE_STATUS[updated.status].toLowerCase()}.{updated.run_id && <> <Link to={`/runs/${updated.run_id}`}>See the run</Link>.</>}
+              Processed: {INBOUND_QUEUE_STATUS[updated.status].toLowerCase()}.{updated.run_id && <> <Link to={`/runs/${updated.run_id}`}>See the run</Link>.</>}
             </>
           ),
         });
@@ -87,7 +87,7 @@ export function QueuePage() {
       <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
       <ErrorAlert error={integrations.error} />
       <Filters label="Filter queue items">
-        <FilterSelect id="filter-status" label="Status" value={status ?? ""} onChange={(v) => setParam("status", v)} anyLabel="Any status" options={keysOf(QUEUE_STATUS).map((k) => ({ value: k, label: QUEUE_STATUS[k] }))} testId="queue-status" />
+        <FilterSelect id="filter-status" label="Status" value={status ?? ""} onChange={(v) => setParam("status", v)} anyLabel="Any status" options={keysOf(INBOUND_QUEUE_STATUS).map((k) => ({ value: k, label: INBOUND_QUEUE_STATUS[k] }))} testId="queue-status" />
         <IntegrationFilter integrations={integrations.data} value={integrationId} onChange={(v) => setParam("integration", v)} />
       </Filters>
       <PagedCard
@@ -101,7 +101,7 @@ export function QueuePage() {
       >
         <DataTable caption="Queue items" testId="queue-table" columns={["Received", "Event", "Status", "Due", "Outcome", mayAct && { label: "Actions", hidden: true }]}>
           {list.items.map((item) => {
-            const actions = queueActions(item);
+            const actions = inboundQueueActions(item);
             const what = `${item.event_type} event of ${item.source_id}`;
             return (
               <tr key={item.id} data-testid="queue-row" data-status={item.status} data-queue-id={item.id}>
@@ -119,7 +119,7 @@ export function QueuePage() {
                   <CodeDetails summary="Payload" text={prettyPayload(item.payload)} />
                 </td>
                 <td>
-                  <QueueStatusBadge status={item.status} />
+                  <InboundQueueStatusBadge status={item.status} />
                   {item.attempts > 0 && <div className="muted small">{item.attempts === 1 ? "1 attempt" : `${item.attempts} attempts`}</div>}
                 </td>
                 <td className="small cell-date">

@@ -1,12 +1,12 @@
-import type { QueueItem } from "../api/client";
+import type { InboundQueueItem } from "../api/client";
 
 /** Pending items can be processed now; failed ones processed now or put back in the queue (the API's rules). */
-export function queueActions(item: Pick<QueueItem, "status">): { process: boolean; reactivate: boolean } {
+export function inboundQueueActions(item: Pick<InboundQueueItem, "status">): { process: boolean; reactivate: boolean } {
   return { process: item.status === "pending" || item.status === "failed", reactivate: item.status === "failed" };
 }
 
 /** How the notice after Process now words a failure: "again" only for an item that had failed before. */
-export function processFailedLead(before: Pick<QueueItem, "status">): string {
+export function processFailedLead(before: Pick<InboundQueueItem, "status">): string {
   return before.status === "failed" ? "Processing failed again" : "Processing failed";
 }
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { prettyPayload, processFailedLead, queueActions } from "./queue";
+import { inboundQueueActions, prettyPayload, processFailedLead } from "./inboundQueue";
 
-describe("queue items", () => {
+describe("inbound queue items", () => {
   it("offers process for pending and failed items, re-activate for failed ones", () => {
-    expect(queueActions({ status: "pending" })).toEqual({ process: true, reactivate: false });
-    expect(queueActions({ status: "failed" })).toEqual({ process: true, reactivate: true });
-    expect(queueActions({ status: "processing" })).toEqual({ process: false, reactivate: false });
-    expect(queueActions({ status: "done" })).toEqual({ process: false, reactivate: false });
+    expect(inboundQueueActions({ status: "pending" })).toEqual({ process: true, reactivate: false });
+    expect(inboundQueueActions({ status: "failed" })).toEqual({ process: true, reactivate: true });
+    expect(inboundQueueActions({ status: "processing" })).toEqual({ process: false, reactivate: false });
+    expect(inboundQueueActions({ status: "done" })).toEqual({ process: false, reactivate: false });
   });
 
   it("says a failure happened again only when the item had failed before", () => {
