@@ -415,9 +415,12 @@ describe("an administrator operating the hub", () => {
     assert.ok(textA.includes(names.integration), textA);
     await shot(page, "ops-08-queue-pending");
 
+    // Process now hands the item to a worker and answers at once: the page says so, follows the item, and tells how
+    // it ended once it is done.
     await rowA.getByRole("button", { name: /^Process now/ }).click();
+    await page.locator(".alert-info").filter({ hasText: `The ${itemA.event_type} event of ${itemA.source_id} is being processed` }).waitFor();
     const processed = page.locator(".alert-success").filter({ hasText: "Processed: done." });
-    await processed.waitFor();
+    await processed.waitFor({ timeout: 30_000 });
     assert.equal(await rowA.getAttribute("data-status"), "done");
     assert.equal(await rowA.getByRole("button", { name: /^Process now/ }).count(), 0);
     await processed.getByRole("link", { name: "See the run" }).click();
@@ -439,7 +442,7 @@ describe("an administrator operating the hub", () => {
     try {
       await rowB.getByRole("button", { name: /^Process now/ }).click();
       const notice = page.locator(".alert-warning").filter({ hasText: /Processing failed/ });
-      await notice.waitFor();
+      await notice.waitFor({ timeout: 30_000 });
       // Its first failure: not "failed again".
       assert.match(await notice.innerText(), /^Processing failed: .*400/s);
     } finally {
@@ -511,7 +514,12 @@ describe("a support user on the operating screens", () => {
     const item = await changeAndAwaitQueueItem(c, `Support failed ${RUN}`);
     await hub.control("PUT", "/faults/scim", { scripted: [{ status: 400 }] });
     try {
-      failedItem = await api("POST", `/queue/${item.id}/process`);
+      // Process now answers before the item is processed: wait for it to end (the fault stays until it has).
+      await api("POST", `/queue/${item.id}/process`);
+      failedItem = await until(`the queue item ${item.id} processed`, async () => {
+        const now = await api("GET", `/queue/${item.id}`);
+        return ["done", "failed"].includes(now.status) && now;
+      });
     } finally {
       await hub.control("DELETE", "/faults/scim");
     }

@@ -8,7 +8,7 @@ import { enumParam, useFilterParams, uuidParam } from "../../lib/filters";
 import { INBOUND_QUEUE_STATUS, keysOf } from "../../lib/labels";
 import { useCan } from "../../lib/permissions";
 import { usePolling } from "../../lib/polling";
-import { inboundQueueActions, prettyPayload, processFailedLead } from "../../lib/inboundQueue";
+import { inboundQueueActions, prettyPayload, processOutcome } from "../../lib/inboundQueue";
 import { PageHeader } from "../../components/PageHeader";
 import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
 import { InboundQueueStatusBadge } from "../../components/badges";
@@ -21,6 +21,8 @@ import { FilterSelect, Filters, IntegrationFilter } from "../../components/filte
 import "./queue.css";
 
 const INBOUND_QUEUE_POLL_MS = 5000;
+/** How often an item sent with Process now is read until it ends. */
+const FOLLOW_POLL_MS = 1500;
 
 export function QueuePage() {
   useTitle("Queue");
@@ -35,31 +37,89 @@ export function QueuePage() {
     (cursor) => call(api.GET("/api/v1/queue", { params: { query: { status, integration_id: integrationId, limit: PAGE_SIZE, cursor } } })),
     [status, integrationId],
   );
-  usePolling(list.refresh, INBOUND_QUEUE_POLL_MS, list.items.some((i) => i.status === "pending" || i.status === "processing"));
-  const [message, setMessage] = useState<{ tone: "success" | "warning"; text: ReactNode } | null>(null);
+  const [message, setMessage] = useState<{ tone: "success" | "info" | "warning"; text: ReactNode } | null>(null);
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  // Items sent to a worker with Process now, as they were when it was pressed: followed until they end.
+  const [following, setFollowing] = useState<ReadonlyMap<string, InboundQueueItem>>(new Map());
 
-  const act = async (item: InboundQueueItem, kind: "process" | "reactivate") => {
+  /** Show an item as the API answered it: in place, or out of a list filtered by another status. */
+  const showItem = (updated: InboundQueueItem) => {
+    if (status && updated.status !== status) list.remove((x) => x.id === updated.id);
+    else list.replace((x) => x.id === updated.id, updated);
+  };
+
+  /** The notice once a processed item has ended; false while it is still on its way. */
+  const showOutcome = (before: InboundQueueItem, now: InboundQueueItem): boolean => {
+    const outcome = processOutcome(before, now);
+    if (!outcome.ended) return false;
+    if (outcome.failed) setMessage({ tone: "warning", text: <>{outcome.lead}: <Ticks text={outcome.reason} /></> });
+    else
+      setMessage({
+        tone: "success",
+        text: (
+          <>
+            Processed: {INBOUND_QUEUE_STATUS[now.status].toLowerCase()}.{outcome.runId && <> <Link to={`/runs/${outcome.runId}`}>See the run</Link>.</>}
+          </>
+        ),
+      });
+    return true;
+  };
+
+  const follow = (id: string, before: InboundQueueItem | null) =>
+    setFollowing((prev) => {
+      const next = new Map(prev);
+      if (before) next.set(id, before);
+      else next.delete(id);
+      return next;
+    });
+
+  // The list is polled while something in it moves, and faster while an item sent with Process now is followed: that
+  // item is read on its own too, so its outcome is seen even when it is not on the first page or leaves the filter.
+  const moving = list.items.some((i) => i.status === "pending" || i.status === "processing");
+  usePolling(
+    async () => {
+      await list.refresh();
+      for (const [id, before] of following) {
+        try {
+          const now = await call(api.GET("/api/v1/queue/{id}", { params: { path: { id } } }));
+          if (showOutcome(before, now)) {
+            showItem(now);
+            follow(id, null);
+          }
+        } catch (e) {
+          // Gone (deleted with its integration): nothing more to follow. Anything else: try again on the next tick.
+          if (toApiError(e).status === 404) follow(id, null);
+        }
+      }
+    },
+    following.size > 0 ? FOLLOW_POLL_MS : INBOUND_QUEUE_POLL_MS,
+    moving || following.size > 0,
+  );
+
+  const processNow = (item: InboundQueueItem) =>
+    act(item, async () => {
+      const answered = await call(api.POST("/api/v1/queue/{id}/process", { params: { path: { id: item.id } } }));
+      showItem(answered);
+      // A worker takes it now; the outcome follows (at once if the answer already carries it).
+      if (!showOutcome(item, answered)) {
+        follow(item.id, item);
+        setMessage({ tone: "info", text: `The ${item.event_type} event of ${item.source_id} is being processed: the outcome shows here when it ends.` });
+      }
+    });
+
+  const reactivate = (item: InboundQueueItem) =>
+    act(item, async () => {
+      showItem(await call(api.POST("/api/v1/queue/{id}/reactivate", { params: { path: { id: item.id } } })));
+      setMessage({ tone: "success", text: `The ${item.event_type} event of ${item.source_id} is pending again and is processed shortly.` });
+    });
+
+  const act = async (item: InboundQueueItem, work: () => Promise<void>) => {
     setBusy(item.id);
     setActionError(null);
     setMessage(null);
     try {
-      const path = { params: { path: { id: item.id } } };
-      const updated = await call(kind === "process" ? api.POST("/api/v1/queue/{id}/process", path) : api.POST("/api/v1/queue/{id}/reactivate", path));
-      if (status && updated.status !== status) list.remove((x) => x.id === item.id);
-      else list.replace((x) => x.id === item.id, updated);
-      if (kind === "reactivate") setMessage({ tone: "success", text: `The ${item.event_type} event of ${item.source_id} is pending again and is processed shortly.` });
-      else if (updated.status === "failed") setMessage({ tone: "warning", text: <>{processFailedLead(item)}: <Ticks text={updated.error ?? "no reason given"} /></> });
-      else
-        setMessage({
-          tone: "success",
-          text: (
-            <>
-              Processed: {INBOUND_QUEUE_STATUS[updated.status].toLowerCase()}.{updated.run_id && <> <Link to={`/runs/${updated.run_id}`}>See the run</Link>.</>}
-            </>
-          ),
-        });
+      await work();
     } catch (e) {
       setActionError(toApiError(e));
     } finally {
@@ -146,12 +206,18 @@ export function QueuePage() {
                   <td className="cell-actions">
                     <div className="actions-stack">
                       {actions.process && (
-                        <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "process")} disabled={busy !== null} aria-label={`Process now: ${what}`}>
-                          {busy === item.id ? "Working…" : "Process now"}
+                        <button
+                          type="button"
+                          className="btn btn-sm btn-secondary"
+                          onClick={() => processNow(item)}
+                          disabled={busy !== null || following.has(item.id)}
+                          aria-label={`Process now: ${what}`}
+                        >
+                          {busy === item.id ? "Working…" : following.has(item.id) ? "Processing…" : "Process now"}
                         </button>
                       )}
                       {actions.reactivate && (
-                        <button type="button" className="btn btn-sm btn-secondary" onClick={() => act(item, "reactivate")} disabled={busy !== null} aria-label={`Re-activate: ${what}`}>
+                        <button type="button" className="btn btn-sm btn-secondary" onClick={() => reactivate(item)} disabled={busy !== null} aria-label={`Re-activate: ${what}`}>
                           Re-activate
                         </button>
                       )}
