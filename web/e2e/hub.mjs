@@ -82,7 +82,7 @@ export async function startHub({ people = 25 } = {}) {
   const ihub = bin("ihub", "IHUB_BIN");
   const sim = bin("ihub-sim", "IHUB_SIM_BIN");
   for (const b of [ihub, sim]) {
-    if (!existsSync(b)) throw new Error(`${b} is missing: cargo build -p ihub-api --bin ihub -p ihub-simulators --bin ihub-sim`);
+    if (!existsSync(b)) throw new Error(`${b} is missing: cargo build -p ihub --bin ihub -p ihub-simulators --bin ihub-sim`);
   }
   const dir = mkdtempSync(join(tmpdir(), "ihub-e2e-"));
   const simulators = start(sim, ["--port", "0", "-n", String(people), "--json"], { log: join(dir, "sim.log"), json: true });

@@ -4,7 +4,7 @@
 // cancel the schedule; then a support user finds the admin-only controls absent. Each main screen is saved as a
 // screenshot (target/e2e-screenshots/journey-*.png).
 //
-//   cargo build -p ihub-api --bin ihub -p ihub-simulators --bin ihub-sim && npm --prefix web run build
+//   cargo build -p ihub --bin ihub -p ihub-simulators --bin ihub-sim && npm --prefix web run build
 //   npm --prefix web run e2e
 
 import { after, before, describe, test } from "node:test";

@@ -9,7 +9,7 @@
 // this file is about is driven through the app. Faults come from the simulators' controls: SCIM latency to keep a
 // run moving, scripted SCIM 400s for a refused record. Screenshots: target/e2e-screenshots/ops-*.
 //
-//   cargo build -p ihub-api --bin ihub -p ihub-simulators --bin ihub-sim && npm --prefix web run build
+//   cargo build -p ihub --bin ihub -p ihub-simulators --bin ihub-sim && npm --prefix web run build
 //   node --test e2e/operations.test.mjs     (from web/)
 
 import { after, before, describe, test } from "node:test";
