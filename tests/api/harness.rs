@@ -1,7 +1,7 @@
 //! A real hub on a free port over real HTTP, on a fresh SQLite file or a fresh PostgreSQL database per test, with
 //! the third-party simulators beside it. Every response body is checked for leaked secrets.
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ihub::config::Config;
@@ -10,7 +10,7 @@ use ihub_api::app;
 use ihub_domain::accounts::users::NewUser;
 use ihub_domain::{Environment, Hub, Role, accounts::organisations, accounts::users};
 use ihub_simulators::{Accepted, Simulators};
-use ihub_worker::QueueBackend;
+use ihub_worker::WorkerQueue;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -36,6 +36,8 @@ pub struct Options {
     /// Runs a worker beside the API, with quick ticks: on SQLite with the embedded queue, on PostgreSQL with a
     /// Redis queue of its own.
     pub worker: bool,
+    /// The worker's inbound processors (0: webhook items move only through "Process now" jobs).
+    pub inbound_processors: usize,
 }
 
 impl Options {
@@ -53,21 +55,32 @@ pub fn redis_url() -> String {
 
 /// Fast enough that tests wait seconds, not minutes, for the reconciler and retries.
 pub fn test_worker_settings() -> ihub_worker::WorkerSettings {
+    use ihub_worker::settings::{InboundSettings, ReconcilerSettings, RunSettings, SchedulerSettings};
     use std::time::Duration;
     ihub_worker::WorkerSettings {
-        runs_at_once: 4,
-        sync: ihub_domain::runs::sync::Options {
-            concurrency: 8,
-            heartbeat: Duration::from_millis(200),
-            retry_base: Duration::from_millis(500),
-            ..ihub_domain::runs::sync::Options::default()
+        runs: RunSettings {
+            at_once: 4,
+            poll: Duration::from_millis(100),
+            sync: ihub_domain::runs::sync::Options {
+                concurrency: 8,
+                heartbeat: Duration::from_millis(200),
+                retry_base: Duration::from_millis(500),
+                ..Default::default()
+            },
         },
-        tick: Duration::from_millis(200),
-        requeue_after: Duration::from_secs(2),
-        stuck_after: Duration::from_secs(2),
-        poll: Duration::from_millis(100),
-        queue_processors: 2,
-        queue_pass: Duration::from_millis(100),
+        scheduler: SchedulerSettings {
+            tick: Duration::from_millis(200),
+        },
+        reconciler: ReconcilerSettings {
+            tick: Duration::from_millis(200),
+            requeue_after: Duration::from_secs(2),
+            stuck_after: Duration::from_secs(2),
+        },
+        inbound: InboundSettings {
+            processors: 2,
+            pass: Duration::from_millis(100),
+            ..Default::default()
+        },
     }
 }
 
@@ -79,6 +92,7 @@ impl Default for Options {
             max_body_bytes: 256 * 1024,
             redis_url: None,
             worker: false,
+            inbound_processors: 2,
         }
     }
 }
@@ -92,7 +106,8 @@ pub struct TestHub {
     secrets: Mutex<Vec<String>>,
     pg_database: Option<String>,
     worker: Option<WorkerHandle>,
-    pub queue: QueueBackend,
+    pub queue: Arc<dyn WorkerQueue>,
+    worker_settings: ihub_worker::WorkerSettings,
     _dir: tempfile::TempDir,
 }
 
@@ -242,12 +257,12 @@ impl TestHub {
             _ => None,
         };
         let queue_name = format!("ihub::test::{}", Uuid::new_v4().simple());
-        let queue = QueueBackend::connect(redis.as_deref(), &queue_name)
-            .await
-            .expect("queue connects");
-        let hub = runtime::open_hub(&config, queue.dispatcher()).await.expect("hub opens");
-        let ctx = runtime::app_context(&config, hub.clone(), queue.clone());
-        let worker = options.worker.then(|| spawn_worker(&hub, &queue));
+        let queue = ihub_worker::job_queue::connect(redis.as_deref(), &queue_name).expect("queue connects");
+        let hub = runtime::open_hub(&config, queue.clone()).await.expect("hub opens");
+        let ctx = runtime::app_context(&config, hub.clone());
+        let mut worker_settings = test_worker_settings();
+        worker_settings.inbound.processors = options.inbound_processors;
+        let worker = options.worker.then(|| spawn_worker(&hub, &queue, &worker_settings));
         let (server, handle, addr) = app::serve_on(ctx, listener).expect("serve");
         tokio::spawn(server);
         let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
@@ -270,6 +285,7 @@ impl TestHub {
             pg_database,
             worker,
             queue,
+            worker_settings,
             _dir: dir,
         }
     }
@@ -462,11 +478,8 @@ impl TestHub {
 
     /// Starts another worker on the same queue (Redis only: the embedded queue's consumer lives once per process).
     pub fn start_redis_worker(&mut self) {
-        assert!(
-            matches!(self.queue, QueueBackend::Redis { .. }),
-            "only a Redis queue takes a second worker"
-        );
-        self.worker = Some(spawn_worker(&self.hub, &self.queue));
+        assert!(self.queue.kind() == "redis", "only a Redis queue takes a second worker");
+        self.worker = Some(spawn_worker(&self.hub, &self.queue, &self.worker_settings));
     }
 }
 
@@ -503,12 +516,12 @@ impl Drop for TestHub {
 
 type WorkerHandle = (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>);
 
-fn spawn_worker(hub: &Hub, queue: &QueueBackend) -> WorkerHandle {
+fn spawn_worker(hub: &Hub, queue: &Arc<dyn WorkerQueue>, settings: &ihub_worker::WorkerSettings) -> WorkerHandle {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(ihub_worker::role::run(
         hub.clone(),
         queue.clone(),
-        test_worker_settings(),
+        settings.clone(),
         async move {
             let _ = stopped.await;
         },

@@ -52,6 +52,23 @@ async fn queue(t: &TestHub, admin: &Session, query: &str) -> Vec<Value> {
     }
 }
 
+/// Waits until the item is done or failed, and answers it.
+async fn queue_item_settled(t: &TestHub, admin: &Session, item: &str, timeout: Duration) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let current = t
+            .get(&format!("/api/v1/queue/{item}"), &admin.token)
+            .await
+            .expect(200)
+            .clone();
+        if current["status"] == "done" || current["status"] == "failed" {
+            return current;
+        }
+        assert!(Instant::now() < deadline, "the item never settled: {current}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until no item of the integration is pending or processing.
 async fn drained(t: &TestHub, admin: &Session, integration: &str, timeout: Duration) -> Vec<Value> {
     let deadline = Instant::now() + timeout;
@@ -389,10 +406,17 @@ async fn a_burst_for_one_person_is_one_sync_and_failures_are_archived(t: TestHub
     // Still refused; then fixed, and processed by hand.
     drained(&t, &admin, &integration, Duration::from_secs(30)).await;
     t.sims.accept_all_scim_users();
-    let processed = t
+    let accepted = t
         .post_empty(&format!("/api/v1/queue/{item}/process"), &admin.token)
-        .await;
-    assert_eq!(processed.expect(200)["status"], "done", "{}", processed.text);
+        .await
+        .expect(202)
+        .clone();
+    assert_eq!(
+        accepted["status"], "pending",
+        "answered before it is processed: {accepted}"
+    );
+    let processed = queue_item_settled(&t, &admin, item, Duration::from_secs(30)).await;
+    assert_eq!(processed["status"], "done", "{processed}");
     assert!(
         t.sims
             .scim_user_by_external_id(&t.sims.employment_hero_employee_id(other))
@@ -402,6 +426,88 @@ async fn a_burst_for_one_person_is_one_sync_and_failures_are_archived(t: TestHub
     t.post_empty(&format!("/api/v1/queue/{item}/process"), &support.token)
         .await
         .expect(403);
+}
+
+/// "Process now" is a job: with no inbound processor running and the webhook delay an hour away, the item still
+/// moves on at once, in a `webhook` run, while the request itself answers before the sync.
+mod process_now_is_a_job_a_worker_takes_at_once {
+    use crate::harness::{Backend, Options, TestHub};
+
+    fn options() -> Options {
+        Options {
+            inbound_processors: 0,
+            ..Options::with_worker()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        super::process_now_is_a_job_a_worker_takes_at_once(TestHub::start_with(Backend::Sqlite, options()).await).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres_redis() {
+        super::process_now_is_a_job_a_worker_takes_at_once(TestHub::start_with(Backend::Postgres, options()).await)
+            .await
+    }
+}
+
+async fn process_now_is_a_job_a_worker_takes_at_once(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(10);
+    let integration = enabled_integration(&t, &admin, json!({"webhook_delay_seconds": 3600})).await;
+    let url = webhook_url(&t, &admin, &integration).await;
+    let index = (0..10)
+        .find(|i| {
+            t.sims.person(*i).unwrap().termination_date.is_none() && t.sims.person(*i).unwrap().work_email.is_some()
+        })
+        .unwrap();
+    for _ in 0..2 {
+        t.sims
+            .send_employment_hero_webhook(&url, Event::EmployeeCreated, index)
+            .await
+            .unwrap();
+    }
+    let waiting = queue(&t, &admin, &format!("&integration_id={integration}")).await;
+    assert_eq!(waiting.len(), 2);
+    assert!(waiting.iter().all(|i| i["status"] == "pending"), "{waiting:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        t.sims.scim_users().is_empty(),
+        "nothing is processed before its time without processors"
+    );
+
+    let item = waiting[0]["id"].as_str().unwrap();
+    let accepted = t
+        .post_empty(&format!("/api/v1/queue/{item}/process"), &admin.token)
+        .await
+        .expect(202)
+        .clone();
+    assert_eq!(accepted["id"], item, "{accepted}");
+    let processed = queue_item_settled(&t, &admin, item, Duration::from_secs(30)).await;
+    assert_eq!(processed["status"], "done", "{processed}");
+    // The person's other waiting item went with it, into the same run.
+    let items = queue(&t, &admin, &format!("&integration_id={integration}")).await;
+    assert!(items.iter().all(|i| i["status"] == "done"), "{items:?}");
+    assert!(items.iter().all(|i| i["run_id"] == processed["run_id"]), "{items:?}");
+    let run = t
+        .get(
+            &format!("/api/v1/runs/{}", processed["run_id"].as_str().unwrap()),
+            &admin.token,
+        )
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(run["trigger"], "webhook", "{run}");
+    assert!(
+        t.sims
+            .scim_user_by_external_id(&t.sims.employment_hero_employee_id(index))
+            .is_some()
+    );
+    // Done is done: processing it again is refused.
+    t.post_empty(&format!("/api/v1/queue/{item}/process"), &admin.token)
+        .await
+        .expect_problem(409, "queue_item_not_waiting");
 }
 
 async fn ten_thousand_concurrent_deliveries_are_all_stored_and_processed(t: TestHub) {

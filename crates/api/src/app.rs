@@ -7,7 +7,6 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, Servi
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
 use ihub_domain::Hub;
-use ihub_worker::QueueBackend;
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -23,7 +22,6 @@ use crate::state::{Limits, LoginLimiter, OAuthCallback};
 #[derive(Clone)]
 pub struct AppContext {
     pub hub: Hub,
-    pub queue: QueueBackend,
     pub limits: Limits,
     pub login_limiter: LoginLimiter,
     pub oauth_callback: OAuthCallback,
@@ -35,7 +33,6 @@ pub struct AppContext {
 impl AppContext {
     pub fn new(
         hub: Hub,
-        queue: QueueBackend,
         limits: Limits,
         login_limiter: LoginLimiter,
         oauth_callback: OAuthCallback,
@@ -43,7 +40,6 @@ impl AppContext {
     ) -> Self {
         Self {
             hub,
-            queue,
             limits,
             login_limiter,
             oauth_callback,
@@ -68,7 +64,6 @@ pub fn build(
     let spa = ctx.spa.clone();
     let (app, _) = App::new()
         .app_data(web::Data::new(ctx.hub.clone()))
-        .app_data(web::Data::new(ctx.queue.clone()))
         .app_data(web::Data::new(ctx.limits.clone()))
         .app_data(web::Data::new(ctx.login_limiter.clone()))
         .app_data(ctx.receivers.clone())

@@ -1,5 +1,5 @@
-//! Jobs through the Redis queue the scaled-out hub uses (apalis `RedisStorage`, pushed through the hub's own
-//! dispatcher), beside `redis-benchmark -t lpush` on the same Redis. Every job names a run that does not exist,
+//! Jobs through the Redis queue the scaled-out hub uses (apalis `RedisStorage`, pushed and consumed through the
+//! hub's own `RedisQueue`), beside `redis-benchmark -t lpush` on the same Redis. Every job names a run that does not exist,
 //! so the hub's worker claims nothing: what is measured is the queue and the claim, not a sync. Jobs done are
 //! counted in the queue's own `done` set, whoever consumed them.
 use std::path::Path;
@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use apalis::prelude::{BackendExt, BoxDynError, WorkerBuilder, WorkerBuilderExt};
-use ihub_domain::job_queue::{Dispatcher, Job};
-use ihub_worker::QueueBackend;
-use ihub_worker::queue::RedisJobs;
+use futures::FutureExt;
+use ihub_domain::job_queue::{Job, JobQueue};
+use ihub_worker::job_queue::{Consumer, Handler, JobHandler, RedisQueue, WorkerQueue};
 
 use crate::Args;
 use crate::hub::HubConfig;
@@ -72,7 +71,7 @@ fn job() -> Job {
     }
 }
 
-async fn push_all(dispatcher: &Arc<dyn Dispatcher>, n: u32, at_once: usize) -> Result<f64> {
+async fn push_all(dispatcher: &Arc<dyn JobQueue>, n: u32, at_once: usize) -> Result<f64> {
     let t0 = Instant::now();
     let per = n as usize / at_once;
     let tasks: Vec<_> = (0..at_once)
@@ -81,9 +80,9 @@ async fn push_all(dispatcher: &Arc<dyn Dispatcher>, n: u32, at_once: usize) -> R
             let count = if i == 0 { n as usize - per * (at_once - 1) } else { per };
             tokio::spawn(async move {
                 for _ in 0..count {
-                    dispatcher.dispatch(job()).await?;
+                    dispatcher.push(job()).await?;
                 }
-                Ok::<_, ihub_domain::job_queue::DispatchError>(())
+                Ok::<_, ihub_domain::job_queue::JobQueueError>(())
             })
         })
         .collect();
@@ -93,14 +92,17 @@ async fn push_all(dispatcher: &Arc<dyn Dispatcher>, n: u32, at_once: usize) -> R
     Ok(n as f64 / t0.elapsed().as_secs_f64())
 }
 
-async fn nothing(_job: Job) -> Result<(), BoxDynError> {
-    Ok(())
+struct Nothing;
+
+#[async_trait::async_trait]
+impl JobHandler for Nothing {
+    async fn handle(&self, _job: Job) {}
 }
 
 /// One queue of the benchmark: its dispatcher, and how many of its jobs are done.
 struct BenchQueue {
     name: String,
-    backend: QueueBackend,
+    backend: Arc<RedisQueue>,
     redis: redis::aio::MultiplexedConnection,
     done_key: String,
 }
@@ -108,7 +110,7 @@ struct BenchQueue {
 impl BenchQueue {
     async fn open(url: &str, what: &str) -> Result<Self> {
         let name = format!("ihub-bench-{what}::{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let backend = QueueBackend::connect(Some(url), &name).await?;
+        let backend = Arc::new(RedisQueue::connect(url, &name)?);
         backend.ping().await?;
         let redis = redis::Client::open(url)?.get_multiplexed_async_connection().await?;
         let done_key = apalis_redis::Config::default().queue(&name).done_jobs_set();
@@ -120,8 +122,8 @@ impl BenchQueue {
         })
     }
 
-    fn dispatcher(&self) -> Arc<dyn Dispatcher> {
-        self.backend.dispatcher()
+    fn dispatcher(&self) -> Arc<dyn JobQueue> {
+        self.backend.clone()
     }
 
     async fn done(&self) -> u64 {
@@ -150,19 +152,20 @@ impl BenchQueue {
 
     /// An apalis worker on this queue, configured as the hub's, whose handler does nothing.
     fn consume_with_nothing(&self) -> Result<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)> {
-        let QueueBackend::Redis { storage, .. } = &self.backend else {
-            bail!("a Redis URL gives a Redis queue")
-        };
-        let storage: RedisJobs = (**storage).clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let worker = WorkerBuilder::new(format!("{}-nothing", self.name))
-            .backend(storage.poll_with_interval(POLL))
-            .concurrency(CONSUMER_CONCURRENCY)
-            .build(nothing)
-            .run_until(async move {
+        let consumer = Consumer {
+            name: format!("{}-nothing", self.name),
+            concurrency: CONSUMER_CONCURRENCY,
+            poll: POLL,
+            handler: Handler(Arc::new(Nothing)),
+        };
+        let backend = self.backend.clone();
+        let worker = async move {
+            let stop = async move {
                 let _ = stop_rx.await;
-                Ok::<(), std::io::Error>(())
-            });
+            };
+            backend.consume(consumer, stop.boxed()).await
+        };
         let task = tokio::spawn(async move {
             if let Err(e) = worker.await {
                 eprintln!("[jobs] the do-nothing worker ended: {e}");
@@ -234,7 +237,7 @@ pub async fn run(args: &Args, work: &Path) -> Result<JobsResult> {
     let queue = BenchQueue::open(&args.redis_url, "nothing").await?;
     let measured = async {
         let worker = queue.consume_with_nothing()?;
-        queue.dispatcher().dispatch(job()).await?;
+        queue.dispatcher().push(job()).await?;
         let started = queue.drain(1, Instant::now(), Duration::from_secs(60)).await;
         if started.rate().is_none() {
             bail!("the do-nothing worker never took a job");
@@ -300,7 +303,7 @@ async fn through_worker(
     let worker = config.start("worker", &dir.path().join("worker.log")).await?;
     let outcome = async {
         // A first job done says the worker is consuming.
-        queue.dispatcher().dispatch(job()).await?;
+        queue.dispatcher().push(job()).await?;
         if queue
             .drain(1, Instant::now(), Duration::from_secs(60))
             .await

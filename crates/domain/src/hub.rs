@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::auth::TokenSettings;
 use crate::connections::ports::Catalog;
-use crate::job_queue::Dispatcher;
+use crate::job_queue::JobQueue;
 use crate::secrets::Keys;
 
 /// Whether enabled integrations write (production) or only rehearse with dry runs (staging).
@@ -25,7 +25,7 @@ pub struct Hub {
     pub catalog: Arc<Catalog>,
     pub environment: Environment,
     pub tokens: TokenSettings,
-    pub dispatcher: Arc<dyn Dispatcher>,
+    pub job_queue: Arc<dyn JobQueue>,
     /// Where sources and browsers reach this hub (`https://hub.example.com`), for the URLs it hands out.
     pub public_url: String,
 }

@@ -1,6 +1,7 @@
-//! The job queue as the domain sees it: somewhere to send a run's id so that a worker picks it up. The database
-//! row is the truth; a dispatch that is lost (Redis flushed, a process killed) is repaired by the reconciler,
-//! and a job dispatched twice is harmless because a worker must claim the run before working on it.
+//! The job queue as the domain sees it: somewhere to push work so that a worker picks it up. The database row is
+//! the truth; a job that is lost (Redis flushed, a process killed) is pushed again by the reconciler, and a job
+//! pushed twice is harmless because a worker must claim the run (or the inbound items) before working on it.
+//! Not to be confused with the *inbound queue* (`crate::inbound`): webhook events waiting to be synced.
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -8,24 +9,43 @@ use uuid::Uuid;
 pub enum Job {
     /// Execute (or resume) this run.
     Run { run_id: Uuid },
+    /// Sync the person of this inbound item now, with the rest of their waiting items ("Process now").
+    ProcessInbound { item_id: Uuid },
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the job queue did not take the job: {0}")]
-pub struct DispatchError(pub String);
-
-#[async_trait::async_trait]
-pub trait Dispatcher: Send + Sync {
-    async fn dispatch(&self, job: Job) -> Result<(), DispatchError>;
+pub enum JobQueueError {
+    #[error("job queue unreachable: {0}")]
+    Unreachable(String),
+    #[error("the job queue did not take the job: {0}")]
+    Refused(String),
 }
 
-/// For processes that only read (tools, some tests): jobs are left for the reconciler of a process that runs
-/// workers.
-pub struct NoDispatch;
+/// The producer side every process has: the API and the worker push, readiness pings.
+#[async_trait::async_trait]
+pub trait JobQueue: Send + Sync {
+    async fn push(&self, job: Job) -> Result<(), JobQueueError>;
+    /// Can this process reach its queue right now?
+    async fn ping(&self) -> Result<(), JobQueueError>;
+    /// `embedded` or `redis`, for logs and readiness.
+    fn kind(&self) -> &'static str;
+}
+
+/// For processes that only read or administer (the CLI's admin commands): jobs are left for the reconciler of a
+/// process that runs workers.
+pub struct NoJobQueue;
 
 #[async_trait::async_trait]
-impl Dispatcher for NoDispatch {
-    async fn dispatch(&self, _job: Job) -> Result<(), DispatchError> {
+impl JobQueue for NoJobQueue {
+    async fn push(&self, _job: Job) -> Result<(), JobQueueError> {
         Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), JobQueueError> {
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "none"
     }
 }

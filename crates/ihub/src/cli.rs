@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use ihub_domain::accounts::users::NewUser;
-use ihub_domain::job_queue::NoDispatch;
+use ihub_domain::job_queue::NoJobQueue;
 use ihub_domain::{Role, accounts::organisations, accounts::users};
 
 use crate::config::Config;
@@ -130,11 +130,11 @@ pub async fn execute(cli: Cli) -> Result<(), CliError> {
         Command::Api { .. } => runtime::run(config, Roles::Api).await?,
         Command::Worker => runtime::run(config, Roles::Worker).await?,
         Command::Migrate => {
-            runtime::open_hub(&config, Arc::new(NoDispatch)).await?;
+            runtime::open_hub(&config, Arc::new(NoJobQueue)).await?;
             eprintln!("database schema is up to date");
         }
         Command::Admin(Admin::CreateOrg { name, timezone }) => {
-            let hub = runtime::open_hub(&config, Arc::new(NoDispatch)).await?;
+            let hub = runtime::open_hub(&config, Arc::new(NoJobQueue)).await?;
             let org = organisations::create(&hub, &name, Some(&timezone)).await?;
             println!("{}", org.id);
         }
@@ -145,7 +145,7 @@ pub async fn execute(cli: Cli) -> Result<(), CliError> {
             role,
             name,
         }) => {
-            let hub = runtime::open_hub(&config, Arc::new(NoDispatch)).await?;
+            let hub = runtime::open_hub(&config, Arc::new(NoJobQueue)).await?;
             let org = organisations::find_by_id_or_name(&hub, &org)
                 .await
                 .map_err(|_| CliError::Domain(format!("--org: no organisation with id or name `{org}`")))?;

@@ -58,7 +58,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,
-            redis_queue: ihub_worker::queue::REDIS_QUEUE.into(),
+            redis_queue: ihub_worker::job_queue::REDIS_QUEUE.into(),
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             secret_key: None,
@@ -180,21 +180,31 @@ impl Config {
     }
 
     pub fn worker_settings(&self) -> ihub_worker::WorkerSettings {
+        use ihub_worker::settings::{InboundSettings, ReconcilerSettings, RunSettings, SchedulerSettings};
         use std::time::Duration;
+        let tick = Duration::from_millis(self.worker_tick_ms);
         ihub_worker::WorkerSettings {
-            runs_at_once: self.worker_runs_at_once,
-            sync: ihub_domain::runs::sync::Options {
-                concurrency: self.sync_concurrency,
-                heartbeat: Duration::from_millis(self.heartbeat_ms),
-                retry_base: Duration::from_secs(self.run_retry_base_secs),
-                ..ihub_domain::runs::sync::Options::default()
+            runs: RunSettings {
+                at_once: self.worker_runs_at_once,
+                sync: ihub_domain::runs::sync::Options {
+                    concurrency: self.sync_concurrency,
+                    heartbeat: Duration::from_millis(self.heartbeat_ms),
+                    retry_base: Duration::from_secs(self.run_retry_base_secs),
+                    ..Default::default()
+                },
+                ..Default::default()
             },
-            tick: Duration::from_millis(self.worker_tick_ms),
-            requeue_after: Duration::from_secs(self.requeue_after_secs),
-            stuck_after: Duration::from_secs(self.stuck_after_secs),
-            queue_processors: self.queue_processors,
-            queue_pass: Duration::from_millis(self.queue_pass_ms),
-            ..ihub_worker::WorkerSettings::default()
+            scheduler: SchedulerSettings { tick },
+            reconciler: ReconcilerSettings {
+                tick,
+                requeue_after: Duration::from_secs(self.requeue_after_secs),
+                stuck_after: Duration::from_secs(self.stuck_after_secs),
+            },
+            inbound: InboundSettings {
+                processors: self.queue_processors,
+                pass: Duration::from_millis(self.queue_pass_ms),
+                ..Default::default()
+            },
         }
     }
 

@@ -2,10 +2,10 @@
 use std::sync::Arc;
 
 use ihub_domain::accounts::auth::TokenSettings;
-use ihub_domain::job_queue::Dispatcher;
+use ihub_domain::job_queue::JobQueue;
 use ihub_domain::secrets::Keys;
 use ihub_domain::{Hub, database};
-use ihub_worker::QueueBackend;
+use ihub_worker::WorkerQueue;
 
 use crate::config::{Config, ConfigError};
 use ihub_api::app::{self, AppContext};
@@ -24,7 +24,7 @@ pub enum StartError {
 }
 
 /// Connects the database, brings the schema up to date, and assembles the hub every service shares.
-pub async fn open_hub(config: &Config, dispatcher: Arc<dyn Dispatcher>) -> Result<Hub, StartError> {
+pub async fn open_hub(config: &Config, job_queue: Arc<dyn JobQueue>) -> Result<Hub, StartError> {
     // The data directory holds the SQLite file and, unless one is configured, the generated secret.
     if config.database_url.is_none() || config.secret_key.is_none() {
         config.ensure_data_dir()?;
@@ -38,15 +38,14 @@ pub async fn open_hub(config: &Config, dispatcher: Arc<dyn Dispatcher>) -> Resul
         catalog: Arc::new(ihub_connectors::catalog()),
         environment: config.environment,
         tokens: TokenSettings::default(),
-        dispatcher,
+        job_queue,
         public_url: config.public_url(),
     })
 }
 
-pub fn app_context(config: &Config, hub: Hub, queue: QueueBackend) -> AppContext {
+pub fn app_context(config: &Config, hub: Hub) -> AppContext {
     AppContext::new(
         hub,
-        queue,
         Limits {
             max_body_bytes: config.max_body_bytes,
         },
@@ -86,9 +85,10 @@ pub enum Roles {
 
 /// Runs the chosen roles until a shutdown signal, then stops them gracefully.
 pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
-    let queue = QueueBackend::connect(config.redis_url.as_deref(), &config.redis_queue).await?;
-    let hub = open_hub(&config, queue.dispatcher()).await?;
-    if roles == Roles::Api && matches!(queue, QueueBackend::Embedded(_)) {
+    let queue: Arc<dyn WorkerQueue> =
+        ihub_worker::job_queue::connect(config.redis_url.as_deref(), &config.redis_queue)?;
+    let hub = open_hub(&config, queue.clone()).await?;
+    if roles == Roles::Api && queue.kind() == "embedded" {
         tracing::warn!(
             "`ihub api` without REDIS_URL: jobs are only run by `ihub serve`; set REDIS_URL to run workers apart"
         );
@@ -106,9 +106,9 @@ pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
     });
     let server = if roles != Roles::Worker {
         let listen = config.listen_addr()?;
-        let (server, handle, bound) = app::serve(app_context(&config, hub.clone(), queue.clone()), listen)?;
+        let (server, handle, bound) = app::serve(app_context(&config, hub.clone()), listen)?;
         tracing::info!(address = %bound, database = if database::is_postgres(&hub.db) { "postgres" } else { "sqlite" },
-            queue = queue.describe(), "Integration Hub listening on http://{bound}");
+            queue = queue.kind(), "Integration Hub listening on http://{bound}");
         Some((tokio::spawn(server), handle))
     } else {
         None

@@ -555,7 +555,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Process a pending or failed item now and answer how it ended (admins only). */
+        /**
+         * Process a pending or failed item now: a worker takes it (with the person's other waiting items) at once; the
+         *     answer comes before it is processed, and the item then moves on to done or failed (admins only).
+         */
         post: operations["process_queue_item"];
         delete?: never;
         options?: never;
@@ -3230,8 +3233,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Processed: done, or failed with the reason */
-            200: {
+            /** @description Due now and handed to a worker */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

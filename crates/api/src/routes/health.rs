@@ -1,6 +1,5 @@
 use actix_web::{HttpResponse, get, web};
 use ihub_domain::Hub;
-use ihub_worker::QueueBackend;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -39,7 +38,7 @@ async fn healthz() -> web::Json<Health> {
     (status = 503, description = "A dependency is unreachable", body = Readiness),
 ))]
 #[get("/readyz")]
-async fn readyz(hub: web::Data<Hub>, queue: web::Data<QueueBackend>) -> HttpResponse {
+async fn readyz(hub: web::Data<Hub>) -> HttpResponse {
     let database = ihub_domain::database::ping(&hub.db)
         .await
         .map(|_| "ok".to_owned())
@@ -47,7 +46,7 @@ async fn readyz(hub: web::Data<Hub>, queue: web::Data<QueueBackend>) -> HttpResp
             tracing::warn!(error = %e, "readiness: database unreachable");
             "unreachable".to_owned()
         });
-    let queue = queue.ping().await.map(|_| "ok".to_owned()).unwrap_or_else(|e| {
+    let queue = hub.job_queue.ping().await.map(|_| "ok".to_owned()).unwrap_or_else(|e| {
         tracing::warn!(error = %e, "readiness: queue unreachable");
         "unreachable".to_owned()
     });

@@ -1,8 +1,7 @@
-use actix_web::{get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use ihub_domain::Hub;
 use ihub_domain::inbound::{self, QueueFilters, QueueItem};
 use ihub_domain::pagination::{Page, PageRequest};
-use ihub_domain::runs::sync;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -51,19 +50,14 @@ async fn reactivate_queue_item(
     Ok(web::Json(inbound::reactivate(&hub, &who, *id).await?))
 }
 
-/// Process a pending or failed item now and answer how it ended (admins only).
+/// Process a pending or failed item now: a worker takes it (with the person's other waiting items) at once; the
+/// answer comes before it is processed, and the item then moves on to done or failed (admins only).
 #[utoipa::path(tag = "queue", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Queue item id")),
     responses(
-        (status = 200, description = "Processed: done, or failed with the reason", body = QueueItem),
+        (status = 202, description = "Due now and handed to a worker", body = QueueItem),
         (status = 409, description = "The item is being processed or done", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/queue/{id}/process")]
-async fn process_queue_item(
-    hub: web::Data<Hub>,
-    Admin(who): Admin,
-    id: web::Path<Uuid>,
-) -> ApiResult<web::Json<QueueItem>> {
-    Ok(web::Json(
-        inbound::process_now(&hub, &who, *id, &sync::Options::default()).await?,
-    ))
+async fn process_queue_item(hub: web::Data<Hub>, Admin(who): Admin, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Accepted().json(inbound::process_now(&hub, &who, *id).await?))
 }

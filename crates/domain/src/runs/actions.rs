@@ -42,7 +42,7 @@ fn enabled(integration: &integration::Model) -> Result<()> {
 }
 
 async fn dispatch(hub: &Hub, run_id: Uuid) {
-    if let Err(e) = hub.dispatcher.dispatch(Job::Run { run_id }).await {
+    if let Err(e) = hub.job_queue.push(Job::Run { run_id }).await {
         // The run is queued in the database; the reconciler pushes it again.
         tracing::warn!(%run_id, error = %e, "run queued but not dispatched yet");
     }

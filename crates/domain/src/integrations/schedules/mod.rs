@@ -469,7 +469,7 @@ pub async fn fire_due(hub: &Hub, now: DateTime<Utc>) -> Result<Vec<run::Model>> 
     for schedule in due {
         match fire_one(hub, &schedule, now).await {
             Ok(Some(run)) => {
-                if let Err(e) = hub.dispatcher.dispatch(Job::Run { run_id: run.id }).await {
+                if let Err(e) = hub.job_queue.push(Job::Run { run_id: run.id }).await {
                     tracing::warn!(run_id = %run.id, error = %e, "scheduled run queued but not dispatched; the reconciler will");
                 }
                 queued.push(run);
