@@ -7,8 +7,8 @@ use ihub_simulators::Accepted;
 use ihub_simulators::employment_hero::webhook::Event;
 use serde_json::{Value, json};
 
+use crate::harness::journeys::{enabled_bamboohr_integration, enabled_integration};
 use crate::harness::{Session, TestHub};
-use crate::sync::{enabled_bamboohr_integration, enabled_integration};
 use crate::with_worker_on_both_backends;
 
 with_worker_on_both_backends!(

@@ -1,67 +1,13 @@
 //! The `ihub` binary as operators use it: subcommands, configuration errors, and a served hub that stops cleanly.
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+mod harness;
 mod scaled_out;
 mod webhooks;
 
-/// The binary of this workspace, built if a plain `cargo test -p ihub-tests` has not built it yet. The build names the
-/// same targets as `just build` and `cargo nextest run --workspace --all-targets`, so cargo unifies features alike
-/// and finds nothing to do; `-p ihub` alone would resolve other features and rebuild half the workspace.
-fn ihub() -> Command {
-    static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args(["build", "--quiet", "--workspace", "--all-targets"])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-        // What cargo sets for this test run only (the package's manifest dir, name, version…). Build scripts that
-        // watch such a variable (ring's watches CARGO_MANIFEST_DIR) would otherwise rebuild here, and again in the
-        // next plain `cargo test`: every run would compile ring, rustls, sqlx, sea-orm and the hub twice.
-        for (key, _) in std::env::vars() {
-            let per_package = [
-                "CARGO_MANIFEST_",
-                "CARGO_PKG_",
-                "CARGO_CRATE_",
-                "CARGO_BIN_",
-                "CARGO_PRIMARY_",
-            ]
-            .iter()
-            .any(|prefix| key.starts_with(prefix));
-            if per_package || key == "CARGO_TARGET_TMPDIR" || key == "CARGO_RUSTC_CURRENT_DIR" {
-                build.env_remove(key);
-            }
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(status.success(), "building ihub failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")).to_path_buf());
-        target.join("debug/ihub")
-    });
-    let mut cmd = Command::new(bin);
-    // A clean environment: no configuration leaks in from the developer's shell.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IHUB_") || key == "DATABASE_URL" || key == "REDIS_URL" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("ihub runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).trim().to_owned()
-}
+use harness::{
+    ACME_AND_ADA, ADA_PASSWORD, Running, TestDatabase, free_port, http, ihub, redis_url, run, stderr, stdout,
+};
 
 #[test]
 fn every_subcommand_has_help() {
@@ -231,53 +177,6 @@ fn bad_configuration_fails_with_one_line_naming_the_setting() {
     assert!(stderr(&out).contains("IHUB_ENVIRONMENT"), "{}", stderr(&out));
 }
 
-/// A fresh PostgreSQL database for one test, dropped when the test ends (also when it fails).
-struct TestDatabase {
-    server: String,
-    name: String,
-}
-
-impl TestDatabase {
-    fn create(label: &str) -> Self {
-        let server =
-            std::env::var("IHUB_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let db = Self {
-            server,
-            name: format!("ihub_t_{secs}_{label}_{}", std::process::id()),
-        };
-        db.psql(&format!("CREATE DATABASE \"{}\"", db.name));
-        db
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", self.server, self.name)
-    }
-
-    fn psql(&self, sql: &str) {
-        let out = Command::new("psql")
-            .args([
-                &format!("{}/postgres", self.server),
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qc",
-                sql,
-            ])
-            .output()
-            .expect("psql runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        self.psql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
-    }
-}
-
 #[test]
 fn migrate_works_on_postgres() {
     let database = TestDatabase::create("cli");
@@ -309,105 +208,6 @@ fn migrate_works_on_postgres() {
     );
 }
 
-/// A running `ihub` process whose log lines are collected as they come.
-struct Running {
-    child: std::process::Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn start(cmd: &mut Command) -> Self {
-        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Self {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    fn wait_for_log(&mut self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.seen.iter().any(|l| l.contains(needle)) {
-            assert!(
-                Instant::now() < deadline,
-                "no log line with `{needle}`: {:?}",
-                self.seen
-            );
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                self.seen.push(line);
-            }
-        }
-    }
-
-    /// SIGKILL (`kill -9`): no shutdown, nothing flushed or handed over; returns once the process is gone.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// SIGTERM, then the exit status and every line logged.
-    fn terminate(&mut self) -> (std::process::ExitStatus, Vec<String>) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "did not stop after SIGTERM: {:?}",
-                self.seen
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            self.seen.push(line);
-        }
-        (status, self.seen.clone())
-    }
-}
-
-/// A test that fails midway must not leave a hub running behind it.
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A plain HTTP/1.1 exchange, so the CLI tests need no HTTP client.
-fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let body = body.unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    response
-}
-
 #[test]
 fn serve_answers_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -430,29 +230,6 @@ fn serve_answers_and_stops_gracefully_on_sigterm() {
     );
     assert!(lines.iter().any(|l| l.contains("worker stopped")), "{lines:?}");
 }
-
-fn redis_url() -> String {
-    std::env::var("IHUB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-const ADA_PASSWORD: &str = "correct horse battery";
-
-/// The `ihub admin` commands that make the organisation Acme and its admin ada@example.com.
-const ACME_AND_ADA: [&[&str]; 2] = [
-    &["admin", "create-org", "--name", "Acme"],
-    &[
-        "admin",
-        "create-user",
-        "--org",
-        "Acme",
-        "--email",
-        "ada@example.com",
-        "--password",
-        ADA_PASSWORD,
-        "--role",
-        "admin",
-    ],
-];
 
 /// The scaled-out shape: separate API and worker processes sharing PostgreSQL and Redis.
 #[test]

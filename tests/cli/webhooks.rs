@@ -11,8 +11,7 @@ use ihub_simulators::employment_hero::webhook::{Event, payload};
 use ihub_simulators::{Accepted, Simulators, System};
 use serde_json::{Value, json};
 
-use super::scaled_out::{Admin, Cluster, QUICK, target_users_once};
-use super::{ACME_AND_ADA, Running, free_port, ihub, run, stderr};
+use crate::harness::{ACME_AND_ADA, Admin, Cluster, QUICK, Running, free_port, ihub, run, stderr, target_users_once};
 
 /// People the deliveries are about, and how many times each one changes (one delivery a change).
 const PEOPLE: usize = 50;

@@ -1,5 +1,7 @@
 //! A real hub on a free port over real HTTP, on a fresh SQLite file or a fresh PostgreSQL database per test, with
 //! the third-party simulators beside it. Every response body is checked for leaked secrets.
+pub mod journeys;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
