@@ -64,6 +64,16 @@ export function Notice({ children, tone = "success", onDismiss }: { children: Re
   );
 }
 
+/** A notice of a text from the app or the API (`code` spans in backticks), or nothing while there is none. */
+export function TextNotice({ text, tone, onDismiss }: { text: string | null | undefined; tone?: "success" | "info" | "warning" | "error"; onDismiss?: () => void }) {
+  if (!text) return null;
+  return (
+    <Notice tone={tone} onDismiss={onDismiss}>
+      <Ticks text={text} />
+    </Notice>
+  );
+}
+
 /** Shown in place of a control that needs the admin role. */
 export function AdminOnlyHint({ children = "Only admins can change this." }: { children?: ReactNode }) {
   return (

@@ -6,6 +6,7 @@ import { useCan } from "../lib/permissions";
 import { formatDuration, runTypeLabel } from "../lib/runs";
 import { Badge, RunStatusBadge } from "./badges";
 import { DateTime } from "./DateTime";
+import { Notice } from "./alerts";
 import { DataTable } from "./tables";
 
 /** The runs of one integration, newest first: status, type, times in the organisation's zone, counts. */
@@ -106,5 +107,15 @@ export function QueuedMessage({ run }: { run: Run }) {
     <>
       Run #{run.number} is queued{run.dry_run ? " (a dry run: the integration is in test)" : ""}. <Link to={`/runs/${run.id}`}>Follow it in its report</Link>.
     </>
+  );
+}
+
+/** The notice after a run was queued (`QueuedMessage`); nothing while none was. */
+export function QueuedNotice({ run, onDismiss }: { run: Run | null; onDismiss: () => void }) {
+  if (!run) return null;
+  return (
+    <Notice onDismiss={onDismiss}>
+      <QueuedMessage run={run} />
+    </Notice>
   );
 }

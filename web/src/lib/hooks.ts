@@ -149,6 +149,41 @@ export function mergeFirstPage<T extends { id: string }>(existing: readonly T[],
   return [...added, ...existing.map((i) => byId.get(i.id) ?? i)];
 }
 
+/**
+ * Run one of a page's actions: `busy` names it while it runs, an earlier refusal is cleared first, and a failure
+ * becomes the refusal in words (`error`). `work` clears what else the page shows about earlier actions (a notice)
+ * before its first await, so that happens in the same render.
+ */
+export async function runAction<K>(set: { busy: (key: K | null) => void; error: (e: ApiError | null) => void }, key: K, work: () => Promise<void>): Promise<void> {
+  set.busy(key);
+  set.error(null);
+  try {
+    await work();
+  } catch (e) {
+    set.error(toApiError(e));
+  } finally {
+    set.busy(null);
+  }
+}
+
+export interface Actions<K> {
+  /** The action running, if one is. */
+  busy: K | null;
+  /** Why the last action was refused; null when it was not. */
+  error: ApiError | null;
+  dismissError: () => void;
+  run: (key: K, work: () => Promise<void>) => Promise<void>;
+}
+
+/** A page's actions, one at a time (see `runAction`). */
+export function useActions<K>(): Actions<K> {
+  const [busy, setBusy] = useState<K | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = useCallback((key: K, work: () => Promise<void>) => runAction({ busy: setBusy, error: setError }, key, work), []);
+  const dismissError = useCallback(() => setError(null), []);
+  return { busy, error, dismissError, run };
+}
+
 /** Set the document title for a page. */
 export function useTitle(title: string): void {
   useEffect(() => {

@@ -1,9 +1,8 @@
 import { useState } from "react";
 import { useLocation, useNavigate, useParams } from "react-router";
 import { api, call, type Connection } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
-import { useAsync, useTitle } from "../../lib/hooks";
+import { useActions, useAsync, useTitle } from "../../lib/hooks";
 import { loadConnectors } from "../../lib/data";
 import { buildReturnTo, connectionPath } from "../../lib/oauth";
 import { useConnect, useOAuthReturn } from "../../lib/useOAuth";
@@ -11,7 +10,7 @@ import { AUTH_KIND, CONNECTOR_ROLE } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
 import { DefinitionList } from "../../components/DefinitionList";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
 import { ConnectionStatusBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
@@ -28,8 +27,8 @@ export function ConnectionDetailPage() {
   const navigate = useNavigate();
   const [message, setMessage] = useState<string | null>((location.state as { flash?: string } | null)?.flash ?? null);
   const [tone, setTone] = useState<"success" | "warning">("success");
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<"test" | "delete" | null>(null);
+  const actions = useActions<"test" | "delete">();
+  const busy = actions.busy;
   const [dialog, confirm] = useConfirm();
   const data = useAsync(async () => {
     const [connection, connectors] = await Promise.all([call(api.GET("/api/v1/connections/{id}", { params: { path: { id } } })), loadConnectors()]);
@@ -48,7 +47,7 @@ export function ConnectionDetailPage() {
 
   const startConnect = () => {
     if (!c) return;
-    setActionError(null);
+    actions.dismissError();
     setMessage(null);
     oauth.dismiss();
     void connect.start(c.id, buildReturnTo(location.pathname, location.search, connectionPath(c.id)));
@@ -56,21 +55,15 @@ export function ConnectionDetailPage() {
 
   const test = async () => {
     if (!c) return;
-    setBusy("test");
-    setActionError(null);
-    setMessage(null);
-    connect.clearError();
-    oauth.dismiss();
-    try {
+    await actions.run("test", async () => {
+      setMessage(null);
+      connect.clearError();
+      oauth.dismiss();
       const updated = await call(api.POST("/api/v1/connections/{id}/test", { params: { path: { id: c.id } } }));
       setConnection(updated);
       setTone(updated.status === "connected" ? "success" : "warning");
       setMessage(updated.status === "connected" ? "Test passed: the connection is connected." : `Test finished with status “${updated.status}”${updated.last_error ? `: ${updated.last_error}` : "."}`);
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const remove = async () => {
@@ -82,18 +75,13 @@ export function ConnectionDetailPage() {
       danger: true,
     });
     if (!ok) return;
-    setBusy("delete");
-    setActionError(null);
-    setMessage(null);
-    connect.clearError();
-    oauth.dismiss();
-    try {
+    await actions.run("delete", async () => {
+      setMessage(null);
+      connect.clearError();
+      oauth.dismiss();
       await call(api.DELETE("/api/v1/connections/{id}", { params: { path: { id: c.id } } }));
       navigate("/connections", { state: { flash: `Connection “${c.name}” deleted.` } });
-    } catch (e) {
-      setActionError(toApiError(e));
-      setBusy(null);
-    }
+    });
   };
 
   return (
@@ -121,17 +109,9 @@ export function ConnectionDetailPage() {
           ) : undefined
         }
       />
-      {oauth.notice && (
-        <Notice tone={oauth.notice.tone} onDismiss={oauth.dismiss}>
-          <Ticks text={oauth.notice.text} />
-        </Notice>
-      )}
-      {message && (
-        <Notice tone={tone} onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <TextNotice text={oauth.notice?.text} tone={oauth.notice?.tone} onDismiss={oauth.dismiss} />
+      <TextNotice text={message} tone={tone} onDismiss={() => setMessage(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       <ErrorAlert error={connect.error} onDismiss={connect.clearError} />
       <ErrorAlert error={data.error} />
       {data.loading && !c && <Loading />}

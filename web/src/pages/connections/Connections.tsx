@@ -1,14 +1,13 @@
 import { useEffect, useState } from "react";
 import { Link, useLocation } from "react-router";
 import { api, call, type Connection } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
-import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { useActions, useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { connectionsPage, connectorName, loadConnectors } from "../../lib/data";
 import { buildReturnTo } from "../../lib/oauth";
 import { useConnect, useOAuthReturn } from "../../lib/useOAuth";
 import { PageHeader } from "../../components/PageHeader";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
 import { ConnectionStatusBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
@@ -22,14 +21,13 @@ export function ConnectionsPage() {
   const flash = (location.state as { flash?: string } | null)?.flash;
   const list = usePaged<Connection>((cursor) => connectionsPage(cursor));
   const connectors = useAsync(loadConnectors, []);
-  const [testing, setTesting] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const actions = useActions<string>();
   const [message, setMessage] = useState<string | null>(flash ?? null);
   const [tone, setTone] = useState<"success" | "warning">("success");
   const connect = useConnect("on the connection's page");
   const oauth = useOAuthReturn({ connectors: connectors.data, connectorsLoading: connectors.loading, named: true });
   const isOAuth = (c: Connection) => connectors.data?.find((k) => k.kind === c.connector)?.auth === "oauth2";
-  const busy = testing !== null || connect.connecting !== null;
+  const busy = actions.busy !== null || connect.connecting !== null;
 
   // The connection as loaded after coming back from the provider replaces its row.
   const returned = oauth.connection;
@@ -39,30 +37,24 @@ export function ConnectionsPage() {
   }, [returned, replaceRow]);
 
   const startConnect = (c: Connection) => {
-    setActionError(null);
+    actions.dismissError();
     setMessage(null);
     oauth.dismiss();
     void connect.start(c.id, buildReturnTo(location.pathname, location.search, "/connections"));
   };
 
   const test = async (c: Connection) => {
-    setTesting(c.id);
-    setActionError(null);
-    setMessage(null);
-    connect.clearError();
-    oauth.dismiss();
-    try {
+    await actions.run(c.id, async () => {
+      setMessage(null);
+      connect.clearError();
+      oauth.dismiss();
       const updated = await call(api.POST("/api/v1/connections/{id}/test", { params: { path: { id: c.id } } }));
       list.replace((x) => x.id === c.id, updated);
       setTone(updated.status === "connected" ? "success" : "warning");
       setMessage(
         updated.status === "connected" ? `“${updated.name}” is connected.` : `“${updated.name}” test finished: ${updated.status}${updated.last_error ? ` — ${updated.last_error}` : ""}.`,
       );
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setTesting(null);
-    }
+    });
   };
 
   return (
@@ -79,17 +71,9 @@ export function ConnectionsPage() {
         }
       />
       {!isAdmin && <AdminOnlyHint>Connections and their credentials are managed by admins; you can view them.</AdminOnlyHint>}
-      {oauth.notice && (
-        <Notice tone={oauth.notice.tone} onDismiss={oauth.dismiss}>
-          <Ticks text={oauth.notice.text} />
-        </Notice>
-      )}
-      {message && (
-        <Notice tone={tone} onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <TextNotice text={oauth.notice?.text} tone={oauth.notice?.tone} onDismiss={oauth.dismiss} />
+      <TextNotice text={message} tone={tone} onDismiss={() => setMessage(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       <ErrorAlert error={connect.error} onDismiss={connect.clearError} />
       <ErrorAlert error={connectors.error} />
       <PagedCard
@@ -139,7 +123,7 @@ export function ConnectionsPage() {
                     </button>
                   )}
                   <button type="button" className="btn btn-secondary btn-sm" onClick={() => test(c)} disabled={busy} aria-label={`Test connection ${c.name}`}>
-                    {testing === c.id ? "Testing…" : "Test"}
+                    {actions.busy === c.id ? "Testing…" : "Test"}
                   </button>
                 </td>
               )}

@@ -7,7 +7,7 @@ import { useAsync } from "../../lib/hooks";
 import { dateLabel } from "../../lib/integrationDates";
 import { useCan } from "../../lib/permissions";
 import { Card } from "../../components/Card";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
 import { DateTime } from "../../components/DateTime";
 import { DefinitionList } from "../../components/DefinitionList";
 import { Ticks } from "../../components/Ticks";
@@ -32,11 +32,7 @@ export function IntegrationDatesCard({ integration }: { integration: Integration
         ) : undefined
       }
     >
-      {message && (
-        <Notice onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
+      <TextNotice text={message} onDismiss={() => setMessage(null)} />
       <ErrorAlert error={dates.error} />
       {dates.loading && !d && <Loading />}
       {d && (editing ? (

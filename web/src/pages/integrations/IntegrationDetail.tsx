@@ -1,15 +1,14 @@
 import { useState } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, call, type Integration } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
-import { useAsync, useTitle } from "../../lib/hooks";
+import { useActions, useAsync, useTitle } from "../../lib/hooks";
 import { allConnections, byId, connectorName, loadConnectors } from "../../lib/data";
 import { INTEGRATION_KIND, INTEGRATION_STATE, INTEGRATION_STATE_HELP } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
 import { DefinitionList } from "../../components/DefinitionList";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
 import { ConnectionStatusBadge, IntegrationStateBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
@@ -28,8 +27,8 @@ export function IntegrationDetailPage() {
   const location = useLocation();
   const navigate = useNavigate();
   const [message, setMessage] = useState<string | null>((location.state as { flash?: string } | null)?.flash ?? null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<"enable" | "disable" | "delete" | null>(null);
+  const actions = useActions<"enable" | "disable" | "delete">();
+  const busy = actions.busy;
   const [dialog, confirm] = useConfirm();
   const data = useAsync(async () => {
     const [integration, connections, connectors] = await Promise.all([
@@ -55,10 +54,8 @@ export function IntegrationDetailPage() {
       });
       if (!ok) return;
     }
-    setBusy(action);
-    setActionError(null);
-    setMessage(null);
-    try {
+    await actions.run(action, async () => {
+      setMessage(null);
       const path = action === "enable" ? "/api/v1/integrations/{id}/enable" : "/api/v1/integrations/{id}/disable";
       const updated = await call(api.POST(path, { params: { path: { id: i.id } } }));
       setIntegration(updated);
@@ -67,11 +64,7 @@ export function IntegrationDetailPage() {
           ? `Enabled: the integration is now in ${INTEGRATION_STATE[updated.state]} mode. ${INTEGRATION_STATE_HELP[updated.state]}`
           : `Disabled: the integration is now ${INTEGRATION_STATE[updated.state].toLowerCase()}.`,
       );
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const remove = async () => {
@@ -83,16 +76,11 @@ export function IntegrationDetailPage() {
       danger: true,
     });
     if (!ok) return;
-    setBusy("delete");
-    setActionError(null);
-    setMessage(null);
-    try {
+    await actions.run("delete", async () => {
+      setMessage(null);
       await call(api.DELETE("/api/v1/integrations/{id}", { params: { path: { id: i.id } } }));
       navigate("/integrations", { state: { flash: `Integration “${i.name}” deleted.` } });
-    } catch (e) {
-      setActionError(toApiError(e));
-      setBusy(null);
-    }
+    });
   };
 
   const connCell = (cid: string) => {
@@ -138,12 +126,8 @@ export function IntegrationDetailPage() {
           ) : undefined
         }
       />
-      {message && (
-        <Notice onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <TextNotice text={message} onDismiss={() => setMessage(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       <ErrorAlert error={data.error} />
       {data.loading && !i && <Loading />}
       {i && data.data && (

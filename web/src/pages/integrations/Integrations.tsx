@@ -6,10 +6,9 @@ import { useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { allConnections, byId, integrationsPage } from "../../lib/data";
 import { INTEGRATION_KIND } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
-import { ErrorAlert, Notice } from "../../components/alerts";
+import { ErrorAlert, TextNotice } from "../../components/alerts";
 import { ConnectionStatusBadge, IntegrationStateBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
-import { Ticks } from "../../components/Ticks";
 import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
 import "./integrations.css";
@@ -46,11 +45,7 @@ export function IntegrationsPage() {
           ) : undefined
         }
       />
-      {message && (
-        <Notice onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
+      <TextNotice text={message} onDismiss={() => setMessage(null)} />
       <ErrorAlert error={connections.error} />
       <PagedCard
         list={list}

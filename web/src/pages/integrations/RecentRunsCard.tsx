@@ -9,10 +9,10 @@ import { runsPage } from "../../lib/data";
 import { isLive } from "../../lib/runs";
 import { usePolling } from "../../lib/polling";
 import { Card } from "../../components/Card";
-import { ErrorAlert, Notice } from "../../components/alerts";
+import { ErrorAlert } from "../../components/alerts";
 import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
-import { QueuedMessage, RunNowButtons, RunsTable } from "../../components/runs";
+import { QueuedNotice, RunNowButtons, RunsTable } from "../../components/runs";
 
 const RECENT_RUNS = 5;
 
@@ -47,11 +47,7 @@ export function RecentRunsCard({ integration }: { integration: Integration }) {
         </>
       }
     >
-      {queued && (
-        <Notice onDismiss={() => setQueued(null)}>
-          <QueuedMessage run={queued} />
-        </Notice>
-      )}
+      <QueuedNotice run={queued} onDismiss={() => setQueued(null)} />
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       <ErrorAlert error={runs.error} />
       {runs.loading && !runs.data ? (

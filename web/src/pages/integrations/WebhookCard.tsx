@@ -2,10 +2,10 @@
 
 import { useState } from "react";
 import { api, call, type ConnectorInfo, type Integration, type Registration } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
+import { useActions } from "../../lib/hooks";
 import { useCan } from "../../lib/permissions";
 import { Card } from "../../components/Card";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, Notice, TextNotice } from "../../components/alerts";
 import { Ticks } from "../../components/Ticks";
 import { CopyButton } from "../../components/CopyButton";
 import { useConfirm } from "../../components/ConfirmDialog";
@@ -13,8 +13,8 @@ import "./integrations.css";
 
 export function WebhookCard({ integration, source, onChange }: { integration: Integration; source: ConnectorInfo | undefined; onChange: (i: Integration) => void }) {
   const can = useCan();
-  const [busy, setBusy] = useState<"register" | "rotate" | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const actions = useActions<"register" | "rotate">();
+  const busy = actions.busy;
   const [registration, setRegistration] = useState<Registration | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [dialog, confirm] = useConfirm();
@@ -22,17 +22,11 @@ export function WebhookCard({ integration, source, onChange }: { integration: In
   const delay = integration.settings.webhook_delay_seconds;
 
   const register = async () => {
-    setBusy("register");
-    setError(null);
-    setMessage(null);
-    setRegistration(null);
-    try {
+    await actions.run("register", async () => {
+      setMessage(null);
+      setRegistration(null);
       setRegistration(await call(api.POST("/api/v1/integrations/{id}/webhooks/register", { params: { path: { id: integration.id } } })));
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const rotate = async () => {
@@ -43,18 +37,12 @@ export function WebhookCard({ integration, source, onChange }: { integration: In
       danger: true,
     });
     if (!ok) return;
-    setBusy("rotate");
-    setError(null);
-    setMessage(null);
-    setRegistration(null);
-    try {
+    await actions.run("rotate", async () => {
+      setMessage(null);
+      setRegistration(null);
       onChange(await call(api.POST("/api/v1/integrations/{id}/webhooks/rotate-token", { params: { path: { id: integration.id } } })));
       setMessage("The token is rotated: the webhook URL below is new. Give it to the source (Register with the source, or by hand).");
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   return (
@@ -65,12 +53,8 @@ export function WebhookCard({ integration, source, onChange }: { integration: In
           ? `The source posts changes to this URL and each person is synced in real time${delay !== undefined ? `, ${delay} s after the last event about them` : ""}. Every delivery is kept in the Queue until it is processed.`
           : `${source?.name ?? "The source"} cannot send webhooks: this integration runs on schedules and on demand.`}
       </p>
-      {message && (
-        <Notice onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
-      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <TextNotice text={message} onDismiss={() => setMessage(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       {!can("manage_webhooks") ? (
         <AdminOnlyHint>The webhook URL carries the integration's secret, so only admins see it.</AdminOnlyHint>
       ) : integration.webhook_url ? (

@@ -1,9 +1,8 @@
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { api, call, type Run, type Schedule } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
-import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { useActions, useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
 import { boolParam, useFilterParams, uuidParam } from "../../lib/filters";
 import { hasScheduleMenu, scheduleLimitsHint, scheduleMenuItems, useCan } from "../../lib/permissions";
@@ -46,24 +45,17 @@ export function JobsPage() {
     if (sp.has("new")) setParam("new", undefined);
   };
   const [message, setMessage] = useState<ReactNode>(null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const actions = useActions<string>();
+  const busy = actions.busy;
   const [dialog, confirm] = useConfirm();
 
   const integrationName = (id: string) => names.get(id)?.name ?? (integrations.loading ? "…" : "unknown integration");
 
-  const act = async (s: Schedule, work: () => Promise<void>) => {
-    setBusy(s.id);
-    setActionError(null);
-    setMessage(null);
-    try {
+  const act = (s: Schedule, work: () => Promise<void>) =>
+    actions.run(s.id, async () => {
+      setMessage(null);
       await work();
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
-  };
+    });
 
   const runNow = (s: Schedule) =>
     act(s, async () => {
@@ -119,7 +111,7 @@ export function JobsPage() {
       />
       {limitsHint && <AdminOnlyHint>{limitsHint}</AdminOnlyHint>}
       {message && <Notice onDismiss={() => setMessage(null)}>{typeof message === "string" ? <Ticks text={message} /> : message}</Notice>}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       <ErrorAlert error={integrations.error} />
       {editing && (editing.mode === "create" ? mayCreate : mayEdit) && (
         <ScheduleForm

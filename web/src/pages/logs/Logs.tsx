@@ -1,9 +1,7 @@
-import { useState } from "react";
 import { Link } from "react-router";
 import { api, call, fetchAll, type LogEntry } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
-import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { useActions, useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
 import { boolParam, enumParam, useFilterParams, uuidParam } from "../../lib/filters";
 import { LOG_LEVEL, keysOf } from "../../lib/labels";
@@ -52,8 +50,8 @@ export function LogsPage() {
       ),
     [level, minLevel, integrationId, runId, checked],
   );
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const actions = useActions<string>();
+  const busy = actions.busy;
 
   const setLevel = (v: string) => {
     const [kind, value] = v.split(":");
@@ -61,18 +59,12 @@ export function LogsPage() {
   };
 
   const markChecked = async (entry: LogEntry) => {
-    setBusy(entry.id);
-    setActionError(null);
-    try {
+    await actions.run(entry.id, async () => {
       const updated = await call(api.POST("/api/v1/logs/{id}/check", { params: { path: { id: entry.id } } }));
       // Showing only unchecked entries: a checked one leaves the list.
       if (checked === false) list.remove((x) => x.id === entry.id);
       else list.replace((x) => x.id === entry.id, updated);
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const checkedBy = (e: LogEntry) => {
@@ -94,7 +86,7 @@ export function LogsPage() {
           </button>
         }
       />
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       <ErrorAlert error={integrations.error} />
       <ErrorAlert error={users.error} />
       <Filters label="Filter log entries">

@@ -1,8 +1,8 @@
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { api, call, type InboundQueueItem } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
-import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { toApiError } from "../../api/errors";
+import { useActions, useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE, allIntegrations, byId } from "../../lib/data";
 import { enumParam, useFilterParams, uuidParam } from "../../lib/filters";
 import { INBOUND_QUEUE_STATUS, keysOf } from "../../lib/labels";
@@ -38,8 +38,8 @@ export function QueuePage() {
     [status, integrationId],
   );
   const [message, setMessage] = useState<{ tone: "success" | "info" | "warning"; text: ReactNode } | null>(null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const actions = useActions<string>();
+  const busy = actions.busy;
   // Items sent to a worker with Process now, as they were when it was pressed: followed until they end.
   const [following, setFollowing] = useState<ReadonlyMap<string, InboundQueueItem>>(new Map());
 
@@ -114,18 +114,11 @@ export function QueuePage() {
       setMessage({ tone: "success", text: `The ${item.event_type} event of ${item.source_id} is pending again and is processed shortly.` });
     });
 
-  const act = async (item: InboundQueueItem, work: () => Promise<void>) => {
-    setBusy(item.id);
-    setActionError(null);
-    setMessage(null);
-    try {
+  const act = (item: InboundQueueItem, work: () => Promise<void>) =>
+    actions.run(item.id, async () => {
+      setMessage(null);
       await work();
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
-  };
+    });
 
   return (
     <>
@@ -144,7 +137,7 @@ export function QueuePage() {
           {message.text}
         </Notice>
       )}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       <ErrorAlert error={integrations.error} />
       <Filters label="Filter queue items">
         <FilterSelect id="filter-status" label="Status" value={status ?? ""} onChange={(v) => setParam("status", v)} anyLabel="Any status" options={keysOf(INBOUND_QUEUE_STATUS).map((k) => ({ value: k, label: INBOUND_QUEUE_STATUS[k] }))} testId="queue-status" />

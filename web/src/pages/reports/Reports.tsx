@@ -12,13 +12,13 @@ import { usePolling } from "../../lib/polling";
 import { useCan } from "../../lib/permissions";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert } from "../../components/alerts";
 import { IntegrationStateBadge } from "../../components/badges";
 import { Loading } from "../../components/Loading";
 import { EmptyState } from "../../components/EmptyState";
 import { PagedCard } from "../../components/tables";
 import { FilterDate, FilterSelect, Filters, IntegrationFilter } from "../../components/filters";
-import { QueuedMessage, RunNowButtons, RunsTable } from "../../components/runs";
+import { QueuedNotice, RunNowButtons, RunsTable } from "../../components/runs";
 import "./reports.css";
 
 export const LIVE_POLL_MS = 3000;
@@ -72,11 +72,7 @@ export function ReportsPage() {
         }
       />
       {!can("run_now") && <AdminOnlyHint>Only admins can start, cancel, resume or replay runs.</AdminOnlyHint>}
-      {queued && (
-        <Notice onDismiss={() => setQueued(null)}>
-          <QueuedMessage run={queued} />
-        </Notice>
-      )}
+      <QueuedNotice run={queued} onDismiss={() => setQueued(null)} />
       <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
       <ErrorAlert error={integrations.error} />
       {integrations.loading && <Loading label="Loading integrations…" />}

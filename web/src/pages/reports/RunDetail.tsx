@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { api, call, type Run, type RunRecord } from "../../api/client";
 import { toApiError, type ApiError } from "../../api/errors";
-import { useAsync, usePaged, useTitle } from "../../lib/hooks";
+import { useActions, useAsync, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { enumParam, useFilterParams } from "../../lib/filters";
 import { DECISION, OUTCOME, RUN_STATUS_HELP, keysOf } from "../../lib/labels";
@@ -13,7 +13,7 @@ import { downloadFrom } from "../../lib/download";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
 import { DefinitionList } from "../../components/DefinitionList";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
 import { Badge, RunStatusBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
@@ -26,7 +26,7 @@ import { RecordsTable } from "./RecordsTable";
 
 const RUN_POLL_MS = 2000;
 
-type Busy = "cancel" | "resume" | "replay" | "csv" | null;
+type Action = "cancel" | "resume" | "replay" | "csv";
 
 /** One run's page; a fresh one for each run (a replay goes from the old run's page to the new one's). */
 export function RunDetailPage() {
@@ -42,9 +42,9 @@ function RunDetail({ id }: { id: string }) {
   const decision = enumParam(sp, "decision", DECISION);
   const outcome = enumParam(sp, "outcome", OUTCOME);
   const [message, setMessage] = useState<string | null>((location.state as { flash?: string } | null)?.flash ?? null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const actions = useActions<Action>();
+  const busy = actions.busy;
   const [pollError, setPollError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<Busy>(null);
   const [dialog, confirm] = useConfirm();
 
   const data = useAsync(() => call(api.GET("/api/v1/runs/{id}", { params: { path: { id } } })), [id]);
@@ -82,7 +82,7 @@ function RunDetail({ id }: { id: string }) {
     wasLive.current = live;
   }, [live, records]);
 
-  const act = async (kind: Exclude<Busy, null | "csv">) => {
+  const act = async (kind: Exclude<Action, "csv">) => {
     if (!run) return;
     const texts = {
       cancel: { title: `Cancel run #${run.number}?`, body: "A waiting run ends at once; a running one stops at the next record. What it wrote stays written.", label: "Cancel run", danger: true },
@@ -91,10 +91,8 @@ function RunDetail({ id }: { id: string }) {
     }[kind];
     const ok = await confirm({ title: texts.title, body: <p>{texts.body}</p>, confirmLabel: texts.label, danger: texts.danger });
     if (!ok) return;
-    setBusy(kind);
-    setActionError(null);
-    setMessage(null);
-    try {
+    await actions.run(kind, async () => {
+      setMessage(null);
       const path = { params: { path: { id: run.id } } };
       if (kind === "replay") {
         const replay = await call(api.POST("/api/v1/runs/{id}/replay-failed", path));
@@ -104,27 +102,17 @@ function RunDetail({ id }: { id: string }) {
       const updated = await call(kind === "cancel" ? api.POST("/api/v1/runs/{id}/cancel", path) : api.POST("/api/v1/runs/{id}/resume", path));
       data.setData(updated);
       setMessage(kind === "cancel" ? (updated.status === "cancelled" ? "The run is cancelled." : "The run stops at the next record.") : "The run is queued again.");
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const downloadCsv = async () => {
     if (!run) return;
-    setBusy("csv");
-    setActionError(null);
-    try {
+    await actions.run("csv", async () => {
       await downloadFrom(
         api.GET("/api/v1/runs/{id}/records.csv", { params: { path: { id: run.id }, query: { decision, outcome } }, parseAs: "blob" }),
         `run-${run.number}-records.csv`,
       );
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const tz = run?.local.timezone;
@@ -171,13 +159,9 @@ function RunDetail({ id }: { id: string }) {
           ) : undefined
         }
       />
-      {message && (
-        <Notice onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
+      <TextNotice text={message} onDismiss={() => setMessage(null)} />
       {anyAction && !can("cancel_run") && <AdminOnlyHint>Only admins can cancel, resume or replay runs.</AdminOnlyHint>}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       <ErrorAlert error={pollError} />
       <ErrorAlert error={data.error} />
       <ErrorAlert error={integration.error} />

@@ -1,15 +1,13 @@
 import { useState } from "react";
 import { api, call, type ApiKey, type CreatedApiKey } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
-import { usePaged, useTitle } from "../../lib/hooks";
+import { useActions, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { ROLE } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
 import { Badge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
-import { Ticks } from "../../components/Ticks";
 import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
 import { useConfirm } from "../../components/ConfirmDialog";
@@ -21,8 +19,8 @@ export function ApiKeysPage() {
   const { isAdmin } = useAuth();
   const list = usePaged<ApiKey>((cursor) => call(api.GET("/api/v1/api-keys", { params: { query: { limit: PAGE_SIZE, cursor } } })));
   const [message, setMessage] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const actions = useActions<string>();
+  const busy = actions.busy;
   const [showForm, setShowForm] = useState(false);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [dialog, confirm] = useConfirm();
@@ -35,18 +33,12 @@ export function ApiKeysPage() {
       danger: true,
     });
     if (!ok) return;
-    setBusy(k.id);
-    setActionError(null);
-    setMessage(null);
-    try {
+    await actions.run(k.id, async () => {
+      setMessage(null);
       const updated = await call(api.POST("/api/v1/api-keys/{id}/revoke", { params: { path: { id: k.id } } }));
       list.replace((x) => x.id === k.id, updated);
       setMessage(`Key “${updated.name}” revoked.`);
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   return (
@@ -64,12 +56,8 @@ export function ApiKeysPage() {
         }
       />
       {!isAdmin && <AdminOnlyHint>API keys are managed by admins.</AdminOnlyHint>}
-      {message && (
-        <Notice onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <TextNotice text={message} onDismiss={() => setMessage(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       {created && <ApiKeySecret apiKey={created} onDone={() => setCreated(null)} />}
       {isAdmin && showForm && (
         <NewApiKeyForm

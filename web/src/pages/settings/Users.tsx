@@ -1,15 +1,13 @@
 import { useState } from "react";
 import { api, call, type Role, type User } from "../../api/client";
-import { toApiError, type ApiError } from "../../api/errors";
 import { useAuth } from "../../auth/AuthContext";
-import { usePaged, useTitle } from "../../lib/hooks";
+import { useActions, usePaged, useTitle } from "../../lib/hooks";
 import { PAGE_SIZE } from "../../lib/data";
 import { ROLE, ROLE_HELP, keysOf } from "../../lib/labels";
 import { PageHeader } from "../../components/PageHeader";
-import { AdminOnlyHint, ErrorAlert, Notice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
 import { Badge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
-import { Ticks } from "../../components/Ticks";
 import { EmptyState } from "../../components/EmptyState";
 import { DataTable, PagedCard } from "../../components/tables";
 import { useConfirm } from "../../components/ConfirmDialog";
@@ -20,24 +18,18 @@ export function UsersPage() {
   const { isAdmin, me } = useAuth();
   const list = usePaged<User>((cursor) => call(api.GET("/api/v1/users", { params: { query: { limit: PAGE_SIZE, cursor } } })));
   const [message, setMessage] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const actions = useActions<string>();
+  const busy = actions.busy;
   const [showForm, setShowForm] = useState(false);
   const [dialog, confirm] = useConfirm();
 
   const patch = async (u: User, body: { role?: Role; active?: boolean }, done: string) => {
-    setBusy(u.id);
-    setActionError(null);
-    setMessage(null);
-    try {
+    await actions.run(u.id, async () => {
+      setMessage(null);
       const updated = await call(api.PATCH("/api/v1/users/{id}", { params: { path: { id: u.id } }, body }));
       list.replace((x) => x.id === u.id, updated);
       setMessage(done.replace("{name}", updated.name));
-    } catch (e) {
-      setActionError(toApiError(e));
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   const changeRole = async (u: User, role: Role) => {
@@ -81,12 +73,8 @@ export function UsersPage() {
         }
       />
       {!isAdmin && <AdminOnlyHint>Users are managed by admins.</AdminOnlyHint>}
-      {message && (
-        <Notice onDismiss={() => setMessage(null)}>
-          <Ticks text={message} />
-        </Notice>
-      )}
-      <ErrorAlert error={actionError} onDismiss={() => setActionError(null)} />
+      <TextNotice text={message} onDismiss={() => setMessage(null)} />
+      <ErrorAlert error={actions.error} onDismiss={actions.dismissError} />
       {isAdmin && showForm && (
         <NewUserForm
           onCancel={() => setShowForm(false)}
