@@ -1,52 +1,28 @@
-//! What the engine reads and writes in the hub's own database: the run's start of reading, its position, the
-//! bindings of a page, and per record the binding and the record line together.
+//! Step 6, record: what a run leaves in the hub's own database — per person the binding (what was written) and the
+//! record line, together, right after the write, so a crash loses nothing and a rerun writes nothing twice; the
+//! position after every page; the counts; the log entries of the run. Also what the decision reads back: the
+//! bindings of a page.
 use std::collections::{HashMap, HashSet};
+
+use std::sync::Mutex;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::RunContext;
-use super::plan::{UserFields, Written};
+use super::decide::{UserFields, Written};
 use crate::connections::people::{FieldChange, Person};
 use crate::entities::{binding, run, run_record};
-use crate::error::{DomainError, Result};
+use crate::error::Result;
+use crate::logs::{self, LogLevel, NewLogEntry};
 use crate::runs::lifecycle::{self, Counts};
 use crate::runs::{Decision, Outcome};
-use crate::{Hub, integrations::dates};
-
-/// On the first claim: fixes the watermark this run reads from and when its reading started (the next
-/// watermark). A resumed run keeps both.
-pub(super) async fn begin_reading(
-    hub: &Hub,
-    run: run::Model,
-) -> std::result::Result<run::Model, (run::Model, DomainError)> {
-    if run.read_started_at.is_some() {
-        return Ok(run);
-    }
-    let now = Utc::now();
-    // A schedule can ask for full reads through its custom parameters: `{"full": true}`.
-    let full = run.full || run.params.get("full").and_then(serde_json::Value::as_bool) == Some(true);
-    let since = if full || run.source_ids.is_some() {
-        None
-    } else {
-        match dates::get(&hub.db, run.integration_id, dates::EMPLOYEES_UPDATED_SINCE).await {
-            Ok(since) => since,
-            Err(e) => return Err((run, e)),
-        }
-    };
-    let mut model: run::ActiveModel = run.clone().into();
-    model.since = Set(since);
-    model.read_started_at = Set(Some(now));
-    model.updated_at = Set(now);
-    model.update(&hub.db).await.map_err(|e| (run, e.into()))
-}
 
 /// The people this run already has a line for (a resumed run skips them), and the counts so far.
-pub(super) async fn recorded(db: &impl ConnectionTrait, run_id: Uuid) -> Result<(HashSet<String>, Counts)> {
+async fn recorded(db: &impl ConnectionTrait, run_id: Uuid) -> Result<(HashSet<String>, Counts)> {
     let ids: Vec<String> = run_record::Entity::find()
         .select_only()
         .column(run_record::Column::SourceId)
@@ -128,11 +104,6 @@ pub(super) async fn bindings(
         .collect())
 }
 
-pub(super) async fn save_position(ctx: &RunContext, next: Option<&str>) -> Result<bool> {
-    let counts = *ctx.counts.lock().expect("lock");
-    lifecycle::checkpoint(&ctx.hub.db, ctx.run.id, &ctx.worker, counts, next).await
-}
-
 /// One person's line in the report.
 pub(super) struct Line {
     pub source_id: String,
@@ -145,21 +116,81 @@ pub(super) struct Line {
     pub changes: Vec<FieldChange>,
 }
 
-/// Saves the record line, and the binding when something was written, in one transaction: a crash leaves both or
-/// neither. Lines with nothing written wait for the page's end and go in one insert (a resumed run reads the page
-/// again and writes them then), which is what makes an unchanged resync cheap.
-pub(super) async fn save(ctx: &RunContext, line: Line, binding: Option<Written>) -> Result<()> {
-    if binding.is_none() {
-        ctx.pending.lock().expect("lock").push(line);
-        return Ok(());
+/// One run's record keeper.
+pub(super) struct Recorder {
+    db: DatabaseConnection,
+    run_id: Uuid,
+    organisation_id: Uuid,
+    integration_id: Uuid,
+    worker: String,
+    /// People of this run already recorded (a resumed run skips them).
+    done: HashSet<String>,
+    /// Kept in memory between checkpoints; counted again from the record lines at the end.
+    counts: Mutex<Counts>,
+    /// The page's lines with nothing written, saved together at the page's end.
+    pending: Mutex<Vec<Line>>,
+}
+
+impl Recorder {
+    /// Picks up what the run recorded before, if it is resumed.
+    pub async fn open(db: DatabaseConnection, run: &run::Model, worker: &str) -> Result<Self> {
+        let (done, counts) = recorded(&db, run.id).await?;
+        Ok(Self {
+            db,
+            run_id: run.id,
+            organisation_id: run.organisation_id,
+            integration_id: run.integration_id,
+            worker: worker.to_owned(),
+            done,
+            counts: Mutex::new(counts),
+            pending: Mutex::default(),
+        })
     }
-    let now = Utc::now();
-    let (decision, outcome) = (line.decision, line.outcome);
-    let txn = ctx.hub.db.begin().await?;
-    if let Some(written) = binding {
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn run_id(&self) -> Uuid {
+        self.run_id
+    }
+
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
+    pub fn counts(&self) -> Counts {
+        *self.counts.lock().expect("lock")
+    }
+
+    /// How many people a resumed run had already recorded.
+    pub fn resumed_with(&self) -> usize {
+        self.done.len()
+    }
+
+    pub fn is_done(&self, source_id: &str) -> bool {
+        self.done.contains(source_id)
+    }
+
+    /// Saves the position to go on from; false when the run is no longer this worker's.
+    pub async fn checkpoint(&self, next: Option<&str>) -> Result<bool> {
+        lifecycle::checkpoint(&self.db, self.run_id, &self.worker, self.counts(), next).await
+    }
+
+    /// Saves the record line, and the binding when something was written, in one transaction: a crash leaves both
+    /// or neither. Lines with nothing written wait for the page's end and go in one insert (a resumed run reads
+    /// the page again and writes them then), which is what makes an unchanged resync cheap.
+    pub async fn save(&self, line: Line, binding: Option<Written>) -> Result<()> {
+        let Some(written) = binding else {
+            self.pending.lock().expect("lock").push(line);
+            return Ok(());
+        };
+        let now = Utc::now();
+        let (decision, outcome) = (line.decision, line.outcome);
+        let txn = self.db.begin().await?;
         let model = binding::ActiveModel {
             id: Set(Uuid::now_v7()),
-            integration_id: Set(ctx.run.integration_id),
+            integration_id: Set(self.integration_id),
             source_id: Set(line.source_id.clone()),
             target_id: Set(written.target_id),
             hash: Set(written.hash),
@@ -181,26 +212,42 @@ pub(super) async fn save(ctx: &RunContext, line: Line, binding: Option<Written>)
             )
             .exec(&txn)
             .await?;
+        insert_lines(&txn, self.run_id, vec![line]).await?;
+        txn.commit().await?;
+        self.counts.lock().expect("lock").add(decision, outcome, 1);
+        Ok(())
     }
-    insert_lines(&txn, ctx.run.id, vec![line]).await?;
-    txn.commit().await?;
-    ctx.counts.lock().expect("lock").add(decision, outcome, 1);
-    Ok(())
-}
 
-/// Writes the page's lines that waited (nothing written for them) in one statement.
-pub(super) async fn flush(ctx: &RunContext) -> Result<()> {
-    let lines = std::mem::take(&mut *ctx.pending.lock().expect("lock"));
-    if lines.is_empty() {
-        return Ok(());
+    /// Writes the page's lines that waited (nothing written for them) in one statement.
+    pub async fn flush(&self) -> Result<()> {
+        let lines = std::mem::take(&mut *self.pending.lock().expect("lock"));
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let tally: Vec<(Decision, Outcome)> = lines.iter().map(|l| (l.decision, l.outcome)).collect();
+        insert_lines(&self.db, self.run_id, lines).await?;
+        let mut counts = self.counts.lock().expect("lock");
+        for (decision, outcome) in tally {
+            counts.add(decision, outcome, 1);
+        }
+        Ok(())
     }
-    let tally: Vec<(Decision, Outcome)> = lines.iter().map(|l| (l.decision, l.outcome)).collect();
-    insert_lines(&ctx.hub.db, ctx.run.id, lines).await?;
-    let mut counts = ctx.counts.lock().expect("lock");
-    for (decision, outcome) in tally {
-        counts.add(decision, outcome, 1);
+
+    /// A log entry about this run (and the person, when it is about one).
+    pub async fn log(&self, level: LogLevel, message: String, source_id: Option<String>) {
+        let entry = NewLogEntry {
+            organisation_id: self.organisation_id,
+            level,
+            message,
+            details: None,
+            integration_id: Some(self.integration_id),
+            run_id: Some(self.run_id),
+            source_id,
+        };
+        if let Err(e) = logs::write(&self.db, entry).await {
+            tracing::warn!(error = %e, "could not write a log entry");
+        }
     }
-    Ok(())
 }
 
 /// Inserts lines; a line already there for the person (a page read again after a resume) is replaced.

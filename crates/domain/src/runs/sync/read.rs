@@ -1,0 +1,145 @@
+//! Step 1, read: the source page by page — everyone, the people changed since the watermark, or named people (a
+//! webhook's, a replay's) — from a position that is saved after every page, so a resumed run reads on from there.
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Abort, classify};
+use crate::connections::people::{Person, PersonStatus};
+use crate::connections::ports::{PeopleSource, SourcePage};
+use crate::entities::run;
+use crate::runs::RunTrigger;
+
+/// Where the read is: the mode and the cursor of the page to read next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Position {
+    Ids(usize),
+    Changed(Option<String>),
+    Full(Option<String>),
+}
+
+impl Position {
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Ids(offset) => format!("ids:{offset}"),
+            Self::Changed(cursor) => format!("changed:{}", cursor.as_deref().unwrap_or("")),
+            Self::Full(cursor) => format!("full:{}", cursor.as_deref().unwrap_or("")),
+        }
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let (mode, cursor) = text.split_once(':')?;
+        let cursor = (!cursor.is_empty()).then(|| cursor.to_owned());
+        match mode {
+            "ids" => cursor.unwrap_or_default().parse().ok().map(Self::Ids),
+            "changed" => Some(Self::Changed(cursor)),
+            "full" => Some(Self::Full(cursor)),
+            _ => None,
+        }
+    }
+
+    /// Where a run starts: its checkpoint when resumed, else by what it reads.
+    pub fn start(run: &run::Model) -> Self {
+        if let Some(at) = run.checkpoint.as_deref().and_then(Self::decode) {
+            return at;
+        }
+        match (&run.source_ids, run.since) {
+            (Some(_), _) => Self::Ids(0),
+            (None, Some(_)) => Self::Changed(None),
+            (None, None) => Self::Full(None),
+        }
+    }
+}
+
+const IDS_PAGE: usize = 100;
+
+pub(super) struct Reader {
+    source: Arc<dyn PeopleSource>,
+    source_connection: Uuid,
+    /// The named people, when the run reads only them.
+    ids: Vec<String>,
+    since: Option<DateTime<Utc>>,
+    /// A webhook's events may say what the record cannot (Employment Hero's employee has no onboarding field):
+    /// whom they said finished onboarding, or (`true`, as runs queued by an earlier version said it) everyone.
+    webhook: Option<Onboarded>,
+}
+
+struct Onboarded {
+    all: bool,
+    ids: Vec<String>,
+}
+
+impl Reader {
+    pub fn new(run: &run::Model, source: Arc<dyn PeopleSource>, source_connection: Uuid) -> Self {
+        let ids = run
+            .source_ids
+            .as_ref()
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let webhook = (run.trigger == RunTrigger::Webhook).then(|| Onboarded {
+            all: run.params.get("onboarding_complete") == Some(&serde_json::Value::Bool(true)),
+            ids: run
+                .params
+                .get("onboarded")
+                .and_then(serde_json::Value::as_array)
+                .map(|ids| ids.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
+        });
+        Self {
+            source,
+            source_connection,
+            ids,
+            since: run.since,
+            webhook,
+        }
+    }
+
+    /// The page at `at`, and where the next one is.
+    pub async fn page(&self, at: &Position) -> Result<(Vec<Person>, Option<Position>), Abort> {
+        let source_error = |e| classify(self.source_connection, e);
+        match at {
+            Position::Ids(offset) => {
+                let mut people = Vec::new();
+                for id in self.ids.iter().skip(*offset).take(IDS_PAGE) {
+                    match self.source.fetch(id).await.map_err(source_error)? {
+                        Some(mut person) => {
+                            if let Some(onboarded) = &self.webhook
+                                && person.onboarding_complete.is_none()
+                            {
+                                person.onboarding_complete = Some(onboarded.all || onboarded.ids.contains(id));
+                            }
+                            people.push(person)
+                        }
+                        // Gone from the source: a leaver as far as the target is concerned.
+                        None => {
+                            let mut gone = Person::new(id.clone());
+                            gone.status = PersonStatus::Terminated;
+                            people.push(gone);
+                        }
+                    }
+                }
+                let next = offset + IDS_PAGE;
+                Ok((people, (next < self.ids.len()).then_some(Position::Ids(next))))
+            }
+            Position::Changed(cursor) => {
+                let since = self.since.expect("an incremental read has a watermark");
+                match self
+                    .source
+                    .changed_page(since, cursor.as_deref())
+                    .await
+                    .map_err(source_error)?
+                {
+                    Some(SourcePage { people, next }) => Ok((people, next.map(|c| Position::Changed(Some(c))))),
+                    // The source cannot say what changed: read everyone instead.
+                    None => Box::pin(self.page(&Position::Full(None))).await,
+                }
+            }
+            Position::Full(cursor) => {
+                let SourcePage { people, next } =
+                    self.source.list_page(cursor.as_deref()).await.map_err(source_error)?;
+                Ok((people, next.map(|c| Position::Full(Some(c)))))
+            }
+        }
+    }
+}
