@@ -11,6 +11,7 @@ pub mod reconciler;
 pub mod role;
 pub mod scheduler;
 pub mod settings;
+mod tick;
 
 pub use execute_run::execute_run;
 pub use job_queue::{QueueError, WorkerQueue};

@@ -9,24 +9,12 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::settings::ReconcilerSettings;
+use crate::tick;
 
 const BATCH: u64 = 500;
 
-pub async fn run(hub: Hub, settings: ReconcilerSettings, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(settings.tick);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        if *stop.borrow() {
-            return;
-        }
-        if let Err(e) = pass(&hub, &settings).await {
-            tracing::warn!(error = %e, "reconciler pass failed; trying again next tick");
-        }
-    }
+pub async fn run(hub: Hub, settings: ReconcilerSettings, stop: watch::Receiver<bool>) {
+    tick::every(settings.tick, "reconciler", stop, || pass(&hub, &settings)).await;
 }
 
 /// One look at the database.
