@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from "react";
+import { useId, type ComponentProps, type ReactNode } from "react";
 import { Link } from "react-router";
 import type { FormField, FormValues } from "../lib/schemaForm";
 import { Ticks } from "./Ticks";
@@ -306,6 +306,26 @@ export function SchemaFields({
         );
       })}
     </>
+  );
+}
+
+/**
+ * A connector's settings or credentials (`name`) in a fieldset: the error about the object as a whole first (tied to
+ * the fieldset for screen readers), then its fields.
+ */
+export function SchemaFieldset({ name, legend, ...fields }: { name: string; legend: string } & ComponentProps<typeof SchemaFields>) {
+  const id = fieldId(name);
+  const error = fields.errors[name];
+  return (
+    <fieldset className="plain-fieldset" id={id} aria-describedby={error ? `${id}-error` : undefined}>
+      <legend className="sr-only">{legend}</legend>
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+      <SchemaFields {...fields} />
+    </fieldset>
   );
 }
 

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { Link } from "react-router";
-import type { Run, Schedule } from "../api/client";
+import type { Connection, ConnectorInfo, Run, Schedule } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { useAsync, useTitle } from "../lib/hooks";
@@ -42,6 +42,23 @@ function LastRun({ run }: { run: Run | null | undefined }) {
       <span className="muted small">
         <DateTime value={run.finished_at ?? run.started_at ?? run.queued_at} />
       </span>
+    </span>
+  );
+}
+
+/** One end of an integration's tile: the connection, its connector and status. */
+function TileConnection({ connection: c, connectors, unknown }: { connection: Connection | undefined; connectors: readonly ConnectorInfo[]; unknown: string }) {
+  return (
+    <span className="tile-conn">
+      {c ? (
+        <>
+          <Link to={`/connections/${c.id}`}>{c.name}</Link>
+          <span className="muted small">{connectorName(connectors, c.connector)}</span>
+          <ConnectionStatusBadge status={c.status} />
+        </>
+      ) : (
+        <span className="muted">{unknown}</span>
+      )}
     </span>
   );
 }
@@ -175,31 +192,11 @@ export function Overview() {
                       </div>
                       <p className="tile-kind muted">{INTEGRATION_KIND[i.kind]} · {INTEGRATION_STATE_HELP[i.state]}</p>
                       <div className="tile-flow">
-                        <span className="tile-conn">
-                          {src ? (
-                            <>
-                              <Link to={`/connections/${src.id}`}>{src.name}</Link>
-                              <span className="muted small">{connectorName(d.connectors, src.connector)}</span>
-                              <ConnectionStatusBadge status={src.status} />
-                            </>
-                          ) : (
-                            <span className="muted">Unknown source</span>
-                          )}
-                        </span>
+                        <TileConnection connection={src} connectors={d.connectors} unknown="Unknown source" />
                         <span className="tile-arrow" aria-label="syncs to">
                           <ArrowIcon />
                         </span>
-                        <span className="tile-conn">
-                          {tgt ? (
-                            <>
-                              <Link to={`/connections/${tgt.id}`}>{tgt.name}</Link>
-                              <span className="muted small">{connectorName(d.connectors, tgt.connector)}</span>
-                              <ConnectionStatusBadge status={tgt.status} />
-                            </>
-                          ) : (
-                            <span className="muted">Unknown target</span>
-                          )}
-                        </span>
+                        <TileConnection connection={tgt} connectors={d.connectors} unknown="Unknown target" />
                       </div>
                       <dl className="tile-activity">
                         <div>

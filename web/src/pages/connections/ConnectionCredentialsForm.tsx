@@ -3,7 +3,7 @@ import { api, call, type Connection, type ConnectorInfo } from "../../api/client
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
-import { FormActions, SchemaFields, fieldId } from "../../components/fields";
+import { FormActions, SchemaFieldset } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 
 /** Replace a connection's credentials (write-only: stored ones are never shown). */
@@ -35,11 +35,15 @@ export function ConnectionCredentialsForm({ connection, connector, onSaved }: { 
             them, so connect again afterwards.
           </p>
         )}
-        <fieldset className="plain-fieldset" id={fieldId("credentials")}>
-          <legend className="sr-only">Credentials</legend>
-          {errors.credentials && <p className="field-error">{errors.credentials}</p>}
-          <SchemaFields fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} secretPlaceholder={connection.has_credentials ? "•••••••• (stored; type to replace)" : undefined} />
-        </fieldset>
+        <SchemaFieldset
+          name="credentials"
+          legend="Credentials"
+          fields={fields}
+          values={values}
+          onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))}
+          errors={errors}
+          secretPlaceholder={connection.has_credentials ? "•••••••• (stored; type to replace)" : undefined}
+        />
         <ErrorAlert error={error} other={other} fieldsShown />
         <FormActions busy={busy} label="Replace credentials" />
       </Card>

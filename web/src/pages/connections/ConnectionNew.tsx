@@ -11,7 +11,7 @@ import { Card } from "../../components/Card";
 import { AdminOnlyHint, ErrorAlert } from "../../components/alerts";
 import { Badge } from "../../components/badges";
 import { Loading } from "../../components/Loading";
-import { FormActions, SchemaFields, TextField, fieldId } from "../../components/fields";
+import { FormActions, SchemaFieldset, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 import "./connections.css";
 
@@ -100,15 +100,7 @@ function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; dis
         <TextField path="name" label="Name" value={name} onChange={setName} required error={errors.name} help="How this account is called in the hub, e.g. “Employment Hero (production)”." disabled={disabled} />
       </Card>
       <Card title="Settings">
-        <fieldset className="plain-fieldset" id={fieldId("settings")} aria-describedby={errors.settings ? `${fieldId("settings")}-error` : undefined}>
-          <legend className="sr-only">Settings</legend>
-          {errors.settings && (
-            <p className="field-error" id={`${fieldId("settings")}-error`}>
-              {errors.settings}
-            </p>
-          )}
-          <SchemaFields fields={settingsFields} values={settings} onChange={(n, v) => setSettings((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
-        </fieldset>
+        <SchemaFieldset name="settings" legend="Settings" fields={settingsFields} values={settings} onChange={(n, v) => setSettings((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
       </Card>
       <Card title="Credentials">
         <p className="muted small">Stored encrypted and never shown again, not even to admins.</p>
@@ -118,15 +110,15 @@ function ConnectionForm({ connector, disabled }: { connector: ConnectorInfo; dis
             sign in to {connector.name} and allow access, and the hub obtains the tokens.
           </p>
         )}
-        <fieldset className="plain-fieldset" id={fieldId("credentials")} aria-describedby={errors.credentials ? `${fieldId("credentials")}-error` : undefined}>
-          <legend className="sr-only">Credentials</legend>
-          {errors.credentials && (
-            <p className="field-error" id={`${fieldId("credentials")}-error`}>
-              {errors.credentials}
-            </p>
-          )}
-          <SchemaFields fields={credentialFields} values={credentials} onChange={(n, v) => setCredentials((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
-        </fieldset>
+        <SchemaFieldset
+          name="credentials"
+          legend="Credentials"
+          fields={credentialFields}
+          values={credentials}
+          onChange={(n, v) => setCredentials((s) => ({ ...s, [n]: v }))}
+          errors={errors}
+          disabled={disabled}
+        />
       </Card>
       <ErrorAlert error={error} other={other} fieldsShown />
       <FormActions busy={busy} label="Create connection" disabled={disabled} cancelTo="/connections" />

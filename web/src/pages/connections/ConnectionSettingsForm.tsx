@@ -3,7 +3,7 @@ import { api, call, type Connection, type ConnectorInfo } from "../../api/client
 import { initialValues, schemaToFields, validateValues, valuesToPayload, type FormValues } from "../../lib/schemaForm";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
-import { FormActions, SchemaFields, TextField, fieldId } from "../../components/fields";
+import { FormActions, SchemaFieldset, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 
 /** A connection's name and settings (read-only for non-admins); saving marks it for a new test. */
@@ -30,11 +30,7 @@ export function ConnectionSettingsForm({ connection, connector, disabled, onSave
     <form ref={formRef} onSubmit={submit} noValidate>
       <Card title="Name and settings">
         <TextField path="name" label="Name" value={name} onChange={setName} required error={errors.name} disabled={disabled} />
-        <fieldset className="plain-fieldset" id={fieldId("settings")}>
-          <legend className="sr-only">Settings</legend>
-          {errors.settings && <p className="field-error">{errors.settings}</p>}
-          <SchemaFields fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
-        </fieldset>
+        <SchemaFieldset name="settings" legend="Settings" fields={fields} values={values} onChange={(n, v) => setValues((s) => ({ ...s, [n]: v }))} errors={errors} disabled={disabled} />
         <ErrorAlert error={error} other={other} fieldsShown />
         {!disabled && (
           <FormActions busy={busy} label="Save settings">
