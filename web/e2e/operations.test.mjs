@@ -330,6 +330,9 @@ describe("an administrator operating the hub", () => {
     await shot(page, "ops-04-replay-done");
     await back.click();
     await page.waitForURL(partialRunUrl);
+    // The router renders the new page in a transition: the replay's header may still be there just after the URL
+    // changed, so read the status once the original's own header is shown.
+    await page.getByRole("heading", { name: `Run #${run.number}`, exact: true }).waitFor();
     assert.equal(await runStatus(page).getAttribute("data-status"), "partial", "the original stays partial");
     assertClean(admin);
   });
