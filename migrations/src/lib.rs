@@ -7,6 +7,7 @@ mod m20261125_000002_connections;
 mod m20261125_000003_oauth_states;
 mod m20261125_000004_runs;
 mod m20261125_000005_queue;
+mod m20261207_000006_manager_links;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_oauth_states::Migration),
             Box::new(m20261125_000004_runs::Migration),
             Box::new(m20261125_000005_queue::Migration),
+            Box::new(m20261207_000006_manager_links::Migration),
         ]
     }
 }

@@ -9,6 +9,8 @@ use crate::harness::journeys::{enabled_bamboohr_integration, enabled_integration
 use crate::harness::{Session, TestHub};
 use crate::with_worker_on_both_backends;
 
+const SCIM_ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
 /// A run row whose job never reached the queue (Redis flushed, a process killed between commit and push).
 async fn queued_without_dispatch(t: &TestHub, admin: &Session, integration: &str) -> ihub_domain::entities::run::Model {
     let spec = ihub_domain::runs::RunSpec {
@@ -126,9 +128,17 @@ async fn staging_runs_are_dry(t: TestHub) {
             .all(|l| l["decision"] == "create" && !l["changes"].as_array().unwrap().is_empty())
     );
     assert_eq!(count(&lines, "outcome", "created"), 0);
+    // Only real writes count as written; what a dry run would write is counted apart.
+    assert_eq!(run["records_written"], 0, "{run}");
+    assert_eq!(
+        run["records_would_write"].as_i64(),
+        Some(rehearsed.len() as i64),
+        "{run}"
+    );
     // Nothing was bound: the next dry run would create them all again.
     let again = run_now(&t, &admin, &integration).await;
-    assert_eq!(again["records_written"], run["records_written"]);
+    assert_eq!(again["records_would_write"], run["records_would_write"]);
+    assert_eq!(again["records_written"], 0);
 }
 
 async fn incremental_runs_read_only_the_changed_since_the_last_complete_run(t: TestHub) {
@@ -430,10 +440,13 @@ async fn a_refused_record_makes_the_run_partial_and_replay_retries_only_it(t: Te
     let admin = t.organisation("Acme").await;
     t.sims.seed(40);
     let integration = enabled_integration(&t, &admin, json!({})).await;
-    let victim = (0..40)
-        .map(|i| t.sims.person(i).unwrap())
-        .find(|p| p.work_email.is_some() && p.termination_date.is_none())
+    let victim_index = (0..40)
+        .find(|i| {
+            let p = t.sims.person(*i).unwrap();
+            p.work_email.is_some() && p.termination_date.is_none()
+        })
         .unwrap();
+    let victim = t.sims.person(victim_index).unwrap();
     let email = victim.work_email.clone().unwrap();
     t.sims.refuse_scim_users_containing(&email);
 
@@ -485,15 +498,30 @@ async fn a_refused_record_makes_the_run_partial_and_replay_retries_only_it(t: Te
         )
         .await;
     let again = wait_for(&t, &admin, again.expect(202)["id"].as_str().unwrap()).await;
+    // The person, and their reports: written without the manager link while the target refused their manager,
+    // linked now that the manager is there.
+    let victim_id = failed[0]["source_id"].as_str().unwrap();
+    let reports: Vec<String> = (0..40)
+        .filter(|i| t.sims.person(*i).unwrap().manager == Some(victim_index))
+        .map(|i| t.sims.employment_hero_employee_id(i))
+        .filter(|id| t.sims.scim_user_by_external_id(id).is_some())
+        .collect();
     assert_eq!(
         (again["status"].as_str(), again["records_written"].as_i64()),
-        (Some("done"), Some(1)),
+        (Some("done"), Some(1 + reports.len() as i64)),
         "{again}"
     );
+    let boss = t.sims.scim_user_by_external_id(victim_id).expect("written now");
+    for report in &reports {
+        let user = t.sims.scim_user_by_external_id(report).unwrap();
+        assert_eq!(user[SCIM_ENTERPRISE]["manager"]["value"], boss["id"], "{user:?}");
+    }
+    let lines = records(&t, &admin, &again, "").await;
     assert!(
-        t.sims
-            .scim_user_by_external_id(failed[0]["source_id"].as_str().unwrap())
-            .is_some()
+        lines.iter().filter(|l| l["source_id"] != victim_id).all(|l| l["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("manager link set late"))),
+        "{lines:?}"
     );
     t.post_empty(
         &format!("/api/v1/runs/{}/replay-failed", again["id"].as_str().unwrap()),

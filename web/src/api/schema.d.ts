@@ -1416,7 +1416,15 @@ export interface components {
                 records_filtered: number;
                 /** Format: int64 */
                 records_read: number;
-                /** Format: int64 */
+                /**
+                 * Format: int64
+                 * @description A dry run's count of what it would have written; 0 for a run that writes.
+                 */
+                records_would_write: number;
+                /**
+                 * Format: int64
+                 * @description Created, updated or deactivated in the target (a dry run writes nothing: 0).
+                 */
                 records_written: number;
                 /**
                  * Format: uuid
@@ -1666,7 +1674,15 @@ export interface components {
             records_filtered: number;
             /** Format: int64 */
             records_read: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description A dry run's count of what it would have written; 0 for a run that writes.
+             */
+            records_would_write: number;
+            /**
+             * Format: int64
+             * @description Created, updated or deactivated in the target (a dry run writes nothing: 0).
+             */
             records_written: number;
             /**
              * Format: uuid
@@ -1847,7 +1863,7 @@ export interface components {
          * @description The writable fields of a target user, named the same for every target.
          * @enum {string}
          */
-        UserField: "first_name" | "last_name" | "email" | "job_title" | "location" | "department" | "manager_name" | "manager_email" | "active";
+        UserField: "first_name" | "last_name" | "email" | "job_title" | "location" | "department" | "manager_name" | "manager_email" | "manager" | "active";
         /** @description How the hub's webhook URL gets to the source. */
         WebhookSetup: {
             events: string[];

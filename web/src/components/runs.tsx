@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import { api, call, type Integration, type Run } from "../api/client";
 import { toApiError, type ApiError } from "../api/errors";
 import { useCan } from "../lib/permissions";
-import { formatDuration, runTypeLabel } from "../lib/runs";
+import { formatDuration, runTypeLabel, writtenCount } from "../lib/runs";
 import { Badge, RunStatusBadge } from "./badges";
 import { DateTime } from "./DateTime";
 import { Notice } from "./alerts";
@@ -60,7 +60,9 @@ export function RunsTable({ runs, caption, compact }: { runs: readonly Run[]; ca
           {!compact && <td className="nowrap small">{formatDuration(r.started_at, r.finished_at)}</td>}
           <td className="num">{r.records_read}</td>
           <td className="num">{r.records_filtered}</td>
-          <td className="num">{r.records_written}</td>
+          <td className="num" title={r.dry_run ? "A dry run: what it would have written" : undefined}>
+            {writtenCount(r)}
+          </td>
           <td className={`num ${r.records_errors ? "text-danger strong" : ""}`}>{r.records_errors}</td>
         </tr>
       ))}

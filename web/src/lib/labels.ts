@@ -145,6 +145,7 @@ export const USER_FIELD: Labels<Schemas["UserField"]> = {
   department: "Department",
   manager_name: "Manager's name",
   manager_email: "Manager's email",
+  manager: "Manager (link)",
   active: "Active",
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Run, RunStatus } from "../api/client";
-import { canCancel, canReplayFailed, canResume, countsSummary, formatDuration, isLive, isStuck, runStatusLabel, runTypeLabel } from "./runs";
+import { canCancel, canReplayFailed, canResume, countsSummary, formatDuration, isLive, isStuck, runStatusLabel, runTypeLabel, writtenCount } from "./runs";
 import { RUN_STATUS } from "./labels";
 
 const now = Date.parse("2026-11-25T10:00:00Z");
@@ -21,6 +21,7 @@ function run(status: RunStatus, extra: Partial<Run> = {}): Run {
     records_read: 40,
     records_filtered: 2,
     records_written: 37,
+    records_would_write: 0,
     records_errors: 1,
     local: { timezone: "Australia/Sydney" },
     ...extra,
@@ -94,5 +95,12 @@ describe("numbers and times", () => {
   it("sums up the counts", () => {
     expect(countsSummary(run("done"))).toBe("40 read · 2 filtered · 37 written · 1 error");
     expect(countsSummary(run("done", { records_errors: 3 }))).toBe("40 read · 2 filtered · 37 written · 3 errors");
+  });
+
+  it("says what a dry run would have written, apart from what was written", () => {
+    const dry = run("done", { dry_run: true, records_written: 0, records_would_write: 12 });
+    expect(countsSummary(dry)).toBe("40 read · 2 filtered · 12 would write · 1 error");
+    expect(writtenCount(dry)).toBe(12);
+    expect(writtenCount(run("done"))).toBe(37);
   });
 });

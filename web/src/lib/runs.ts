@@ -87,8 +87,16 @@ export function formatDuration(from: string | null | undefined, to: string | nul
   return `${h} h${m % 60 ? ` ${m % 60} min` : ""}`;
 }
 
-/** `40 read · 2 filtered · 37 written · 1 error`. */
-export function countsSummary(run: Pick<Run, "records_read" | "records_filtered" | "records_written" | "records_errors">): string {
+/** What a run wrote, or for a dry run what it would have written. */
+export function writtenCount(run: Pick<Run, "dry_run" | "records_written" | "records_would_write">): number {
+  return run.dry_run ? run.records_would_write : run.records_written;
+}
+
+/** `40 read · 2 filtered · 37 written · 1 error` (a dry run: `37 would write`). */
+export function countsSummary(
+  run: Pick<Run, "dry_run" | "records_read" | "records_filtered" | "records_written" | "records_would_write" | "records_errors">,
+): string {
   const e = run.records_errors;
-  return `${run.records_read} read · ${run.records_filtered} filtered · ${run.records_written} written · ${e} ${e === 1 ? "error" : "errors"}`;
+  const written = `${writtenCount(run)} ${run.dry_run ? "would write" : "written"}`;
+  return `${run.records_read} read · ${run.records_filtered} filtered · ${written} · ${e} ${e === 1 ? "error" : "errors"}`;
 }

@@ -70,6 +70,7 @@ pub fn to_person(record: &Map<String, Value>, today: NaiveDate) -> Option<Person
         source_id: id,
         name: text(record, "supervisor"),
         email: text(record, "supervisorEmail").map(|e| e.to_lowercase()),
+        target_id: None,
     });
     Some(person)
 }

@@ -84,6 +84,7 @@ impl Employee {
                 source_id: id,
                 name: non_blank(m.name),
                 email: None,
+                target_id: None,
             })
         });
         person

@@ -139,7 +139,6 @@ impl TypedConnector for Odoo {
         Some(Arc::new(OdooTarget {
             rpc: Rpc::new(http, &settings, &credentials),
             external_id_field: settings.external_id_field.clone(),
-            managers: Default::default(),
         }))
     }
 }

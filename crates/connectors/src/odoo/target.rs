@@ -1,10 +1,7 @@
 //! The Odoo connection as a user target: `hr.employee` records, archived (`active = false`) to deactivate.
-use std::collections::HashMap;
-
 use ihub_domain::connections::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
 use ihub_domain::connections::ports::{ConnectorError, UserTarget};
 use serde_json::{Map, Value, json};
-use tokio::sync::Mutex;
 
 use super::rpc::Rpc;
 use crate::http::Idempotence;
@@ -15,8 +12,6 @@ pub struct OdooTarget {
     pub(super) rpc: Rpc,
     /// The `hr.employee` field that holds the source's id.
     pub(super) external_id_field: String,
-    /// Managers' employee ids by their source id.
-    pub(super) managers: Mutex<HashMap<String, i64>>,
 }
 
 /// Archived employees count: a person who comes back is reactivated, not created twice.
@@ -40,24 +35,14 @@ impl OdooTarget {
             .cloned())
     }
 
-    async fn manager_id(&self, person: &Person) -> Result<Value, ConnectorError> {
-        let Some(manager) = &person.manager else {
-            return Ok(Value::Bool(false));
-        };
-        if let Some(id) = self.managers.lock().await.get(&manager.source_id) {
-            return Ok(json!(id));
-        }
-        let found = self
-            .search(json!([[self.external_id_field, "=", manager.source_id]]))
-            .await?;
-        match found.and_then(|m| m.get("id").and_then(Value::as_i64)) {
-            Some(id) => {
-                self.managers.lock().await.insert(manager.source_id.clone(), id);
-                Ok(json!(id))
-            }
-            // Not in Odoo (yet): leave the manager empty rather than guess.
-            None => Ok(Value::Bool(false)),
-        }
+    /// The manager's employee, where the hub has written them; `false` (no manager) otherwise.
+    fn manager_id(person: &Person) -> Value {
+        person
+            .manager
+            .as_ref()
+            .and_then(|m| m.target_id.as_deref())
+            .and_then(|id| id.parse::<i64>().ok())
+            .map_or(Value::Bool(false), |id| json!(id))
     }
 
     async fn values(&self, person: &Person, fields: &[UserField]) -> Result<Map<String, Value>, ConnectorError> {
@@ -73,8 +58,8 @@ impl OdooTarget {
                 UserField::JobTitle => {
                     values.insert("job_title".into(), json!(person.job_title.clone().unwrap_or_default()));
                 }
-                UserField::ManagerName | UserField::ManagerEmail => {
-                    values.insert("parent_id".into(), self.manager_id(person).await?);
+                UserField::ManagerName | UserField::ManagerEmail | UserField::Manager => {
+                    values.insert("parent_id".into(), Self::manager_id(person));
                 }
                 UserField::Active => {
                     values.insert("active".into(), json!(person.status == PersonStatus::Active));

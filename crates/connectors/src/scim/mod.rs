@@ -123,7 +123,6 @@ impl TypedConnector for Scim {
             http: Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default()),
             settings,
             credentials,
-            managers: Default::default(),
         }))
     }
 

@@ -1,7 +1,4 @@
 //! The SCIM connection as a user target (RFC 7644 §3.3 create, §3.4.2 filtered query, §3.5.2 PATCH).
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use ihub_domain::connections::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
 use ihub_domain::connections::ports::{ConnectorError, UserTarget};
 use serde_json::{Map, Value, json};
@@ -17,8 +14,6 @@ pub struct ScimTarget {
     pub(super) http: Http,
     pub(super) settings: Settings,
     pub(super) credentials: Credentials,
-    /// Managers' SCIM ids by their source id: most people share a few managers.
-    pub(super) managers: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl ScimTarget {
@@ -45,35 +40,24 @@ impl ScimTarget {
             .cloned())
     }
 
-    /// The manager's SCIM id, when the hub (or anyone) gave them this external id.
-    async fn manager_id(&self, manager_source_id: &str) -> Result<Option<String>, ConnectorError> {
-        if let Some(known) = self.managers.lock().expect("lock").get(manager_source_id) {
-            return Ok(known.clone());
-        }
-        let found = self.query(&filter_eq("externalId", manager_source_id)).await?;
-        let id = found.and_then(|u| u.get("id").and_then(Value::as_str).map(str::to_owned));
-        // Only a found id is remembered: a manager created later in the run must still be found then.
-        if id.is_some() {
-            self.managers
-                .lock()
-                .expect("lock")
-                .insert(manager_source_id.to_owned(), id.clone());
-        }
-        Ok(id)
-    }
-
-    async fn manager_value(&self, person: &Person) -> Result<Value, ConnectorError> {
+    /// The enterprise `manager`: the link to the manager's user where the hub has written them (a manager not in
+    /// the target yet is named, not linked), or nothing.
+    fn manager_value(person: &Person) -> Value {
         let Some(manager) = &person.manager else {
-            return Ok(Value::Null);
+            return Value::Null;
         };
         let mut value = Map::new();
-        if let Some(id) = self.manager_id(&manager.source_id).await? {
+        if let Some(id) = &manager.target_id {
             value.insert("value".into(), json!(id));
         }
         if let Some(name) = &manager.name {
             value.insert("displayName".into(), json!(name));
         }
-        Ok(Value::Object(value))
+        if value.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(value)
+        }
     }
 
     async fn patch(&self, id: &str, operations: Vec<Value>) -> Result<(), ConnectorError> {
@@ -107,7 +91,9 @@ impl ScimTarget {
             }
             UserField::JobTitle => ("title".to_owned(), json!(person.job_title)),
             UserField::Department => (format!("{ENTERPRISE}:department"), json!(person.department)),
-            UserField::ManagerName => (format!("{ENTERPRISE}:manager"), self.manager_value(person).await?),
+            UserField::ManagerName | UserField::Manager => {
+                (format!("{ENTERPRISE}:manager"), Self::manager_value(person))
+            }
             UserField::ManagerEmail => match &self.settings.manager_email_attribute {
                 Some(path) => (
                     path.clone(),
@@ -149,7 +135,7 @@ impl ScimTarget {
         if let Some(department) = &person.department {
             enterprise.insert("department".into(), json!(department));
         }
-        let manager = self.manager_value(person).await?;
+        let manager = Self::manager_value(person);
         if !manager.is_null() {
             enterprise.insert("manager".into(), manager);
         }
@@ -261,9 +247,14 @@ impl UserTarget for ScimTarget {
     }
 
     async fn update(&self, target_id: &str, person: &Person, changes: &[FieldChange]) -> Result<(), ConnectorError> {
-        let mut operations = Vec::new();
+        let mut operations: Vec<Value> = Vec::new();
         for change in changes {
-            if let Some(op) = self.operation(person, change).await? {
+            // The manager's name and link go to one attribute: written once.
+            if let Some(op) = self.operation(person, change).await?
+                && !operations
+                    .iter()
+                    .any(|o| o.get("path").is_some() && o.get("path") == op.get("path"))
+            {
                 operations.push(op);
             }
         }

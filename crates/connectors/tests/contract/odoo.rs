@@ -43,6 +43,8 @@ async fn creates_finds_writes_changes_and_archives_employees() {
         source_id: "e-1".into(),
         name: Some("Ada Lovelace".into()),
         email: None,
+        // The hub links the person to the manager's employee it wrote; the connector does not go looking.
+        target_id: Some(boss_id.clone()),
     });
     let id = odoo.create(&grace).await.unwrap();
     let row = sims.odoo_employee_where("barcode", &json!("e-2")).unwrap();

@@ -45,6 +45,8 @@ async fn creates_finds_updates_only_what_changed_and_deactivates() {
         source_id: "e-1".into(),
         name: Some("Ada Lovelace".into()),
         email: Some("ada@acme.example".into()),
+        // The hub links the person to the manager's user it wrote; the connector does not go looking.
+        target_id: Some(boss_id.clone()),
     });
     let id = scim.create(&grace).await.unwrap();
     let stored = sims.scim_user(&id).unwrap();

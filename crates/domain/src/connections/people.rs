@@ -19,6 +19,10 @@ pub struct ManagerRef {
     pub source_id: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The manager's id in the target, where the hub has written them: filled by the sync from its bindings, never
+    /// by a source. Targets link the person to this user, and to nobody when it is absent.
+    #[serde(default)]
+    pub target_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -96,6 +100,8 @@ pub enum UserField {
     Department,
     ManagerName,
     ManagerEmail,
+    /// The link to the manager's user in the target (its target id).
+    Manager,
     Active,
 }
 

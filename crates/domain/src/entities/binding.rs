@@ -13,6 +13,10 @@ pub struct Model {
     /// The user fields as the hub last wrote them.
     pub written: Json,
     pub active: bool,
+    /// The manager the source named when the hub last wrote the person, and the target id it linked them to
+    /// (none while the manager was not in the target).
+    pub manager_source_id: Option<String>,
+    pub manager_target_id: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

@@ -80,6 +80,7 @@ pub struct Model {
     pub records_read: i64,
     pub records_filtered: i64,
     pub records_written: i64,
+    pub records_would_write: i64,
     pub records_errors: i64,
     pub error: Option<String>,
     pub cancel_requested: bool,

@@ -109,7 +109,10 @@ pub struct Heartbeat {
 pub struct Counts {
     pub read: i64,
     pub filtered: i64,
+    /// Created, updated or deactivated in the target.
     pub written: i64,
+    /// A dry run's: what would have been written.
+    pub would_write: i64,
     pub errors: i64,
 }
 
@@ -119,6 +122,7 @@ fn with_counts(update: sea_orm::UpdateMany<run::Entity>, counts: Counts) -> sea_
         .col_expr(run::Column::RecordsRead, Expr::value(counts.read))
         .col_expr(run::Column::RecordsFiltered, Expr::value(counts.filtered))
         .col_expr(run::Column::RecordsWritten, Expr::value(counts.written))
+        .col_expr(run::Column::RecordsWouldWrite, Expr::value(counts.would_write))
         .col_expr(run::Column::RecordsErrors, Expr::value(counts.errors))
 }
 

@@ -78,6 +78,7 @@ pub async fn insert_queued(db: &impl ConnectionTrait, spec: RunSpec) -> Result<r
         records_read: Set(0),
         records_filtered: Set(0),
         records_written: Set(0),
+        records_would_write: Set(0),
         records_errors: Set(0),
         error: Set(None),
         cancel_requested: Set(false),

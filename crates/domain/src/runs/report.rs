@@ -38,7 +38,10 @@ pub struct Run {
     pub heartbeat_at: Option<DateTime<Utc>>,
     pub records_read: i64,
     pub records_filtered: i64,
+    /// Created, updated or deactivated in the target (a dry run writes nothing: 0).
     pub records_written: i64,
+    /// A dry run's count of what it would have written; 0 for a run that writes.
+    pub records_would_write: i64,
     pub records_errors: i64,
     /// Why the run failed, or how many records did.
     pub error: Option<String>,
@@ -87,6 +90,7 @@ impl Run {
             records_read: m.records_read,
             records_filtered: m.records_filtered,
             records_written: m.records_written,
+            records_would_write: m.records_would_write,
             records_errors: m.records_errors,
             error: m.error,
             cancel_requested: m.cancel_requested,

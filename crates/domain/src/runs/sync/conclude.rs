@@ -62,7 +62,7 @@ pub(super) async fn conclude(run: &run::Model, flags: &Flags, recorder: &Recorde
         .log(
             level,
             format!(
-                "run {} finished {}: read {}, filtered {}, written {}, errors {}",
+                "run {} finished {}: read {}, filtered {}, {} {}, errors {}",
                 run.number,
                 if status == RunStatus::Done {
                     "complete"
@@ -71,7 +71,12 @@ pub(super) async fn conclude(run: &run::Model, flags: &Flags, recorder: &Recorde
                 },
                 counts.read,
                 counts.filtered,
-                counts.written,
+                if run.dry_run { "would write" } else { "written" },
+                if run.dry_run {
+                    counts.would_write
+                } else {
+                    counts.written
+                },
                 counts.errors
             ),
             None,

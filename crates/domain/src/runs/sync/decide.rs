@@ -45,6 +45,7 @@ pub fn fields(person: &Person) -> UserFields {
         (UserField::Department, person.department.clone()),
         (UserField::ManagerName, manager.and_then(|m| m.name.clone())),
         (UserField::ManagerEmail, manager.and_then(|m| m.email.clone())),
+        (UserField::Manager, manager.and_then(|m| m.target_id.clone())),
     ])
 }
 
@@ -198,6 +199,7 @@ mod tests {
             source_id: "e-0".into(),
             name: Some("Ada Lovelace".into()),
             email: Some("ada@acme.example".into()),
+            target_id: None,
         });
         p
     }

@@ -16,6 +16,8 @@ const CAP: usize = 200_000;
 pub(super) struct Managers {
     source: Arc<dyn PeopleSource>,
     known: Mutex<HashMap<String, NameAndEmail>>,
+    /// Whom each person read in this run names as manager, to see chains that loop.
+    reports_to: Mutex<HashMap<String, String>>,
 }
 
 impl Managers {
@@ -23,6 +25,7 @@ impl Managers {
         Self {
             source,
             known: Mutex::default(),
+            reports_to: Mutex::default(),
         }
     }
 
@@ -34,6 +37,35 @@ impl Managers {
         for p in people {
             known.insert(p.source_id.clone(), (Some(p.display_name()), p.email.clone()));
         }
+        drop(known);
+        let mut reports_to = self.reports_to.lock().expect("lock");
+        if reports_to.len() + people.len() > CAP {
+            reports_to.clear();
+        }
+        for p in people {
+            match &p.manager {
+                Some(m) => reports_to.insert(p.source_id.clone(), m.source_id.clone()),
+                None => reports_to.remove(&p.source_id),
+            };
+        }
+    }
+
+    /// The chain of managers from this person back to them, by name, when the chain the run has seen loops.
+    pub fn loop_back(&self, source_id: &str) -> Option<Vec<String>> {
+        let reports_to = self.reports_to.lock().expect("lock");
+        let mut chain = vec![source_id.to_owned()];
+        let mut at = source_id;
+        for _ in 0..64 {
+            let next = reports_to.get(at)?;
+            chain.push(next.clone());
+            if next == source_id {
+                let known = self.known.lock().expect("lock");
+                let name = |id: &String| known.get(id).and_then(|k| k.0.clone()).unwrap_or_else(|| id.clone());
+                return (chain.len() > 2).then(|| chain.iter().map(name).collect());
+            }
+            at = next;
+        }
+        None
     }
 
     /// Fills the person's manager's name and email where the source left them out.

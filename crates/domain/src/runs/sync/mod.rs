@@ -8,6 +8,7 @@
 mod conclude;
 mod decide;
 mod heartbeat;
+mod links;
 mod managers;
 mod read;
 mod record;
@@ -27,8 +28,8 @@ use self::decide::Written;
 use self::heartbeat::Flags;
 use self::managers::Managers;
 use self::read::{Position, Reader};
-use self::record::Recorder;
-use self::write::Writer;
+use self::record::{Line, Recorder};
+use self::write::{Owners, Writer};
 use crate::Hub;
 use crate::connections::people::Person;
 use crate::connections::ports::ConnectorError;
@@ -36,8 +37,8 @@ use crate::entities::run;
 use crate::error::{DomainError, Result};
 use crate::integrations::IntegrationSettings;
 use crate::logs::LogLevel;
-use crate::runs::RunStatus;
 use crate::runs::lifecycle::{self, Ending};
+use crate::runs::{Outcome, RunStatus};
 
 /// How the engine paces itself; the worker's configuration fills it.
 #[derive(Debug, Clone)]
@@ -151,9 +152,13 @@ pub async fn execute(
             run.dry_run,
             options,
             flags.clone(),
+            Owners::new(hub.db.clone(), run.integration_id),
         ),
         recorder: recorder.clone(),
         flags: flags.clone(),
+        waiting: links::Waiting::default(),
+        integration_id: run.integration_id,
+        dry_run: run.dry_run,
     };
     let beat = tokio::spawn(heartbeat::run(options.heartbeat, recorder.clone(), flags.clone(), stop));
     let outcome = pages(&steps, &run, options.concurrency).await;
@@ -181,6 +186,9 @@ struct Steps {
     writer: Writer,
     recorder: Arc<Recorder>,
     flags: Arc<Flags>,
+    waiting: links::Waiting,
+    integration_id: Uuid,
+    dry_run: bool,
 }
 
 /// Page after page until the source has no more or the run is halted; the position is saved after each.
@@ -192,16 +200,26 @@ async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::resu
         }
         let (people, next) = steps.reader.page(&at).await?;
         steps.managers.learn(&people);
-        let written = record::bindings(steps.recorder.db(), run.integration_id, &people).await?;
-        let results: Vec<std::result::Result<(), Abort>> = futures::stream::iter(people)
-            .map(|p| person(steps, p, &written))
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-        steps.recorder.flush().await?;
-        if let Some(abort) = results.into_iter().find_map(std::result::Result::err) {
-            return Err(abort);
+        let waves = if steps.dry_run {
+            vec![people]
+        } else {
+            links::waves(people)
+        };
+        for wave in waves {
+            // Each wave reads the bindings after the one before wrote: its people's managers are there now.
+            let written = record::bindings(steps.recorder.db(), run.integration_id, &wave).await?;
+            let results: Vec<std::result::Result<(), Abort>> = futures::stream::iter(wave)
+                .map(|p| person(steps, p, &written))
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+            if let Some(abort) = results.into_iter().find_map(std::result::Result::err) {
+                steps.recorder.flush().await?;
+                return Err(abort);
+            }
         }
+        steps.recorder.flush().await?;
+        revisit_waiting(steps).await?;
         if steps.flags.halted() {
             // Records done in this page are skipped on resume; the page is read again from its start.
             steps.recorder.checkpoint(Some(&at.encode())).await?;
@@ -215,7 +233,7 @@ async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::resu
                 }
                 at = next;
             }
-            None => return Ok(()),
+            None => return link_the_rest(steps).await,
         }
     }
 }
@@ -230,19 +248,136 @@ async fn person(
         return Ok(());
     }
     steps.managers.resolve(&mut person).await;
+    let link = links::resolve(&mut person, written);
     let fields = decide::fields(&person);
     let current = written.get(&person.source_id);
     let plan = decide::decide(&person, &fields, current, &steps.settings, steps.today);
-    let Some((line, binding)) = steps.writer.write(&person, &fields, current, plan).await? else {
+    let Some((mut line, binding)) = steps.writer.write(&person, &fields, current, plan).await? else {
         return Ok(());
     };
-    if line.outcome == crate::runs::Outcome::Failed {
+    let wrote = matches!(line.outcome, Outcome::Created | Outcome::Updated | Outcome::DryRun);
+    if wrote && let Some(note) = links::note(&person, &link, &steps.managers) {
+        links::add_reason(&mut line, note);
+    }
+    if line.outcome == Outcome::Failed {
         let message = format!("{}: {}", line.name, line.error.as_deref().unwrap_or("failed"));
         steps
             .recorder
             .log(LogLevel::Error, message, Some(line.source_id.clone()))
             .await;
     }
-    steps.recorder.save(line, binding).await?;
+    let manager = person.manager.as_ref().map(|m| m.source_id.clone());
+    if matches!(link, links::Link::Waiting) && binding.is_some() {
+        steps.waiting.add(person, line.clone());
+    }
+    steps.recorder.save(line, binding, manager.as_deref()).await?;
+    Ok(())
+}
+
+/// Those written without their manager link whose manager has since reached the target: linked now. The others
+/// go on waiting.
+async fn revisit_waiting(steps: &Steps) -> std::result::Result<(), Abort> {
+    if steps.dry_run || steps.waiting.is_empty() || steps.flags.halted() {
+        return Ok(());
+    }
+    let waiters = steps.waiting.take_all();
+    let people: Vec<Person> = waiters.iter().map(|w| w.person.clone()).collect();
+    let written = record::bindings(steps.recorder.db(), steps.integration_id, &people).await?;
+    let mut still = Vec::new();
+    for waiter in waiters {
+        let manager = waiter.person.manager.as_ref().map(|m| m.source_id.as_str());
+        if manager.is_some_and(|m| written.contains_key(m)) {
+            relink(steps, waiter.person, Some(waiter.line), &written).await?;
+        } else {
+            still.push(waiter);
+        }
+    }
+    steps.waiting.put_back(still);
+    steps.recorder.flush().await?;
+    Ok(())
+}
+
+/// The end of a complete read: the waiting ones whose manager arrived, then anyone the database still shows
+/// unlinked while their manager is in the target (fetched again from the source unless still in memory).
+async fn link_the_rest(steps: &Steps) -> std::result::Result<(), Abort> {
+    if steps.dry_run {
+        return Ok(());
+    }
+    revisit_waiting(steps).await?;
+    let unlinked = record::unlinked(steps.recorder.db(), steps.integration_id, 10_000).await?;
+    for source_id in unlinked {
+        if steps.flags.halted() {
+            return Ok(());
+        }
+        let (person, line) = match steps.waiting.take(&source_id) {
+            Some(waiter) => (waiter.person, Some(waiter.line)),
+            None => match steps.reader.fetch(&source_id).await? {
+                Some(person) => (person, steps.recorder.line_of(&source_id).await?),
+                // Gone from the source: the next run deactivates them.
+                None => continue,
+            },
+        };
+        let written =
+            record::bindings(steps.recorder.db(), steps.integration_id, std::slice::from_ref(&person)).await?;
+        relink(steps, person, line, &written).await?;
+    }
+    // Lines with nothing written (a link the target refused, say) wait in memory until flushed.
+    steps.recorder.flush().await?;
+    Ok(())
+}
+
+/// Visits a person again now that their manager is in the target: the update writes the link (and whatever else
+/// changed), and their line for this run says the link was set late.
+async fn relink(
+    steps: &Steps,
+    mut person: Person,
+    earlier: Option<Line>,
+    written: &HashMap<String, Written>,
+) -> std::result::Result<(), Abort> {
+    steps.managers.resolve(&mut person).await;
+    let link = links::resolve(&mut person, written);
+    let fields = decide::fields(&person);
+    let current = written.get(&person.source_id);
+    let plan = decide::decide(&person, &fields, current, &steps.settings, steps.today);
+    let Some((line, binding)) = steps.writer.write(&person, &fields, current, plan).await? else {
+        return Ok(());
+    };
+    let late = "manager link set late: their manager reached the target after them".to_owned();
+    let (line, replaces) = match earlier {
+        // The line of this run's first write stays, with the link added to its changes.
+        Some(mut first) => {
+            let replaces = (first.decision, first.outcome);
+            first
+                .changes
+                .retain(|c| !line.changes.iter().any(|n| n.field == c.field));
+            first.changes.extend(line.changes);
+            first.reason = first.reason.take().and_then(|r| {
+                let kept: Vec<&str> = r
+                    .split("; ")
+                    .filter(|part| !part.starts_with("no manager link"))
+                    .collect();
+                (!kept.is_empty()).then(|| kept.join("; "))
+            });
+            links::add_reason(&mut first, late);
+            if line.outcome == Outcome::Failed {
+                first.outcome = Outcome::Failed;
+                first.error = line.error;
+            }
+            (first, Some(replaces))
+        }
+        None => {
+            let mut line = line;
+            links::add_reason(&mut line, late);
+            (line, None)
+        }
+    };
+    if !matches!(link, links::Link::Settled) {
+        tracing::debug!(source_id = %person.source_id, "manager link still not settled on a second visit");
+    }
+    let manager = person.manager.as_ref().map(|m| m.source_id.clone());
+    steps
+        .recorder
+        .save_over(line, binding, manager.as_deref(), replaces)
+        .await?;
     Ok(())
 }

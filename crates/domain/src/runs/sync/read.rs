@@ -95,6 +95,14 @@ impl Reader {
         }
     }
 
+    /// One person, read again (the end of a run revisits people for their manager links).
+    pub async fn fetch(&self, source_id: &str) -> Result<Option<Person>, Abort> {
+        self.source
+            .fetch(source_id)
+            .await
+            .map_err(|e| classify(self.source_connection, e))
+    }
+
     /// The page at `at`, and where the next one is.
     pub async fn page(&self, at: &Position) -> Result<(Vec<Person>, Option<Position>), Abort> {
         let source_error = |e| classify(self.source_connection, e);

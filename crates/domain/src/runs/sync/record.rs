@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::decide::{UserFields, Written};
-use crate::connections::people::{FieldChange, Person};
+use crate::connections::people::{FieldChange, Person, UserField};
 use crate::entities::{binding, run, run_record};
 use crate::error::Result;
 use crate::logs::{self, LogLevel, NewLogEntry};
@@ -65,14 +65,16 @@ impl Counts {
             self.filtered += n;
         }
         match outcome {
-            Outcome::Created | Outcome::Updated | Outcome::Deactivated | Outcome::DryRun => self.written += n,
+            Outcome::Created | Outcome::Updated | Outcome::Deactivated => self.written += n,
+            Outcome::DryRun => self.would_write += n,
             Outcome::Failed => self.errors += n,
             Outcome::Unchanged => {}
         }
     }
 }
 
-/// The bindings of a page's people, in one query.
+/// The bindings of a page's people and of their managers (whose target ids their manager links are), in one
+/// query.
 pub(super) async fn bindings(
     db: &impl ConnectionTrait,
     integration_id: Uuid,
@@ -81,7 +83,15 @@ pub(super) async fn bindings(
     if people.is_empty() {
         return Ok(HashMap::new());
     }
-    let ids: Vec<&str> = people.iter().map(|p| p.source_id.as_str()).collect();
+    let mut ids: Vec<&str> = people.iter().map(|p| p.source_id.as_str()).collect();
+    ids.extend(
+        people
+            .iter()
+            .filter_map(|p| p.manager.as_ref())
+            .map(|m| m.source_id.as_str()),
+    );
+    ids.sort_unstable();
+    ids.dedup();
     let rows = binding::Entity::find()
         .filter(binding::Column::IntegrationId.eq(integration_id))
         .filter(binding::Column::SourceId.is_in(ids))
@@ -104,7 +114,41 @@ pub(super) async fn bindings(
         .collect())
 }
 
+/// People whose manager is in the target while their own user does not link to that manager's user (the manager
+/// got there after them, or a run was stopped before it revisited them): the end of a run writes their links.
+pub(super) async fn unlinked(db: &impl ConnectionTrait, integration_id: Uuid, limit: u64) -> Result<Vec<String>> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT b.source_id FROM bindings b JOIN bindings m \
+         ON m.integration_id = b.integration_id AND m.source_id = b.manager_source_id \
+         WHERE b.integration_id = {p1} AND b.active AND b.manager_source_id <> b.source_id \
+         AND (b.manager_target_id IS NULL OR b.manager_target_id <> m.target_id) \
+         ORDER BY b.source_id LIMIT {p2}",
+        p1 = if backend == sea_orm::DatabaseBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        },
+        p2 = if backend == sea_orm::DatabaseBackend::Postgres {
+            "$2"
+        } else {
+            "?"
+        },
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [integration_id.into(), i64::try_from(limit).unwrap_or(i64::MAX).into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "source_id").map_err(Into::into))
+        .collect()
+}
+
 /// One person's line in the report.
+#[derive(Clone)]
 pub(super) struct Line {
     pub source_id: String,
     pub name: String,
@@ -180,8 +224,23 @@ impl Recorder {
     /// Saves the record line, and the binding when something was written, in one transaction: a crash leaves both
     /// or neither. Lines with nothing written wait for the page's end and go in one insert (a resumed run reads
     /// the page again and writes them then), which is what makes an unchanged resync cheap.
-    pub async fn save(&self, line: Line, binding: Option<Written>) -> Result<()> {
+    pub async fn save(&self, line: Line, binding: Option<Written>, manager: Option<&str>) -> Result<()> {
+        self.save_over(line, binding, manager, None).await
+    }
+
+    /// Saves a line that replaces one this run saved before (a person visited again for their manager link);
+    /// `replaces` is what the old line counted as.
+    pub async fn save_over(
+        &self,
+        line: Line,
+        binding: Option<Written>,
+        manager: Option<&str>,
+        replaces: Option<(Decision, Outcome)>,
+    ) -> Result<()> {
         let Some(written) = binding else {
+            if let Some((decision, outcome)) = replaces {
+                self.counts.lock().expect("lock").add(decision, outcome, -1);
+            }
             self.pending.lock().expect("lock").push(line);
             return Ok(());
         };
@@ -194,8 +253,10 @@ impl Recorder {
             source_id: Set(line.source_id.clone()),
             target_id: Set(written.target_id),
             hash: Set(written.hash),
+            manager_target_id: Set(written.fields.get(&UserField::Manager).cloned().flatten()),
             written: Set(serde_json::to_value(&written.fields).expect("fields serialise")),
             active: Set(written.active),
+            manager_source_id: Set(manager.map(str::to_owned)),
             updated_at: Set(now),
         };
         binding::Entity::insert(model)
@@ -206,6 +267,8 @@ impl Recorder {
                         binding::Column::Hash,
                         binding::Column::Written,
                         binding::Column::Active,
+                        binding::Column::ManagerSourceId,
+                        binding::Column::ManagerTargetId,
                         binding::Column::UpdatedAt,
                     ])
                     .to_owned(),
@@ -214,6 +277,9 @@ impl Recorder {
             .await?;
         insert_lines(&txn, self.run_id, vec![line]).await?;
         txn.commit().await?;
+        if let Some((decision, outcome)) = replaces {
+            self.counts.lock().expect("lock").add(decision, outcome, -1);
+        }
         self.counts.lock().expect("lock").add(decision, outcome, 1);
         Ok(())
     }
@@ -231,6 +297,26 @@ impl Recorder {
             counts.add(decision, outcome, 1);
         }
         Ok(())
+    }
+
+    /// The person's line in this run so far, if it has one (a resumed run revisiting someone an earlier attempt
+    /// wrote).
+    pub async fn line_of(&self, source_id: &str) -> Result<Option<Line>> {
+        let row = run_record::Entity::find()
+            .filter(run_record::Column::RunId.eq(self.run_id))
+            .filter(run_record::Column::SourceId.eq(source_id))
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|r| Line {
+            source_id: r.source_id,
+            name: r.name,
+            target_id: r.target_id,
+            decision: r.decision,
+            reason: r.reason,
+            outcome: r.outcome,
+            error: r.error,
+            changes: serde_json::from_value(r.changes).unwrap_or_default(),
+        }))
     }
 
     /// A log entry about this run (and the person, when it is about one).

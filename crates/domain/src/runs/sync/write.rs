@@ -2,18 +2,22 @@
 //! update only the changed fields, deactivate — retrying what is worth retrying with backoff that honours the
 //! target's Retry-After. One record's failure fails that record; a failure of the whole connection (credentials
 //! refused, settings that cannot work, a target refusing everything) stops the run.
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::Abort;
 use super::decide::{self, Plan, UserFields, Written};
 use super::heartbeat::Flags;
 use super::record::Line;
-use crate::connections::people::{FieldChange, Person, UserField};
+use crate::connections::people::{FieldChange, Person, TargetUser, UserField};
 use crate::connections::ports::{ConnectorError, UserTarget};
+use crate::entities::binding;
+use crate::error::DomainError;
 use crate::runs::lifecycle::backoff;
 use crate::runs::{Decision, Outcome};
 
@@ -21,6 +25,47 @@ enum WriteError {
     Connector(ConnectorError),
     /// The run is stopping; the person is left for the resumed run.
     Halted,
+    Db(DomainError),
+}
+
+/// Which person holds which target user, so that two people of the source never share one: the bindings, and the
+/// links this run is making right now.
+pub(super) struct Owners {
+    db: DatabaseConnection,
+    integration_id: Uuid,
+    claims: Mutex<HashMap<String, String>>,
+}
+
+impl Owners {
+    pub fn new(db: DatabaseConnection, integration_id: Uuid) -> Self {
+        Self {
+            db,
+            integration_id,
+            claims: Mutex::default(),
+        }
+    }
+
+    /// Claims the target user for the person; answers the other person who holds it, if anyone does.
+    async fn claim(&self, target_id: &str, source_id: &str) -> Result<Option<String>, WriteError> {
+        {
+            let mut claims = self.claims.lock().expect("lock");
+            match claims.get(target_id) {
+                Some(holder) if holder != source_id => return Ok(Some(holder.clone())),
+                Some(_) => {}
+                None => {
+                    claims.insert(target_id.to_owned(), source_id.to_owned());
+                }
+            }
+        }
+        let bound = binding::Entity::find()
+            .filter(binding::Column::IntegrationId.eq(self.integration_id))
+            .filter(binding::Column::TargetId.eq(target_id))
+            .filter(binding::Column::SourceId.ne(source_id))
+            .one(&self.db)
+            .await
+            .map_err(|e| WriteError::Db(e.into()))?;
+        Ok(bound.map(|b| b.source_id))
+    }
 }
 
 pub(super) struct Writer {
@@ -33,6 +78,7 @@ pub(super) struct Writer {
     /// Retryable refusals in a row with nothing written yet after which the target counts as down.
     unavailable_after: u32,
     flags: Arc<Flags>,
+    owners: Owners,
     /// Retryable refusals in a row with nothing written yet.
     refusals: AtomicU32,
     wrote_any: AtomicBool,
@@ -45,6 +91,7 @@ impl Writer {
         dry_run: bool,
         options: &super::Options,
         flags: Arc<Flags>,
+        owners: Owners,
     ) -> Self {
         Self {
             target,
@@ -53,6 +100,7 @@ impl Writer {
             attempts: options.record_attempts,
             unavailable_after: options.unavailable_after,
             flags,
+            owners,
             refusals: AtomicU32::new(0),
             wrote_any: AtomicBool::new(false),
         }
@@ -100,9 +148,26 @@ impl Writer {
         let binding = match result {
             Ok(binding) => binding,
             Err(WriteError::Halted) => return Ok(None),
+            Err(WriteError::Db(e)) => return Err(Abort::Db(e)),
             Err(WriteError::Connector(e)) => self.fail(&mut line, e)?,
         };
         Ok(Some((line, binding)))
+    }
+
+    /// A user found by the person's email may be linked to them only if no other person of the source holds it:
+    /// never two people on one user.
+    async fn linkable(&self, existing: &TargetUser, person: &Person) -> Result<(), WriteError> {
+        let holder = match existing.external_id.as_deref() {
+            Some(other) if other != person.source_id => Some(other.to_owned()),
+            _ => self.owners.claim(&existing.target_id, &person.source_id).await?,
+        };
+        match holder {
+            None => Ok(()),
+            Some(other) => Err(WriteError::Connector(ConnectorError::Rejected(format!(
+                "refused: the target user with the email {} belongs to another person of the source ({other})",
+                person.email.as_deref().unwrap_or("?")
+            )))),
+        }
     }
 
     /// Calls the target, retrying retryable failures with backoff that honours the target's Retry-After.
@@ -184,6 +249,7 @@ impl Writer {
         let email = person.email.as_deref();
         let existing = self.attempt(|| self.target.find(&person.source_id, email)).await?;
         if let Some(existing) = &existing {
+            self.linkable(existing, person).await?;
             line.target_id = Some(existing.target_id.clone());
             line.reason = Some(if existing.external_id.as_deref() == Some(person.source_id.as_str()) {
                 "found in the target by its external id; linked".into()
