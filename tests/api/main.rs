@@ -12,6 +12,7 @@ mod oauth;
 mod roles;
 mod schedules;
 mod sync;
+mod sync_edges;
 mod tenancy;
 mod users;
 mod validation;

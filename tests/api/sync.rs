@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 use ihub_simulators::System;
 use serde_json::{Value, json};
 
-use crate::harness::journeys::{enabled_bamboohr_integration, enabled_integration, records, run_now, wait_for};
+use crate::harness::journeys::{
+    SCIM_ENTERPRISE, enabled_bamboohr_integration, enabled_integration, records, run_now, wait_for,
+};
 use crate::harness::{Session, TestHub};
 use crate::with_worker_on_both_backends;
-
-const SCIM_ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// A run row whose job never reached the queue (Redis flushed, a process killed between commit and push).
 async fn queued_without_dispatch(t: &TestHub, admin: &Session, integration: &str) -> ihub_domain::entities::run::Model {

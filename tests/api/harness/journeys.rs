@@ -142,3 +142,95 @@ pub async fn records(t: &TestHub, admin: &Session, run: &Value, query: &str) -> 
         }
     }
 }
+
+/// A run as the API answers it, for tests that assert on its shape.
+#[allow(dead_code, reason = "the whole shape is read, each test asserts on some")]
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Run {
+    pub id: String,
+    pub status: String,
+    pub trigger: String,
+    pub dry_run: bool,
+    pub records_read: i64,
+    pub records_filtered: i64,
+    pub records_written: i64,
+    pub records_would_write: i64,
+    pub records_errors: i64,
+    pub error: Option<String>,
+}
+
+/// One record line of a run.
+#[allow(dead_code, reason = "the whole shape is read, each test asserts on some")]
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RecordLine {
+    pub name: String,
+    pub source_id: String,
+    pub target_id: Option<String>,
+    pub decision: String,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub error: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+#[allow(dead_code, reason = "the whole shape is read, each test asserts on some")]
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// Runs the integration now, waits for the run to end, and answers it with its record lines by source id.
+pub async fn sync(
+    t: &TestHub,
+    admin: &Session,
+    integration: &str,
+) -> (Run, std::collections::BTreeMap<String, RecordLine>) {
+    let run = run_now(t, admin, integration).await;
+    let lines = records(t, admin, &run, "")
+        .await
+        .into_iter()
+        .map(|l| serde_json::from_value::<RecordLine>(l).expect("a record line"))
+        .map(|l| (l.source_id.clone(), l))
+        .collect();
+    (serde_json::from_value(run).expect("a run"), lines)
+}
+
+/// A SCIM user of the target simulator, as far as the sync's promises go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimUser {
+    pub id: String,
+    pub external_id: Option<String>,
+    pub user_name: String,
+    pub given_name: Option<String>,
+    pub active: bool,
+    /// The enterprise manager's `value`: the manager's user id.
+    pub manager: Option<String>,
+}
+
+pub const SCIM_ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+impl ScimUser {
+    pub fn from_json(user: &serde_json::Map<String, Value>) -> Self {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        Self {
+            id: text(&user["id"]).expect("a SCIM user has an id"),
+            external_id: user.get("externalId").and_then(text),
+            user_name: text(&user["userName"]).unwrap_or_default(),
+            given_name: user.get("name").and_then(|n| text(&n["givenName"])),
+            active: user.get("active").and_then(Value::as_bool).unwrap_or(true),
+            manager: user.get(SCIM_ENTERPRISE).and_then(|e| text(&e["manager"]["value"])),
+        }
+    }
+}
+
+/// Every user of the target, by external id (panics on an external id held twice).
+pub fn scim_users(t: &TestHub) -> std::collections::BTreeMap<String, ScimUser> {
+    let mut users = std::collections::BTreeMap::new();
+    for user in t.sims.scim_users().iter().map(ScimUser::from_json) {
+        let key = user.external_id.clone().unwrap_or_else(|| user.id.clone());
+        assert!(users.insert(key.clone(), user).is_none(), "{key} holds two users");
+    }
+    users
+}
