@@ -10,11 +10,23 @@ use serde_json::json;
 
 use crate::harness::{Cluster, QUICK, Redis, target_users_once};
 
-/// `kill -9` of the worker mid-run, then a new worker: the run completes, everyone is in the target exactly once
-/// and every person has exactly one record line.
+/// `kill -9` of the worker at a random point mid-run, then a new worker: the run completes, everyone is in the
+/// target exactly once with every manager link set, every person has exactly one record line, and a rerun writes
+/// nothing (idempotent reruns under kill -9). The kill point is printed, and `IHUB_KILL_AT=<users>` replays one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     const PEOPLE: u32 = 400;
+    let kill_at: usize = std::env::var("IHUB_KILL_AT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .subsec_nanos();
+            10 + nanos as usize % 300
+        });
+    eprintln!("kill -9 once {kill_at} users are in the target (replay with IHUB_KILL_AT={kill_at})");
     let mut hub = Cluster::start("kill9", PEOPLE).await;
     let integration = hub.admin.integration(&hub.sims, "EH → LMS", json!({})).await;
     hub.sims.set_latency(System::Scim, Duration::from_millis(30));
@@ -24,7 +36,7 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     hub.wait_run(&run, Duration::from_secs(30), |r| r["status"] == "in_progress")
         .await;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while sims_written(&hub) < 40 {
+    while sims_written(&hub) < kill_at {
         assert!(
             Instant::now() < deadline,
             "the run wrote nothing: {:?}",
@@ -100,6 +112,42 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
         users.len(),
         lines.iter().filter(|l| l["outcome"] == "updated").count(),
         hub.started.elapsed()
+    );
+
+    // Every manager link is set: the resumed run linked those the killed worker wrote before their managers.
+    let scim: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = hub
+        .sims
+        .scim_users()
+        .into_iter()
+        .map(|u| (u["externalId"].as_str().unwrap().to_owned(), u))
+        .collect();
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    for i in 0..PEOPLE {
+        let person = hub.sims.person(i).unwrap();
+        let Some(user) = scim.get(&hub.sims.employment_hero_employee_id(i)) else {
+            continue;
+        };
+        let manager = person
+            .manager
+            .filter(|m| *m != i)
+            .and_then(|m| scim.get(&hub.sims.employment_hero_employee_id(m)))
+            .map(|m| m["id"].clone());
+        assert_eq!(
+            user.get(enterprise)
+                .map(|e| e["manager"]["value"].clone())
+                .filter(|v| !v.is_null()),
+            manager,
+            "person {i}'s manager link (killed at {kill_at})"
+        );
+    }
+
+    // And a rerun writes nothing.
+    let rerun = hub.admin.run_now(&integration).await;
+    let again = hub.wait_ended(&rerun, Duration::from_secs(40)).await;
+    assert_eq!(
+        (again["status"].as_str(), again["records_written"].as_i64()),
+        (Some("done"), Some(0)),
+        "killed at {kill_at}: {again}"
     );
 }
 
