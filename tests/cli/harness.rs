@@ -648,3 +648,64 @@ impl Answer {
         &self.body
     }
 }
+
+/// `ihub serve` on the data directory (SQLite, the embedded job queue), with these settings, until it listens.
+pub fn serve(dir: &tempfile::TempDir, settings: &[(&str, &str)]) -> (Running, u16) {
+    let port = free_port();
+    let mut cmd = ihub();
+    cmd.current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .envs(settings.iter().copied())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    if let Ok(filter) = std::env::var("IHUB_TEST_LOG") {
+        cmd.env("IHUB_LOG", filter);
+    }
+    let mut hub = Running::start(&mut cmd);
+    tokio::task::block_in_place(|| hub.wait_for_log("listening"));
+    (hub, port)
+}
+
+/// Every SCIM user whose source person names a manager with a user of their own links to that user; nobody else
+/// links to anyone.
+pub fn assert_manager_links(sims: &Simulators, people: u32, context: &str) {
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let users: BTreeMap<String, serde_json::Map<String, Value>> = sims
+        .scim_users()
+        .into_iter()
+        .map(|u| (u["externalId"].as_str().unwrap().to_owned(), u))
+        .collect();
+    for i in 0..people {
+        let Some(person) = sims.person(i) else { continue };
+        let Some(user) = users.get(&sims.employment_hero_employee_id(i)) else {
+            continue;
+        };
+        let manager = person
+            .manager
+            .filter(|m| *m != i)
+            .and_then(|m| users.get(&sims.employment_hero_employee_id(m)))
+            .map(|m| m["id"].clone());
+        assert_eq!(
+            user.get(enterprise)
+                .map(|e| e["manager"]["value"].clone())
+                .filter(|v| !v.is_null()),
+            manager,
+            "person {i}'s manager link ({context})"
+        );
+    }
+}
+
+/// A random point between `low` and `high`, printed with how to replay it (`IHUB_KILL_AT`).
+pub fn kill_point(low: usize, high: usize) -> usize {
+    let at = std::env::var("IHUB_KILL_AT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .subsec_nanos();
+            low + nanos as usize % (high - low)
+        });
+    eprintln!("kill -9 once {at} users are in the target (replay with IHUB_KILL_AT={at})");
+    at
+}

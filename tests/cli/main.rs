@@ -3,6 +3,7 @@ use std::process::Command;
 
 mod harness;
 mod scaled_out;
+mod serve_sync;
 mod webhooks;
 
 use harness::{

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ihub_simulators::System;
 use serde_json::json;
 
-use crate::harness::{Cluster, QUICK, Redis, target_users_once};
+use crate::harness::{Cluster, QUICK, Redis, assert_manager_links, kill_point, target_users_once};
 
 /// `kill -9` of the worker at a random point mid-run, then a new worker: the run completes, everyone is in the
 /// target exactly once with every manager link set, every person has exactly one record line, and a rerun writes
@@ -16,17 +16,7 @@ use crate::harness::{Cluster, QUICK, Redis, target_users_once};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     const PEOPLE: u32 = 400;
-    let kill_at: usize = std::env::var("IHUB_KILL_AT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .subsec_nanos();
-            10 + nanos as usize % 300
-        });
-    eprintln!("kill -9 once {kill_at} users are in the target (replay with IHUB_KILL_AT={kill_at})");
+    let kill_at = kill_point(10, 310);
     let mut hub = Cluster::start("kill9", PEOPLE).await;
     let integration = hub.admin.integration(&hub.sims, "EH → LMS", json!({})).await;
     hub.sims.set_latency(System::Scim, Duration::from_millis(30));
@@ -115,31 +105,7 @@ async fn a_worker_killed_mid_run_is_replaced_and_the_run_completes_once() {
     );
 
     // Every manager link is set: the resumed run linked those the killed worker wrote before their managers.
-    let scim: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = hub
-        .sims
-        .scim_users()
-        .into_iter()
-        .map(|u| (u["externalId"].as_str().unwrap().to_owned(), u))
-        .collect();
-    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-    for i in 0..PEOPLE {
-        let person = hub.sims.person(i).unwrap();
-        let Some(user) = scim.get(&hub.sims.employment_hero_employee_id(i)) else {
-            continue;
-        };
-        let manager = person
-            .manager
-            .filter(|m| *m != i)
-            .and_then(|m| scim.get(&hub.sims.employment_hero_employee_id(m)))
-            .map(|m| m["id"].clone());
-        assert_eq!(
-            user.get(enterprise)
-                .map(|e| e["manager"]["value"].clone())
-                .filter(|v| !v.is_null()),
-            manager,
-            "person {i}'s manager link (killed at {kill_at})"
-        );
-    }
+    assert_manager_links(&hub.sims, PEOPLE, &format!("killed at {kill_at}"));
 
     // And a rerun writes nothing.
     let rerun = hub.admin.run_now(&integration).await;

@@ -11,7 +11,7 @@ use ihub_simulators::employment_hero::webhook::{Event, payload};
 use ihub_simulators::{Accepted, Simulators, System};
 use serde_json::{Value, json};
 
-use crate::harness::{ACME_AND_ADA, Admin, Cluster, QUICK, Running, free_port, ihub, run, stderr, target_users_once};
+use crate::harness::{ACME_AND_ADA, Admin, Cluster, QUICK, ihub, run, serve, stderr, target_users_once};
 
 /// People the deliveries are about, and how many times each one changes (one delivery a change).
 const PEOPLE: usize = 50;
@@ -223,21 +223,6 @@ async fn runs_ended(admin: &Admin, integration: &str) -> BTreeMap<String, usize>
 }
 
 /// `ihub serve` on the SQLite database in `dir`, on a free port, listening.
-fn serve(dir: &tempfile::TempDir) -> (Running, u16) {
-    let port = free_port();
-    let mut cmd = ihub();
-    cmd.current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .env(QUICK_PASS.0, QUICK_PASS.1)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
-    if let Ok(filter) = std::env::var("IHUB_TEST_LOG") {
-        cmd.env("IHUB_LOG", filter);
-    }
-    let mut hub = Running::start(&mut cmd);
-    tokio::task::block_in_place(|| hub.wait_for_log("listening"));
-    (hub, port)
-}
-
 /// `ihub serve` on SQLite, every delivery acknowledged and waiting out the integration's delay when the process is
 /// killed with SIGKILL: the restarted hub processes every one of them, when due.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,7 +240,7 @@ async fn acknowledged_deliveries_survive_kill_9_of_serve_on_sqlite() {
     let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
     sims.seed(SEEDED);
     let people = people(&sims);
-    let (mut hub, port) = serve(&dir);
+    let (mut hub, port) = serve(&dir, &[QUICK_PASS]);
     let admin = Admin::sign_in(port).await;
     let integration = admin
         .integration(&sims, "EH → LMS", json!({"webhook_delay_seconds": DELAY_SECS}))
@@ -278,7 +263,7 @@ async fn acknowledged_deliveries_survive_kill_9_of_serve_on_sqlite() {
     );
     assert!(sims.scim_users().is_empty(), "nothing was processed before the kill");
 
-    let (_hub, port) = serve(&dir);
+    let (_hub, port) = serve(&dir, &[QUICK_PASS]);
     let admin = Admin::sign_in(port).await;
     // The stored event ids outlive the process: the source's retries are still recognised.
     redeliver(&sims, &webhook_url(&admin, &integration).await, &deliveries).await;
