@@ -30,8 +30,11 @@ test:
     trap 'echo "stage times:"; cat "$times"; rm -f "$times"' EXIT
     for stage in lint build test-rust test-web smoke test-e2e; do
         start=$SECONDS
-        just "$stage"
-        printf '  %-10s %4d s\n' "$stage" $((SECONDS - start)) | tee -a "${IHUB_STAGE_TIMES:-/dev/null}" >> "$times"
+        status=0
+        just "$stage" || status=$?
+        printf '  %-10s %4d s%s\n' "$stage" $((SECONDS - start)) "$([ "$status" = 0 ] || echo ' (failed)')" \
+            | tee -a "${IHUB_STAGE_TIMES:-/dev/null}" >> "$times"
+        [ "$status" = 0 ] || exit "$status"
     done
 
 # One debug build of every crate, test and binary: the Rust tests, the smoke test and the browser tests all use it.

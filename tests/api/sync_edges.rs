@@ -227,7 +227,11 @@ async fn an_email_or_name_change_updates_the_same_user(t: TestHub) {
         .filter(|i| t.sims.person(*i).unwrap().manager == Some(person))
         .filter(|i| scim_users(&t).contains_key(&t.sims.employment_hero_employee_id(*i)))
         .count() as i64;
-    assert_eq!((run.status.as_str(), run.records_written), ("done", 1 + reports), "{run:?}");
+    assert_eq!(
+        (run.status.as_str(), run.records_written),
+        ("done", 1 + reports),
+        "{run:?}"
+    );
     let after = user(&t, person);
     assert_eq!(after.id, before.id, "the same user, linked by id");
     assert_eq!(
