@@ -40,6 +40,8 @@ pub struct Options {
     pub worker: bool,
     /// The worker's inbound processors (0: webhook items move only through "Process now" jobs).
     pub inbound_processors: usize,
+    /// Records a run writes at once (the worker's `runs.sync.concurrency`); the test default (8) unless set.
+    pub sync_concurrency: Option<usize>,
 }
 
 impl Options {
@@ -95,6 +97,7 @@ impl Default for Options {
             redis_url: None,
             worker: false,
             inbound_processors: 2,
+            sync_concurrency: None,
         }
     }
 }
@@ -264,6 +267,9 @@ impl TestHub {
         let ctx = runtime::app_context(&config, hub.clone());
         let mut worker_settings = test_worker_settings();
         worker_settings.inbound.processors = options.inbound_processors;
+        if let Some(concurrency) = options.sync_concurrency {
+            worker_settings.runs.sync.concurrency = concurrency;
+        }
         let worker = options.worker.then(|| spawn_worker(&hub, &queue, &worker_settings));
         let (server, handle, addr) = app::serve_on(ctx, listener).expect("serve");
         tokio::spawn(server);
