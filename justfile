@@ -90,6 +90,17 @@ smoke:
     bash smoke/run.sh
     SMOKE_DATABASE_URL="$IHUB_TEST_POSTGRES_URL" bash smoke/run.sh
 
+# The model-based soak test (not part of `just test`): the real hub against the simulators through rounds of random source changes and target faults, compared after every round with the model of the expected projection; seed after seed for MINUTES (or $SOAK_MINUTES, 10), from SEED (or $SOAK_SEED, else the clock). Prints every round and each difference with its seed; `just soak 0 SEED` replays one seed. SOAK_BACKEND=sqlite (default), postgres or both.
+soak MINUTES=env_var_or_default("SOAK_MINUTES", "10") SEED=env_var_or_default("SOAK_SEED", ""):
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export SOAK_MINUTES="{{MINUTES}}" SOAK_SEED="{{SEED}}"
+    if cargo nextest --version >/dev/null 2>&1; then
+        cargo nextest run -p ihub-tests --test api --run-ignored only --no-capture -E 'test(=model::soak)'
+    else
+        cargo test -p ihub-tests --test api -- --ignored --exact --nocapture model::soak
+    fi
+
 # Benchmarks (not part of `just test`): full and no-change sync of 100,000 people simulator → simulator on SQLite and PostgreSQL, jobs through the Redis queue, webhook ingestion (signed 1 KB deliveries/s and p50/p99 beside a bare actix-web handler); rewrites BENCHMARKS.md. Options override, e.g. `just bench --people 5000 --backend sqlite`; only the webhook part, merged into BENCHMARKS.md: `just bench --only webhooks`.
 bench *ARGS:
     cargo build --release -p ihub --bin ihub -p ihub-bench --bin ihub-bench

@@ -8,6 +8,7 @@ mod docs;
 mod integration_dates;
 mod integrations;
 mod logs;
+mod model;
 mod oauth;
 mod roles;
 mod schedules;
