@@ -304,10 +304,12 @@ async fn acknowledged_deliveries_survive_kill_9_of_api_and_worker_mid_processing
         .await;
     let url = webhook_url(&hub.admin, &integration).await;
     hub.sims.set_latency(System::Scim, Duration::from_millis(150));
+    // Every delivery stored before a worker starts: its first processor takes a whole batch (a hundred people)
+    // rather than the first few that arrived, so it is still working through them when it is killed.
+    let deliveries = fire(&hub.sims, &url, &people).await;
     // A minute before its own reconciler takes items back from a processor: the batch the processor is working
     // through stays with it until the kill (items are locked once, when claimed, however long the batch takes).
     let first = hub.start_worker(&[QUICK, &[QUICK_PASS, ("IHUB_STUCK_AFTER_SECS", "60")]].concat());
-    let deliveries = fire(&hub.sims, &url, &people).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if hub.sims.scim_users().len() >= 5

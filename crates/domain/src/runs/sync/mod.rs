@@ -267,7 +267,7 @@ async fn person(
             .await;
     }
     let manager = person.manager.as_ref().map(|m| m.source_id.clone());
-    if matches!(link, links::Link::Waiting) && binding.is_some() {
+    if matches!(link, links::Link::Waiting) && matches!(line.outcome, Outcome::Created | Outcome::Updated) {
         steps.waiting.add(person, line.clone());
     }
     steps.recorder.save(line, binding, manager.as_deref()).await?;
@@ -342,6 +342,10 @@ async fn relink(
     let Some((line, binding)) = steps.writer.write(&person, &fields, current, plan).await? else {
         return Ok(());
     };
+    if line.outcome == Outcome::Unchanged {
+        // Nothing was missing after all (linked meanwhile): the line stays as it was.
+        return Ok(());
+    }
     let late = "manager link set late: their manager reached the target after them".to_owned();
     let (line, replaces) = match earlier {
         // The line of this run's first write stays, with the link added to its changes.
