@@ -76,42 +76,64 @@ impl ScimTarget {
             .map(drop)
     }
 
-    /// The value to write for one field, with the SCIM path it goes to.
-    async fn operation(&self, person: &Person, change: &FieldChange) -> Result<Option<Value>, ConnectorError> {
-        let (path, value) = match change.field {
-            UserField::FirstName => ("name.givenName".to_owned(), json!(person.first_name)),
-            UserField::LastName => ("name.familyName".to_owned(), json!(person.last_name)),
-            UserField::Email => {
-                // userName follows the work email; the emails list is replaced whole, since filtered paths
-                // (`emails[type eq "work"]`) are optional in RFC 7644 and not every provider supports them.
-                return Ok(Some(json!({"op": "replace", "value": {
-                    "userName": person.email,
-                    "emails": [{"value": person.email, "type": "work", "primary": true}],
-                }})));
+    /// The operations that write one field.
+    fn operations(&self, person: &Person, change: &FieldChange) -> Vec<Value> {
+        let replace_or_remove = |path: &str, value: Value| {
+            if value.is_null() {
+                json!({"op": "remove", "path": path})
+            } else {
+                json!({"op": "replace", "path": path, "value": value})
             }
-            UserField::JobTitle => ("title".to_owned(), json!(person.job_title)),
-            UserField::Department => (format!("{ENTERPRISE}:department"), json!(person.department)),
+        };
+        // The display name follows the name.
+        let display_name = json!({"op": "replace", "path": "displayName", "value": person.display_name()});
+        match change.field {
+            UserField::FirstName => vec![
+                replace_or_remove("name.givenName", json!(person.first_name)),
+                display_name,
+            ],
+            UserField::LastName => vec![
+                replace_or_remove("name.familyName", json!(person.last_name)),
+                display_name,
+            ],
+            // userName follows the work email; the emails list is replaced whole, since filtered paths
+            // (`emails[type eq "work"]`) are optional in RFC 7644 and not every provider supports them.
+            UserField::Email => vec![json!({"op": "replace", "value": {
+                "userName": person.email,
+                "emails": [{"value": person.email, "type": "work", "primary": true}],
+            }})],
+            UserField::JobTitle => vec![replace_or_remove("title", json!(person.job_title))],
+            UserField::Department => vec![replace_or_remove(
+                &format!("{ENTERPRISE}:department"),
+                json!(person.department),
+            )],
+            // A replace leaves the sub-attributes it does not name (RFC 7644 §3.5.2.3): the old link would survive a
+            // manager named without one. The manager is removed first, then written whole.
             UserField::ManagerName | UserField::Manager => {
-                (format!("{ENTERPRISE}:manager"), Self::manager_value(person))
+                let path = format!("{ENTERPRISE}:manager");
+                let mut ops = vec![json!({"op": "remove", "path": path})];
+                let value = Self::manager_value(person);
+                if !value.is_null() {
+                    ops.push(json!({"op": "replace", "path": path, "value": value}));
+                }
+                ops
             }
             UserField::ManagerEmail => match &self.settings.manager_email_attribute {
-                Some(path) => (
-                    path.clone(),
+                Some(path) => vec![replace_or_remove(
+                    path,
                     json!(person.manager.as_ref().and_then(|m| m.email.clone())),
-                ),
-                None => return Ok(None),
+                )],
+                None => Vec::new(),
             },
             UserField::Location => match &self.settings.location_attribute {
-                Some(path) => (path.clone(), json!(person.location)),
-                None => return Ok(None),
+                Some(path) => vec![replace_or_remove(path, json!(person.location))],
+                None => Vec::new(),
             },
-            UserField::Active => ("active".to_owned(), json!(person.status == PersonStatus::Active)),
-        };
-        Ok(Some(if value.is_null() {
-            json!({"op": "remove", "path": path})
-        } else {
-            json!({"op": "replace", "path": path, "value": value})
-        }))
+            UserField::Active => vec![replace_or_remove(
+                "active",
+                json!(person.status == PersonStatus::Active),
+            )],
+        }
     }
 
     async fn user_body(&self, person: &Person) -> Result<Value, ConnectorError> {
@@ -248,13 +270,9 @@ impl UserTarget for ScimTarget {
 
     async fn update(&self, target_id: &str, person: &Person, changes: &[FieldChange]) -> Result<(), ConnectorError> {
         let mut operations: Vec<Value> = Vec::new();
-        for change in changes {
-            // The manager's name and link go to one attribute: written once.
-            if let Some(op) = self.operation(person, change).await?
-                && !operations
-                    .iter()
-                    .any(|o| o.get("path").is_some() && o.get("path") == op.get("path"))
-            {
+        for op in changes.iter().flat_map(|change| self.operations(person, change)) {
+            // The manager's name and link go to one attribute, and both names to the display name: written once.
+            if !operations.contains(&op) {
                 operations.push(op);
             }
         }

@@ -287,6 +287,7 @@ impl Writer {
                 Err(WriteError::Connector(ConnectorError::Rejected(reason))) => {
                     match self.attempt(|| self.target.find(&person.source_id, email)).await? {
                         Some(existing) => {
+                            self.linkable(&existing, person).await?;
                             let id = existing.target_id;
                             self.attempt(|| self.target.update(&id, person, &line.changes)).await?;
                             line.target_id = Some(id.clone());
