@@ -172,7 +172,7 @@ describe("connections", () => {
     await page.getByRole("button", { name: "Create connection" }).click();
     await page.waitForURL(/\/connections\/[0-9a-f-]+$/);
     await page.getByRole("button", { name: "Test connection" }).click();
-    await page.waitForSelector(".alert-success");
+    await page.waitForSelector(".alert-success:has-text('Test passed')");
     assert.match(await page.locator(".alert-success").innerText(), /connected/);
     await shot(page, "details-06-connection-detail");
   });
@@ -181,11 +181,11 @@ describe("connections", () => {
     const { page } = A;
     await page.getByLabel("Company domain").fill(`${hub.sims.bamboohr.company_domain}2`);
     await page.getByRole("button", { name: "Save settings" }).click();
-    await page.waitForSelector(".alert-success");
-    assert.match(await page.locator(".alert-success").innerText(), /Settings saved/);
+    // The test's notice from before may still be showing: wait for the new one by its words.
+    await page.waitForSelector(".alert-success:has-text('Settings saved')");
     assert.equal(await page.getByLabel("Company domain").inputValue(), `${hub.sims.bamboohr.company_domain}2`, "form shows the saved value");
     await page.getByRole("button", { name: "Test connection" }).click();
-    await page.waitForSelector(".alert-warning");
+    await page.waitForSelector(".alert-warning:has-text('BambooHR answered')");
     assert.match(await page.locator(".alert-warning").innerText(), /BambooHR answered 404/, "the simulator's answer for an unknown company");
 
     await page.getByLabel("Company domain").fill(hub.sims.bamboohr.company_domain);
@@ -204,7 +204,7 @@ describe("connections", () => {
     await page.waitForSelector("text=Credentials replaced");
     assert.equal(await field(page, "API key").inputValue(), "", "credential inputs cleared after saving");
     await page.getByRole("button", { name: "Test connection" }).click();
-    await page.waitForSelector(".alert-warning");
+    await page.waitForSelector(".alert-warning:has-text('BambooHR answered')");
     assert.match(await page.locator(".alert-warning").innerText(), /BambooHR answered 401/, "the simulator refuses the wrong key");
 
     await field(page, "API key").fill(hub.sims.bamboohr.api_key);
@@ -305,7 +305,7 @@ describe("integrations", () => {
   it("enables, refuses deletion while enabled (409), renames, disables", async () => {
     const { page } = A;
     await page.getByRole("button", { name: "Enable" }).click();
-    await page.waitForSelector(".alert-success");
+    await page.waitForSelector(".alert-success:has-text('mode')");
     assert.match(await page.locator(".alert-success").innerText(), /now in Active mode/, "enable shows the new state");
     assert.ok(await field(page, "Source (HR system)").isDisabled(), "connections locked while enabled");
     await shot(page, "details-10-integration-enabled");
