@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use self::expect::{Expected, Src, State, Target};
 use self::scenario::{Applier, Scenario, Size};
-use crate::harness::journeys::records;
+use crate::harness::journeys::{employment_hero_connection, records};
 use crate::harness::{Backend, Options, Session, TestHub};
 
 /// The CI cases' seeds: between them every kind of change and fault, at concurrency 8 and 32.
@@ -226,29 +226,7 @@ struct Played {
 /// runs hundreds of writes a minute).
 async fn integration(t: &TestHub, admin: &Session) -> String {
     let accepted = Accepted::default();
-    let source = t
-        .post(
-            "/api/v1/connections",
-            &admin.token,
-            json!({
-                "name": "Employment Hero",
-                "connector": "employment_hero",
-                "settings": {
-                    "api_base_url": t.sims.employment_hero_api_base_url(),
-                    "authorize_url": t.sims.employment_hero_authorize_url(),
-                    "token_url": t.sims.employment_hero_token_url(),
-                    "organisation_id": accepted.employment_hero_organisation_id,
-                },
-                "credentials": {
-                    "client_id": accepted.employment_hero_client_id,
-                    "client_secret": accepted.employment_hero_client_secret,
-                    "access_token": accepted.employment_hero_access_token,
-                },
-            }),
-        )
-        .await
-        .expect(201)
-        .clone();
+    let source = employment_hero_connection(t, admin).await;
     let target = t
         .post(
             "/api/v1/connections",

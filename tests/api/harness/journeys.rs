@@ -32,33 +32,37 @@ pub async fn enabled_bamboohr_integration(t: &TestHub, admin: &Session, settings
     integration
 }
 
+/// An Employment Hero connection to the simulator with its long-lived token (not yet tested); the created body.
+pub async fn employment_hero_connection(t: &TestHub, admin: &Session) -> Value {
+    let accepted = Accepted::default();
+    t.post(
+        "/api/v1/connections",
+        &admin.token,
+        json!({
+            "name": "Employment Hero",
+            "connector": "employment_hero",
+            "settings": {
+                "api_base_url": t.sims.employment_hero_api_base_url(),
+                "authorize_url": t.sims.employment_hero_authorize_url(),
+                "token_url": t.sims.employment_hero_token_url(),
+                "organisation_id": accepted.employment_hero_organisation_id,
+            },
+            "credentials": {
+                "client_id": accepted.employment_hero_client_id,
+                "client_secret": accepted.employment_hero_client_secret,
+                "access_token": accepted.employment_hero_access_token,
+            },
+        }),
+    )
+    .await
+    .expect(201)
+    .clone()
+}
+
 /// An Employment Hero connection with the simulator's long-lived token, a SCIM target, both tested, and an
 /// enabled integration between them. Answers the integration's id.
 pub async fn enabled_integration(t: &TestHub, admin: &Session, settings: Value) -> String {
-    let accepted = Accepted::default();
-    let source = t
-        .post(
-            "/api/v1/connections",
-            &admin.token,
-            json!({
-                "name": "Employment Hero",
-                "connector": "employment_hero",
-                "settings": {
-                    "api_base_url": t.sims.employment_hero_api_base_url(),
-                    "authorize_url": t.sims.employment_hero_authorize_url(),
-                    "token_url": t.sims.employment_hero_token_url(),
-                    "organisation_id": accepted.employment_hero_organisation_id,
-                },
-                "credentials": {
-                    "client_id": accepted.employment_hero_client_id,
-                    "client_secret": accepted.employment_hero_client_secret,
-                    "access_token": accepted.employment_hero_access_token,
-                },
-            }),
-        )
-        .await
-        .expect(201)
-        .clone();
+    let source = employment_hero_connection(t, admin).await;
     let target = t.scim_connection(admin, "Learning platform").await;
     for connection in [&source, &target] {
         let tested = t
