@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use self::expect::{Expected, Src, State, Target};
 use self::scenario::{Applier, Scenario, Size};
-use crate::harness::journeys::{employment_hero_connection, records};
+use crate::harness::journeys::{connected, employment_hero_connection, records};
 use crate::harness::{Backend, Options, Session, TestHub};
 
 /// The CI cases' seeds: between them every kind of change and fault, at concurrency 8 and 32.
@@ -246,15 +246,7 @@ async fn integration(t: &TestHub, admin: &Session) -> String {
         .await
         .expect(201)
         .clone();
-    for connection in [&source, &target] {
-        let tested = t
-            .post_empty(
-                &format!("/api/v1/connections/{}/test", connection["id"].as_str().unwrap()),
-                &admin.token,
-            )
-            .await;
-        assert_eq!(tested.expect(200)["status"], "connected", "{}", tested.text);
-    }
+    connected(t, admin, &[&source, &target]).await;
     let created = t
         .post(
             "/api/v1/integrations",

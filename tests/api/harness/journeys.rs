@@ -32,6 +32,19 @@ pub async fn enabled_bamboohr_integration(t: &TestHub, admin: &Session, settings
     integration
 }
 
+/// Tests each connection and asserts it is connected.
+pub async fn connected(t: &TestHub, admin: &Session, connections: &[&Value]) {
+    for connection in connections {
+        let tested = t
+            .post_empty(
+                &format!("/api/v1/connections/{}/test", connection["id"].as_str().unwrap()),
+                &admin.token,
+            )
+            .await;
+        assert_eq!(tested.expect(200)["status"], "connected", "{}", tested.text);
+    }
+}
+
 /// An Employment Hero connection to the simulator with its long-lived token (not yet tested); the created body.
 pub async fn employment_hero_connection(t: &TestHub, admin: &Session) -> Value {
     let accepted = Accepted::default();
@@ -64,15 +77,7 @@ pub async fn employment_hero_connection(t: &TestHub, admin: &Session) -> Value {
 pub async fn enabled_integration(t: &TestHub, admin: &Session, settings: Value) -> String {
     let source = employment_hero_connection(t, admin).await;
     let target = t.scim_connection(admin, "Learning platform").await;
-    for connection in [&source, &target] {
-        let tested = t
-            .post_empty(
-                &format!("/api/v1/connections/{}/test", connection["id"].as_str().unwrap()),
-                &admin.token,
-            )
-            .await;
-        assert_eq!(tested.expect(200)["status"], "connected", "{}", tested.text);
-    }
+    connected(t, admin, &[&source, &target]).await;
     let integration = t
         .post(
             "/api/v1/integrations",
