@@ -3,7 +3,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 pub use sea_orm::DbErr;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -43,6 +46,17 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     } else {
         Migrator::up(db, None).await
     }
+}
+
+/// A transaction that will write. On SQLite it takes the write lock at `BEGIN` (`IMMEDIATE`): a deferred one that
+/// reads first and then writes cannot wait for another writer (SQLite answers "database is locked" at once instead
+/// of honouring the busy timeout), so writers queue at the start instead. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// A trivial query, for readiness checks.

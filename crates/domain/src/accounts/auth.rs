@@ -6,7 +6,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -159,7 +159,7 @@ pub fn issue_access_token(
 /// the whole family from that sign-in is revoked.
 pub async fn refresh(hub: &Hub, presented: &str) -> Result<TokenPair> {
     let invalid = DomainError::Unauthenticated("refresh token is invalid or expired");
-    let txn = hub.db.begin().await?;
+    let txn = crate::database::begin_write(&hub.db).await?;
     let Some(token) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(token_hash(presented)))
         .one(&txn)

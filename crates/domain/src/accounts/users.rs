@@ -1,6 +1,6 @@
 //! Users of an organisation and the admin operations on them.
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -166,7 +166,7 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: UserChanges) 
         None => None,
     };
 
-    let txn = hub.db.begin().await?;
+    let txn = crate::database::begin_write(&hub.db).await?;
     let current = user::Entity::find_by_id(id)
         .filter(user::Column::OrganisationId.eq(who.organisation_id))
         .one(&txn)

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ConnectionTrait, DatabaseBackend, QuerySelect, QueryTrait, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QuerySelect, QueryTrait, Statement};
 use serde_json::json;
 
 use super::QueueStatus;
@@ -59,7 +59,7 @@ pub async fn claim(hub: &Hub, worker: &str, persons: u64, now: DateTime<Utc>) ->
             i64::try_from(persons).unwrap_or(i64::MAX).into(),
         ],
     );
-    let txn = hub.db.begin().await?;
+    let txn = crate::database::begin_write(&hub.db).await?;
     if backend == DatabaseBackend::Postgres {
         // One claim at a time: a claim then sees every person the previous one took.
         txn.execute_raw(Statement::from_string(
@@ -105,7 +105,7 @@ pub async fn take_person(hub: &Hub, item_id: Uuid, worker: &str) -> Result<Vec<I
         return Ok(Vec::new());
     };
     let now = Utc::now();
-    let txn = hub.db.begin().await?;
+    let txn = crate::database::begin_write(&hub.db).await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // The same lock as `claim`: a processor's claim and this take never split one person.
         txn.execute_raw(Statement::from_string(

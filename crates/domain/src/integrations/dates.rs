@@ -4,7 +4,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ConnectionTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -144,7 +144,7 @@ pub async fn update(
     who.require_admin()?;
     integrations::get(hub, who, integration_id).await?;
     let changes = parse_changes(&body, Utc::now())?;
-    let txn = hub.db.begin().await?;
+    let txn = crate::database::begin_write(&hub.db).await?;
     for (name, value) in changes {
         let old = get(&txn, integration_id, name).await?;
         if old == value {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Statement, TransactionTrait,
+    Statement,
 };
 use uuid::Uuid;
 
@@ -24,7 +24,7 @@ pub async fn claim(
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<run::Model>> {
-    let txn = db.begin().await?;
+    let txn = crate::database::begin_write(db).await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // Under READ COMMITTED two claims for one integration would each miss the other's uncommitted
         // `in_progress`; a lock per integration makes the second see the first. SQLite runs one writer at a time.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use chrono_tz::Tz;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -504,7 +504,7 @@ async fn fire_one(hub: &Hub, s: &schedule::Model, now: DateTime<Utc>) -> Result<
     let calls = s.calls + i64::from(runs);
     let active = next.is_some() && (s.max_calls == -1 || calls < s.max_calls);
     let next_run_at = next.filter(|_| active);
-    let txn = hub.db.begin().await?;
+    let txn = crate::database::begin_write(&hub.db).await?;
     let mut claim = schedule::Entity::update_many()
         .col_expr(schedule::Column::NextRunAt, Expr::value(next_run_at))
         .col_expr(schedule::Column::Active, Expr::value(active))
