@@ -123,6 +123,7 @@ impl TypedConnector for Scim {
             http: Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default()),
             settings,
             credentials,
+            no_or_filters: Default::default(),
         }))
     }
 

@@ -1,6 +1,9 @@
 //! The SCIM connection as a user target (RFC 7644 §3.3 create, §3.4.2 filtered query, §3.5.2 PATCH).
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use ihub_domain::connections::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
-use ihub_domain::connections::ports::{ConnectorError, UserTarget};
+use ihub_domain::connections::ports::{ConnectorError, Lookup, UserTarget};
 use serde_json::{Map, Value, json};
 
 use super::{Credentials, MEDIA_TYPE, Settings};
@@ -9,11 +12,15 @@ use crate::http::{Http, Idempotence};
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// People per `or` filter: 50 quoted ids or emails keep the query string under the 8 KB that servers commonly take.
+const LOOKUP_CHUNK: usize = 50;
 
 pub struct ScimTarget {
     pub(super) http: Http,
     pub(super) settings: Settings,
     pub(super) credentials: Credentials,
+    /// The service refused an `or` filter (optional in RFC 7644 for some providers): people are looked up alone.
+    pub(super) no_or_filters: AtomicBool,
 }
 
 impl ScimTarget {
@@ -38,6 +45,54 @@ impl ScimTarget {
             .and_then(Value::as_array)
             .and_then(|r| r.first())
             .cloned())
+    }
+
+    /// Every user matching the filter, page by page (RFC 7644 §3.4.2.4); `expected` sizes the pages.
+    async fn query_all(&self, filter: &str, expected: usize) -> Result<Vec<Value>, ConnectorError> {
+        let url = self.url("Users");
+        let count = expected.max(1).to_string();
+        let mut users = Vec::new();
+        loop {
+            let start = (users.len() + 1).to_string();
+            let response = self
+                .http
+                .send(Idempotence::Idempotent, |c| {
+                    c.get(&url)
+                        .query(&[("filter", filter), ("startIndex", &start), ("count", &count)])
+                        .bearer_auth(&self.credentials.token)
+                        .header(reqwest::header::ACCEPT, MEDIA_TYPE)
+                })
+                .await?;
+            let body: Value = response.json().await.map_err(|e| not_scim(&e))?;
+            let page = match body.get("Resources").and_then(Value::as_array) {
+                Some(page) if !page.is_empty() => page.clone(),
+                _ => return Ok(users),
+            };
+            users.extend(page);
+            let total = body.get("totalResults").and_then(Value::as_u64).unwrap_or(0);
+            if users.len() as u64 >= total {
+                return Ok(users);
+            }
+        }
+    }
+
+    /// One `or` filter over many values of one attribute, where the service takes it. `Ok(None)`: it refused.
+    async fn query_any(&self, attribute: &str, values: &[&str]) -> Result<Option<Vec<Value>>, ConnectorError> {
+        let filter = values
+            .iter()
+            .map(|v| filter_eq(attribute, v))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        match self.query_all(&filter, values.len()).await {
+            Ok(users) => Ok(Some(users)),
+            // 400 invalidFilter (or 501) for a filter it cannot run; anything else is a real failure.
+            Err(ConnectorError::Rejected(reason)) if values.len() > 1 => {
+                tracing::info!(%reason, "the SCIM service refused an `or` filter; looking people up one at a time");
+                self.no_or_filters.store(true, Ordering::Relaxed);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The enterprise `manager`: the link to the manager's user where the hub has written them (a manager not in
@@ -244,6 +299,54 @@ impl UserTarget for ScimTarget {
                 .and_then(to_target_user)),
             None => Ok(None),
         }
+    }
+
+    /// Two requests per 50 people (external ids, then the emails of those not found) instead of two per person.
+    async fn find_many(&self, lookups: &[Lookup]) -> Result<Option<HashMap<String, TargetUser>>, ConnectorError> {
+        let mut found: HashMap<String, TargetUser> = HashMap::with_capacity(lookups.len());
+        for chunk in lookups.chunks(LOOKUP_CHUNK) {
+            if self.no_or_filters.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let ids: Vec<&str> = chunk.iter().map(|l| l.external_id.as_str()).collect();
+            let Some(users) = self.query_any("externalId", &ids).await? else {
+                return Ok(None);
+            };
+            for user in users.iter().filter_map(to_target_user) {
+                if let Some(id) = user.external_id.clone()
+                    && ids.contains(&id.as_str())
+                {
+                    found.entry(id).or_insert(user);
+                }
+            }
+            let by_email: Vec<(&str, &str)> = chunk
+                .iter()
+                .filter(|l| !found.contains_key(&l.external_id))
+                .filter_map(|l| l.email.as_deref().map(|e| (l.external_id.as_str(), e)))
+                .collect();
+            if by_email.is_empty() {
+                continue;
+            }
+            let emails: Vec<&str> = by_email.iter().map(|(_, e)| *e).collect();
+            let Some(users) = self.query_any("userName", &emails).await? else {
+                return Ok(None);
+            };
+            // userName is not case-exact (RFC 7643 §4.1.1).
+            let mut by_user_name: HashMap<String, TargetUser> = HashMap::new();
+            for user in &users {
+                if let (Some(name), Some(found_user)) =
+                    (user.get("userName").and_then(Value::as_str), to_target_user(user))
+                {
+                    by_user_name.entry(name.to_lowercase()).or_insert(found_user);
+                }
+            }
+            for (id, email) in by_email {
+                if let Some(user) = by_user_name.get(&email.to_lowercase()) {
+                    found.insert(id.to_owned(), user.clone());
+                }
+            }
+        }
+        Ok(Some(found))
     }
 
     async fn create(&self, person: &Person) -> Result<String, ConnectorError> {

@@ -1,6 +1,6 @@
 //! The port through which the domain knows connectors: what kinds exist, how their settings and credentials are
 //! checked, and how a connection is tested. `ihub-connectors` implements it; the domain never speaks HTTP itself.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -179,11 +179,24 @@ pub trait PeopleSource: Send + Sync {
     async fn fetch(&self, source_id: &str) -> Result<Option<Person>, ConnectorError>;
 }
 
+/// Whom `UserTarget::find_many` looks for: the person's source id (the target's external id) and email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub external_id: String,
+    pub email: Option<String>,
+}
+
 /// A system users are written to.
 #[async_trait::async_trait]
 pub trait UserTarget: Send + Sync {
     /// The user the hub created for `external_id`, or else one with this email (to link rather than duplicate).
     async fn find(&self, external_id: &str, email: Option<&str>) -> Result<Option<TargetUser>, ConnectorError>;
+
+    /// `find` for many people in a few requests: per external id looked for, the user found (none: not in the
+    /// target). `Ok(None)` when the target cannot look up many at once; each person is then found alone.
+    async fn find_many(&self, _lookups: &[Lookup]) -> Result<Option<HashMap<String, TargetUser>>, ConnectorError> {
+        Ok(None)
+    }
 
     /// Creates the user and answers the target's id for them.
     async fn create(&self, person: &Person) -> Result<String, ConnectorError>;

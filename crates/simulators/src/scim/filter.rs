@@ -387,11 +387,34 @@ pub fn simple_eq(filter: &Filter) -> Option<(&str, &str)> {
     }
 }
 
+/// `a eq "x" or b eq "y" or …`: each simple equality of an `or` of them (a single one included), in order.
+pub fn simple_eqs(filter: &Filter) -> Option<Vec<(&str, &str)>> {
+    match filter {
+        Filter::Or(a, b) => {
+            let mut eqs = simple_eqs(a)?;
+            eqs.extend(simple_eqs(b)?);
+            Some(eqs)
+        }
+        other => simple_eq(other).map(|eq| vec![eq]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn an_or_of_equalities_is_split_for_the_indexes() {
+        let filter = parse(r#"externalId eq "a" or userName eq "b@x" or externalId eq "c""#).unwrap();
+        assert_eq!(
+            simple_eqs(&filter),
+            Some(vec![("externalId", "a"), ("userName", "b@x"), ("externalId", "c")])
+        );
+        let mixed = parse(r#"externalId eq "a" or title co "b""#).unwrap();
+        assert_eq!(simple_eqs(&mixed), None);
+    }
 
     fn user() -> Map<String, Value> {
         json!({

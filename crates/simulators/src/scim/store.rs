@@ -275,22 +275,24 @@ impl Store {
 
     /// Users matching `filter`, as (total, the page from `start` (1-based) of at most `count`).
     pub fn query(&self, filter: Option<&Filter>, start: usize, count: usize) -> (usize, Vec<Map<String, Value>>) {
-        let indexed: Option<Vec<u64>> = filter.and_then(filter::simple_eq).and_then(|(attr, value)| {
-            if attr.eq_ignore_ascii_case("userName") {
-                Some(
-                    self.by_user_name
-                        .get(&value.to_lowercase())
-                        .copied()
-                        .into_iter()
-                        .collect(),
-                )
-            } else if attr.eq_ignore_ascii_case("externalId") {
-                Some(self.by_external_id.get(value).cloned().unwrap_or_default())
-            } else if attr.eq_ignore_ascii_case("id") {
-                Some(self.by_id.get(value).copied().into_iter().collect())
-            } else {
-                None
+        // Equalities on indexed attributes, alone or joined by `or`, are answered from the indexes (as a real
+        // service's database would); the users come in the order they were created.
+        let indexed: Option<Vec<u64>> = filter.and_then(filter::simple_eqs).and_then(|eqs| {
+            let mut seqs = Vec::new();
+            for (attr, value) in eqs {
+                if attr.eq_ignore_ascii_case("userName") {
+                    seqs.extend(self.by_user_name.get(&value.to_lowercase()).copied());
+                } else if attr.eq_ignore_ascii_case("externalId") {
+                    seqs.extend(self.by_external_id.get(value).cloned().unwrap_or_default());
+                } else if attr.eq_ignore_ascii_case("id") {
+                    seqs.extend(self.by_id.get(value).copied());
+                } else {
+                    return None;
+                }
             }
+            seqs.sort_unstable();
+            seqs.dedup();
+            Some(seqs)
         });
         let matching: Vec<&Map<String, Value>> = match indexed {
             Some(seqs) => seqs.iter().filter_map(|s| self.users.get(s)).collect(),

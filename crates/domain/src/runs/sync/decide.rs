@@ -1,6 +1,8 @@
 //! Steps 2–4 of the sync for one person, without I/O: filter with a reason, the user fields the person maps to,
 //! and the decision against what the hub last wrote (the binding).
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -11,13 +13,56 @@ use crate::integrations::{DeactivationPolicy, IntegrationSettings, NewPersonTrig
 /// The user fields a person maps to, as written to the target and remembered in the binding.
 pub type UserFields = BTreeMap<UserField, Option<String>>;
 
-/// What the hub last wrote for a person, as far as deciding needs.
-#[derive(Debug, Clone, PartialEq)]
+/// What the hub last wrote for a person, as far as deciding needs. The fields as stored are parsed only when the
+/// hash says something changed: an unchanged resync never parses them.
+#[derive(Debug, Clone)]
 pub struct Written {
     pub target_id: String,
     pub hash: String,
-    pub fields: UserFields,
     pub active: bool,
+    stored: Option<String>,
+    fields: OnceLock<UserFields>,
+}
+
+impl Written {
+    pub fn new(target_id: String, fields: UserFields, active: bool) -> Self {
+        Self {
+            target_id,
+            hash: hash(&fields, active),
+            active,
+            stored: None,
+            fields: OnceLock::from(fields),
+        }
+    }
+
+    /// A binding as the database holds it: the fields as their JSON text.
+    pub fn stored(target_id: String, hash: String, active: bool, fields_json: String) -> Self {
+        Self {
+            target_id,
+            hash,
+            active,
+            stored: Some(fields_json),
+            fields: OnceLock::new(),
+        }
+    }
+
+    pub fn fields(&self) -> &UserFields {
+        self.fields.get_or_init(|| {
+            self.stored
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok())
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl PartialEq for Written {
+    fn eq(&self, other: &Self) -> bool {
+        self.target_id == other.target_id
+            && self.hash == other.hash
+            && self.active == other.active
+            && self.fields() == other.fields()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +98,8 @@ pub fn fields(person: &Person) -> UserFields {
 pub fn hash(fields: &UserFields, active: bool) -> String {
     let mut digest = Sha256::new();
     for (field, value) in fields {
-        digest.update(format!("{field:?}").as_bytes());
+        // Written straight into the digest: a resync hashes every person, and this was an allocation each.
+        write!(Feed(&mut digest), "{field:?}").expect("a digest takes any bytes");
         digest.update([0]);
         if let Some(value) = value {
             digest.update([1]);
@@ -63,6 +109,16 @@ pub fn hash(fields: &UserFields, active: bool) -> String {
     }
     digest.update([u8::from(active)]);
     hex::encode(&digest.finalize()[..16])
+}
+
+/// Formats straight into a digest.
+struct Feed<'a>(&'a mut Sha256);
+
+impl std::fmt::Write for Feed<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// Every field as a change from nothing: what a create (or a link) writes.
@@ -159,10 +215,10 @@ pub fn decide(
     }
     let mut changes: Vec<FieldChange> = fields
         .iter()
-        .filter(|(field, value)| written.fields.get(field).cloned().flatten() != **value)
+        .filter(|(field, value)| written.fields().get(field).cloned().flatten() != **value)
         .map(|(field, value)| FieldChange {
             field: *field,
-            old: written.fields.get(field).cloned().flatten(),
+            old: written.fields().get(field).cloned().flatten(),
             new: value.clone(),
         })
         .collect();
@@ -205,13 +261,7 @@ mod tests {
     }
 
     fn written(person: &Person, active: bool) -> Written {
-        let f = fields(person);
-        Written {
-            target_id: "u-1".into(),
-            hash: hash(&f, active),
-            fields: f,
-            active,
-        }
+        Written::new("u-1".into(), fields(person), active)
     }
 
     fn plan(person: &Person, w: Option<&Written>, settings: &IntegrationSettings) -> Plan {

@@ -189,15 +189,7 @@ mod tests {
 
     #[test]
     fn links_come_from_the_bindings_and_nobody_manages_themselves() {
-        let written = HashMap::from([(
-            "a".to_owned(),
-            Written {
-                target_id: "u-a".into(),
-                hash: String::new(),
-                fields: Default::default(),
-                active: false,
-            },
-        )]);
+        let written = HashMap::from([("a".to_owned(), Written::new("u-a".into(), Default::default(), false))]);
         let mut b = person("b", Some("a"));
         assert!(matches!(resolve(&mut b, &written), Link::Settled));
         assert_eq!(

@@ -191,35 +191,24 @@ struct Steps {
     dry_run: bool,
 }
 
-/// Page after page until the source has no more or the run is halted; the position is saved after each.
+/// Page after page until the source has no more or the run is halted; the position is saved after each. The next
+/// page is read while this one is written.
 async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::result::Result<(), Abort> {
     let mut at = Position::start(run);
+    let mut read = steps.reader.page(&at).await;
     loop {
         if steps.flags.halted() {
             return Ok(());
         }
-        let (people, next) = steps.reader.page(&at).await?;
-        steps.managers.learn(&people);
-        let waves = if steps.dry_run {
-            vec![people]
-        } else {
-            links::waves(people)
-        };
-        for wave in waves {
-            // Each wave reads the bindings after the one before wrote: its people's managers are there now.
-            let written = record::bindings(steps.recorder.db(), run.integration_id, &wave).await?;
-            let results: Vec<std::result::Result<(), Abort>> = futures::stream::iter(wave)
-                .map(|p| person(steps, p, &written))
-                .buffer_unordered(concurrency.max(1))
-                .collect()
-                .await;
-            if let Some(abort) = results.into_iter().find_map(std::result::Result::err) {
-                steps.recorder.flush().await?;
-                return Err(abort);
+        let (people, next) = read?;
+        let read_next = async {
+            match &next {
+                Some(next) if !steps.flags.halted() => Some(steps.reader.page(next).await),
+                _ => None,
             }
-        }
-        steps.recorder.flush().await?;
-        revisit_waiting(steps).await?;
+        };
+        let (written, read_next) = tokio::join!(page(steps, run, people, concurrency), read_next);
+        written?;
         if steps.flags.halted() {
             // Records done in this page are skipped on resume; the page is read again from its start.
             steps.recorder.checkpoint(Some(&at.encode())).await?;
@@ -231,10 +220,56 @@ async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::resu
                     Flags::raise(&steps.flags.lost);
                     return Ok(());
                 }
+                read = match read_next {
+                    Some(read) => read,
+                    None => steps.reader.page(&next).await,
+                };
                 at = next;
             }
             None => return link_the_rest(steps).await,
         }
+    }
+}
+
+/// One page: wave after wave (managers before their reports), each wave's new people looked up in the target at
+/// once, its people written concurrently, and its bindings and lines saved together.
+async fn page(
+    steps: &Steps,
+    run: &run::Model,
+    people: Vec<Person>,
+    concurrency: usize,
+) -> std::result::Result<(), Abort> {
+    steps.recorder.load_done(&people).await?;
+    steps.managers.learn(&people);
+    let waves = if steps.dry_run {
+        vec![people]
+    } else {
+        links::waves(people)
+    };
+    for wave in waves {
+        // Each wave reads the bindings after the one before was saved: its people's managers are there now.
+        let written = record::bindings(steps.recorder.db(), run.integration_id, &wave).await?;
+        let new: Vec<&Person> = wave.iter().filter(|p| steps.creates(p, &written)).collect();
+        steps.writer.look_up(&new).await;
+        let results: Vec<std::result::Result<(), Abort>> = futures::stream::iter(wave)
+            .map(|p| person(steps, p, &written))
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+        steps.recorder.flush().await?;
+        if let Some(abort) = results.into_iter().find_map(std::result::Result::err) {
+            return Err(abort);
+        }
+    }
+    revisit_waiting(steps).await
+}
+
+impl Steps {
+    /// Whether the person is new to the target and about to be created.
+    fn creates(&self, person: &Person, written: &HashMap<String, Written>) -> bool {
+        !written.contains_key(&person.source_id)
+            && !self.recorder.is_done(&person.source_id)
+            && decide::decide(person, &decide::fields(person), None, &self.settings, self.today) == decide::Plan::Create
     }
 }
 
@@ -270,7 +305,7 @@ async fn person(
     if matches!(link, links::Link::Waiting) && matches!(line.outcome, Outcome::Created | Outcome::Updated) {
         steps.waiting.add(person, line.clone());
     }
-    steps.recorder.save(line, binding, manager.as_deref()).await?;
+    steps.recorder.save(line, binding, manager.as_deref());
     Ok(())
 }
 
@@ -379,9 +414,6 @@ async fn relink(
         tracing::debug!(source_id = %person.source_id, "manager link still not settled on a second visit");
     }
     let manager = person.manager.as_ref().map(|m| m.source_id.clone());
-    steps
-        .recorder
-        .save_over(line, binding, manager.as_deref(), replaces)
-        .await?;
+    steps.recorder.save_over(line, binding, manager.as_deref(), replaces);
     Ok(())
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use uuid::Uuid;
 
 use super::{Abort, classify};
@@ -53,6 +54,8 @@ impl Position {
 }
 
 const IDS_PAGE: usize = 100;
+/// Named people fetched at once (the connection's rate limit paces them further).
+const IDS_AT_ONCE: usize = 8;
 
 pub(super) struct Reader {
     source: Arc<dyn PeopleSource>,
@@ -108,9 +111,23 @@ impl Reader {
         let source_error = |e| classify(self.source_connection, e);
         match at {
             Position::Ids(offset) => {
-                let mut people = Vec::new();
-                for id in self.ids.iter().skip(*offset).take(IDS_PAGE) {
-                    match self.source.fetch(id).await.map_err(source_error)? {
+                // The named people are fetched a few at a time, in order.
+                let fetches: Vec<_> = self
+                    .ids
+                    .iter()
+                    .skip(*offset)
+                    .take(IDS_PAGE)
+                    .map(|id| {
+                        let source = self.source.clone();
+                        let id = id.clone();
+                        async move { source.fetch(&id).await }
+                    })
+                    .collect();
+                let fetched: Vec<Result<Option<Person>, _>> =
+                    futures::stream::iter(fetches).buffered(IDS_AT_ONCE).collect().await;
+                let mut people = Vec::with_capacity(fetched.len());
+                for (id, person) in self.ids.iter().skip(*offset).zip(fetched) {
+                    match person.map_err(source_error)? {
                         Some(mut person) => {
                             if let Some(onboarded) = &self.webhook
                                 && person.onboarding_complete.is_none()

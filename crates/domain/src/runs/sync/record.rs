@@ -8,12 +8,10 @@ use std::sync::Mutex;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
-use super::decide::{UserFields, Written};
+use super::decide::Written;
 use crate::connections::people::{FieldChange, Person, UserField};
 use crate::entities::{binding, run, run_record};
 use crate::error::Result;
@@ -21,21 +19,10 @@ use crate::logs::{self, LogLevel, NewLogEntry};
 use crate::runs::lifecycle::{self, Counts};
 use crate::runs::{Decision, Outcome};
 
-/// The people this run already has a line for (a resumed run skips them), and the counts so far.
-async fn recorded(db: &impl ConnectionTrait, run_id: Uuid) -> Result<(HashSet<String>, Counts)> {
-    let ids: Vec<String> = run_record::Entity::find()
-        .select_only()
-        .column(run_record::Column::SourceId)
-        .filter(run_record::Column::RunId.eq(run_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let counts = if ids.is_empty() {
-        Counts::default()
-    } else {
-        counts(db, run_id).await?
-    };
-    Ok((ids.into_iter().collect(), counts))
+/// How many people this run already has a line for (a resumed run skips them), and the counts so far.
+async fn recorded(db: &impl ConnectionTrait, run_id: Uuid) -> Result<(u64, Counts)> {
+    let counts = counts(db, run_id).await?;
+    Ok((u64::try_from(counts.read).unwrap_or_default(), counts))
 }
 
 /// Counts from the record lines themselves: exact whatever happened to the in-memory ones.
@@ -92,24 +79,23 @@ pub(super) async fn bindings(
     );
     ids.sort_unstable();
     ids.dedup();
-    let rows = binding::Entity::find()
+    // The fields come as text and are parsed only for the people whose hash changed.
+    let rows: Vec<(String, String, String, bool, String)> = binding::Entity::find()
+        .select_only()
+        .column(binding::Column::SourceId)
+        .column(binding::Column::TargetId)
+        .column(binding::Column::Hash)
+        .column(binding::Column::Active)
+        .column_as(Expr::cust("CAST(written AS TEXT)"), "written")
         .filter(binding::Column::IntegrationId.eq(integration_id))
         .filter(binding::Column::SourceId.is_in(ids))
+        .into_tuple()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|b| {
-            let fields: UserFields = serde_json::from_value(b.written).unwrap_or_default();
-            (
-                b.source_id,
-                Written {
-                    target_id: b.target_id,
-                    hash: b.hash,
-                    fields,
-                    active: b.active,
-                },
-            )
+        .map(|(source_id, target_id, hash, active, written)| {
+            (source_id, Written::stored(target_id, hash, active, written))
         })
         .collect())
 }
@@ -160,6 +146,21 @@ pub(super) struct Line {
     pub changes: Vec<FieldChange>,
 }
 
+/// A binding waiting to be saved with its person's line.
+struct Bound {
+    source_id: String,
+    written: Written,
+    manager: Option<String>,
+}
+
+/// What waits for the next flush: lines, the bindings of those written, and how the counts change once saved.
+#[derive(Default)]
+struct Pending {
+    lines: Vec<Line>,
+    bindings: Vec<Bound>,
+    tally: Vec<(Decision, Outcome, i64)>,
+}
+
 /// One run's record keeper.
 pub(super) struct Recorder {
     db: DatabaseConnection,
@@ -167,25 +168,31 @@ pub(super) struct Recorder {
     organisation_id: Uuid,
     integration_id: Uuid,
     worker: String,
-    /// People of this run already recorded (a resumed run skips them).
-    done: HashSet<String>,
+    /// How many people the run had recorded before this attempt, and when this attempt began: a resumed run skips
+    /// the people recorded before it, looked up page by page so that memory does not grow with the run.
+    resumed_with: u64,
+    opened_at: chrono::DateTime<Utc>,
+    /// Of the page being written, those recorded before this attempt.
+    done: Mutex<HashSet<String>>,
     /// Kept in memory between checkpoints; counted again from the record lines at the end.
     counts: Mutex<Counts>,
-    /// The page's lines with nothing written, saved together at the page's end.
-    pending: Mutex<Vec<Line>>,
+    pending: Mutex<Pending>,
 }
 
 impl Recorder {
     /// Picks up what the run recorded before, if it is resumed.
     pub async fn open(db: DatabaseConnection, run: &run::Model, worker: &str) -> Result<Self> {
-        let (done, counts) = recorded(&db, run.id).await?;
+        let opened_at = Utc::now();
+        let (resumed_with, counts) = recorded(&db, run.id).await?;
         Ok(Self {
             db,
             run_id: run.id,
             organisation_id: run.organisation_id,
             integration_id: run.integration_id,
             worker: worker.to_owned(),
-            done,
+            resumed_with,
+            opened_at,
+            done: Mutex::default(),
             counts: Mutex::new(counts),
             pending: Mutex::default(),
         })
@@ -208,12 +215,32 @@ impl Recorder {
     }
 
     /// How many people a resumed run had already recorded.
-    pub fn resumed_with(&self) -> usize {
-        self.done.len()
+    pub fn resumed_with(&self) -> u64 {
+        self.resumed_with
+    }
+
+    /// Learns which of a page's people the run recorded before this attempt (nothing to look up for a run that
+    /// was not resumed).
+    pub async fn load_done(&self, people: &[Person]) -> Result<()> {
+        if self.resumed_with == 0 {
+            return Ok(());
+        }
+        let ids: Vec<&str> = people.iter().map(|p| p.source_id.as_str()).collect();
+        let done: Vec<String> = run_record::Entity::find()
+            .select_only()
+            .column(run_record::Column::SourceId)
+            .filter(run_record::Column::RunId.eq(self.run_id))
+            .filter(run_record::Column::SourceId.is_in(ids))
+            .filter(run_record::Column::CreatedAt.lt(self.opened_at))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        *self.done.lock().expect("lock") = done.into_iter().collect();
+        Ok(())
     }
 
     pub fn is_done(&self, source_id: &str) -> bool {
-        self.done.contains(source_id)
+        self.done.lock().expect("lock").contains(source_id)
     }
 
     /// Saves the position to go on from; false when the run is no longer this worker's.
@@ -221,80 +248,55 @@ impl Recorder {
         lifecycle::checkpoint(&self.db, self.run_id, &self.worker, self.counts(), next).await
     }
 
-    /// Saves the record line, and the binding when something was written, in one transaction: a crash leaves both
-    /// or neither. Lines with nothing written wait for the page's end and go in one insert (a resumed run reads
-    /// the page again and writes them then), which is what makes an unchanged resync cheap.
-    pub async fn save(&self, line: Line, binding: Option<Written>, manager: Option<&str>) -> Result<()> {
-        self.save_over(line, binding, manager, None).await
+    /// Keeps the record line, and the binding when something was written, for the next flush, which saves a
+    /// wave's bindings and lines in one transaction: a crash leaves both or neither. A person written to the target
+    /// whose binding a crash lost is found there again by the resumed run (by external id or email) and linked,
+    /// never created twice.
+    pub fn save(&self, line: Line, binding: Option<Written>, manager: Option<&str>) {
+        self.save_over(line, binding, manager, None);
     }
 
-    /// Saves a line that replaces one this run saved before (a person visited again for their manager link);
+    /// Keeps a line that replaces one this run saved before (a person visited again for their manager link);
     /// `replaces` is what the old line counted as.
-    pub async fn save_over(
+    pub fn save_over(
         &self,
         line: Line,
         binding: Option<Written>,
         manager: Option<&str>,
         replaces: Option<(Decision, Outcome)>,
-    ) -> Result<()> {
-        let Some(written) = binding else {
-            if let Some((decision, outcome)) = replaces {
-                self.counts.lock().expect("lock").add(decision, outcome, -1);
-            }
-            self.pending.lock().expect("lock").push(line);
-            return Ok(());
-        };
-        let now = Utc::now();
-        let (decision, outcome) = (line.decision, line.outcome);
-        let txn = self.db.begin().await?;
-        let model = binding::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            integration_id: Set(self.integration_id),
-            source_id: Set(line.source_id.clone()),
-            target_id: Set(written.target_id),
-            hash: Set(written.hash),
-            manager_target_id: Set(written.fields.get(&UserField::Manager).cloned().flatten()),
-            written: Set(serde_json::to_value(&written.fields).expect("fields serialise")),
-            active: Set(written.active),
-            manager_source_id: Set(manager.map(str::to_owned)),
-            updated_at: Set(now),
-        };
-        binding::Entity::insert(model)
-            .on_conflict(
-                OnConflict::columns([binding::Column::IntegrationId, binding::Column::SourceId])
-                    .update_columns([
-                        binding::Column::TargetId,
-                        binding::Column::Hash,
-                        binding::Column::Written,
-                        binding::Column::Active,
-                        binding::Column::ManagerSourceId,
-                        binding::Column::ManagerTargetId,
-                        binding::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec(&txn)
-            .await?;
-        insert_lines(&txn, self.run_id, vec![line]).await?;
-        txn.commit().await?;
+    ) {
+        let mut pending = self.pending.lock().expect("lock");
         if let Some((decision, outcome)) = replaces {
-            self.counts.lock().expect("lock").add(decision, outcome, -1);
+            pending.tally.push((decision, outcome, -1));
         }
-        self.counts.lock().expect("lock").add(decision, outcome, 1);
-        Ok(())
+        pending.tally.push((line.decision, line.outcome, 1));
+        if let Some(written) = binding {
+            pending.bindings.push(Bound {
+                source_id: line.source_id.clone(),
+                written,
+                manager: manager.map(str::to_owned),
+            });
+        }
+        pending.lines.push(line);
     }
 
-    /// Writes the page's lines that waited (nothing written for them) in one statement.
+    /// Saves what waited: the bindings and the lines in one transaction, each kind in one statement.
     pub async fn flush(&self) -> Result<()> {
-        let lines = std::mem::take(&mut *self.pending.lock().expect("lock"));
+        let Pending { lines, bindings, tally } = std::mem::take(&mut *self.pending.lock().expect("lock"));
         if lines.is_empty() {
             return Ok(());
         }
-        let tally: Vec<(Decision, Outcome)> = lines.iter().map(|l| (l.decision, l.outcome)).collect();
-        insert_lines(&self.db, self.run_id, lines).await?;
+        if bindings.is_empty() {
+            insert_lines(&self.db, self.run_id, lines).await?;
+        } else {
+            let txn = crate::database::begin_write(&self.db).await?;
+            upsert_bindings(&txn, self.integration_id, bindings).await?;
+            insert_lines(&txn, self.run_id, lines).await?;
+            txn.commit().await?;
+        }
         let mut counts = self.counts.lock().expect("lock");
-        for (decision, outcome) in tally {
-            counts.add(decision, outcome, 1);
+        for (decision, outcome, n) in tally {
+            counts.add(decision, outcome, n);
         }
         Ok(())
     }
@@ -336,10 +338,61 @@ impl Recorder {
     }
 }
 
+/// Saves bindings; one already there for the person is replaced. A person saved twice since the last flush keeps
+/// the later (one statement may not touch a row twice).
+async fn upsert_bindings(db: &impl ConnectionTrait, integration_id: Uuid, bindings: Vec<Bound>) -> Result<()> {
+    let now = Utc::now();
+    let models = last_of_each(bindings, |b| b.source_id.clone()).map(|b| {
+        let fields = b.written.fields();
+        binding::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            integration_id: Set(integration_id),
+            source_id: Set(b.source_id),
+            manager_target_id: Set(fields.get(&UserField::Manager).cloned().flatten()),
+            written: Set(serde_json::to_value(fields).expect("fields serialise")),
+            target_id: Set(b.written.target_id),
+            hash: Set(b.written.hash),
+            active: Set(b.written.active),
+            manager_source_id: Set(b.manager),
+            updated_at: Set(now),
+        }
+    });
+    binding::Entity::insert_many(models)
+        .on_conflict(
+            OnConflict::columns([binding::Column::IntegrationId, binding::Column::SourceId])
+                .update_columns([
+                    binding::Column::TargetId,
+                    binding::Column::Hash,
+                    binding::Column::Written,
+                    binding::Column::Active,
+                    binding::Column::ManagerSourceId,
+                    binding::Column::ManagerTargetId,
+                    binding::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The items in their order, each key's last only.
+fn last_of_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> impl Iterator<Item = T> {
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        last.insert(key(item), i);
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .filter(move |(i, item)| last.get(&key(item)) == Some(i))
+        .map(|(_, item)| item)
+}
+
 /// Inserts lines; a line already there for the person (a page read again after a resume) is replaced.
 async fn insert_lines(db: &impl ConnectionTrait, run_id: Uuid, lines: Vec<Line>) -> Result<()> {
     let now = Utc::now();
-    let records = lines.into_iter().map(|line| run_record::ActiveModel {
+    let records = last_of_each(lines, |l| l.source_id.clone()).map(|line| run_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         run_id: Set(run_id),
         source_id: Set(line.source_id),

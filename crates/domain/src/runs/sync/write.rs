@@ -15,7 +15,7 @@ use super::decide::{self, Plan, UserFields, Written};
 use super::heartbeat::Flags;
 use super::record::Line;
 use crate::connections::people::{FieldChange, Person, TargetUser, UserField};
-use crate::connections::ports::{ConnectorError, UserTarget};
+use crate::connections::ports::{ConnectorError, Lookup, UserTarget};
 use crate::entities::binding;
 use crate::error::DomainError;
 use crate::runs::lifecycle::backoff;
@@ -82,6 +82,8 @@ pub(super) struct Writer {
     /// Retryable refusals in a row with nothing written yet.
     refusals: AtomicU32,
     wrote_any: AtomicBool,
+    /// What the wave's look-up found in the target for the people about to be created (none: not there).
+    found: Mutex<HashMap<String, Option<TargetUser>>>,
 }
 
 impl Writer {
@@ -103,7 +105,34 @@ impl Writer {
             owners,
             refusals: AtomicU32::new(0),
             wrote_any: AtomicBool::new(false),
+            found: Mutex::default(),
         }
+    }
+
+    /// Looks up the wave's new people in the target at once, where the target can, so that each create need not
+    /// ask alone. A look-up that fails leaves each person to ask alone (and meet the failure there).
+    pub async fn look_up(&self, people: &[&Person]) {
+        let mut found = HashMap::with_capacity(people.len());
+        if !people.is_empty() {
+            let lookups: Vec<Lookup> = people
+                .iter()
+                .map(|p| Lookup {
+                    external_id: p.source_id.clone(),
+                    email: p.email.clone(),
+                })
+                .collect();
+            match self.target.find_many(&lookups).await {
+                Ok(Some(mut users)) => {
+                    for lookup in lookups {
+                        let user = users.remove(&lookup.external_id);
+                        found.insert(lookup.external_id, user);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::debug!(error = %e, "looking up a wave at once failed; each person asks alone"),
+            }
+        }
+        *self.found.lock().expect("lock") = found;
     }
 
     /// Carries out the plan for one person: their record line and, when something was written, what the binding
@@ -247,7 +276,11 @@ impl Writer {
         line.decision = Decision::Create;
         line.changes = decide::all_as_changes(fields);
         let email = person.email.as_deref();
-        let existing = self.attempt(|| self.target.find(&person.source_id, email)).await?;
+        let looked_up = self.found.lock().expect("lock").remove(&person.source_id);
+        let existing = match looked_up {
+            Some(existing) => existing,
+            None => self.attempt(|| self.target.find(&person.source_id, email)).await?,
+        };
         if let Some(existing) = &existing {
             self.linkable(existing, person).await?;
             line.target_id = Some(existing.target_id.clone());
@@ -350,7 +383,7 @@ impl Writer {
             line.outcome = Outcome::DryRun;
             return Ok(None);
         }
-        let inactive = Some(bound(current.target_id.clone(), &current.fields, false));
+        let inactive = Some(bound(current.target_id.clone(), current.fields(), false));
         match self.attempt(|| self.target.deactivate(&current.target_id)).await {
             Ok(()) => {
                 line.outcome = Outcome::Deactivated;
@@ -367,10 +400,5 @@ impl Writer {
 }
 
 fn bound(target_id: String, fields: &UserFields, active: bool) -> Written {
-    Written {
-        target_id,
-        hash: decide::hash(fields, active),
-        fields: fields.clone(),
-        active,
-    }
+    Written::new(target_id, fields.clone(), active)
 }
