@@ -17,12 +17,19 @@ use clap::{Parser, ValueEnum};
 
 /// Benchmarks of the hub: full and no-change sync simulator → simulator on SQLite and PostgreSQL, and jobs
 /// through the Redis queue. Build first: `cargo build --release -p ihub --bin ihub -p ihub-bench`.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "ihub-bench", args_override_self = true)]
 pub struct Args {
     /// People in the source (and users written to the target by the full sync).
     #[arg(long, default_value_t = 100_000)]
     pub people: u32,
+    /// Each sync measurement is made this many times from nothing; the tables show the median and every run.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+    /// Also one full sync of this many people per backend (peak RSS at a larger scale; `just bench` uses
+    /// 1,000,000); 0 skips it.
+    #[arg(long, default_value_t = 0)]
+    pub big_people: u32,
     /// Which database(s) to sync on.
     #[arg(long, value_enum, default_value = "both")]
     pub backend: Backends,
@@ -143,7 +150,17 @@ async fn main() -> Result<()> {
     }
     let mut results = Vec::new();
     for &backend in backends {
-        results.push(sync::run(backend, &args, &work).await?);
+        results.push(sync::run_repeated(backend, &args, &work).await?);
+    }
+    let mut big = Vec::new();
+    if args.big_people > 0 {
+        let big_args = Args {
+            people: args.big_people,
+            ..args.clone()
+        };
+        for &backend in backends {
+            big.push(sync::run(backend, &big_args, &work).await?);
+        }
     }
     let jobs = if args.jobs > 0 {
         Some(jobs::run(&args, &work).await?)
@@ -163,6 +180,7 @@ async fn main() -> Result<()> {
         invocation,
         total_secs: started.elapsed().as_secs_f64(),
         backends: &results,
+        big: &big,
         jobs: jobs.as_ref(),
         webhooks: &loads,
     }

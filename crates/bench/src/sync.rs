@@ -67,6 +67,38 @@ pub struct BackendResult {
     pub resync: Phase,
     /// Users in the SCIM simulator after the full sync.
     pub scim_users: usize,
+    /// Every repetition's full-sync records/s and resync ÷ full, in the order run; this result is the median one.
+    pub repeats: Vec<(f64, f64)>,
+}
+
+impl BackendResult {
+    /// The median of the repetitions' resync ÷ full sync.
+    pub fn resync_share(&self) -> f64 {
+        let mut shares: Vec<f64> = self.repeats.iter().map(|r| r.1).collect();
+        if shares.is_empty() {
+            return self.resync.wall / self.full.wall;
+        }
+        shares.sort_by(f64::total_cmp);
+        shares[shares.len() / 2]
+    }
+}
+
+/// The sync benchmark on one backend `--repeat` times, each from nothing (fresh simulators and database); the run
+/// with the median full-sync time stands for them, carrying every run's figures.
+pub async fn run_repeated(backend: Backend, args: &Args, work: &Path) -> Result<BackendResult> {
+    let mut runs = Vec::new();
+    for n in 1..=args.repeat.max(1) {
+        eprintln!("[{}] repetition {n} of {}", backend.name(), args.repeat.max(1));
+        runs.push(run(backend, args, work).await?);
+    }
+    let repeats: Vec<(f64, f64)> = runs
+        .iter()
+        .map(|r| (r.full.records_per_sec(), r.resync.wall / r.full.wall))
+        .collect();
+    runs.sort_by(|a, b| a.full.wall.total_cmp(&b.full.wall));
+    let mut median = runs.swap_remove(runs.len() / 2);
+    median.repeats = repeats;
+    Ok(median)
 }
 
 /// Where the backend's database lives, created for this run and removed after it.
@@ -227,6 +259,7 @@ async fn measure(backend: Backend, args: &Args, dir: &Path, database: &Database,
             full,
             resync,
             scim_users,
+            repeats: Vec::new(),
         })
     }
     .await;
