@@ -15,6 +15,8 @@ with_worker_on_both_backends!(
     two_people_with_one_email_never_share_a_user,
     an_email_or_name_change_updates_the_same_user,
     a_rehired_leaver_is_active_again,
+    new_people_are_looked_up_in_the_target_a_page_at_a_time,
+    a_target_that_refuses_or_filters_gets_one_look_up_per_person,
 );
 
 /// Active people with a work email: the ones every run creates.
@@ -283,4 +285,77 @@ async fn a_rehired_leaver_is_active_again(t: TestHub) {
     );
     let (again, _) = sync(&t, &admin, &integration).await;
     assert_eq!(again.records_written, 0, "{again:?}");
+}
+
+/// SCIM requests of each kind since the simulators started.
+fn scim_requests(t: &TestHub) -> (usize, usize) {
+    let requests = t.sims.requests();
+    let gets = requests.iter().filter(|r| *r == "GET /scim/v2/Users").count();
+    let posts = requests.iter().filter(|r| *r == "POST /scim/v2/Users").count();
+    (gets, posts)
+}
+
+async fn new_people_are_looked_up_in_the_target_a_page_at_a_time(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(300);
+    let integration = enabled_integration(&t, &admin, json!({})).await;
+    // Two of them already have users (made by hand in the target): found by the look-up and linked, not duplicated.
+    let existing = due(&t, 0..300);
+    let (pre_a, pre_b) = (existing[3], existing[150]);
+    for index in [pre_a, pre_b] {
+        let email = t.sims.person(index).unwrap().work_email.unwrap();
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": email,
+            "emails": [{"value": email, "primary": true}],
+        });
+        t.sims
+            .scim
+            .write()
+            .unwrap()
+            .create(body, "http://made.by.hand")
+            .unwrap();
+    }
+    let (gets_before, _) = scim_requests(&t);
+
+    let (run, lines) = sync(&t, &admin, &integration).await;
+    assert_eq!(run.status, "done", "{run:?}");
+    let (gets, posts) = scim_requests(&t);
+    let created = lines.values().filter(|l| l.outcome == "created").count();
+    assert_eq!(posts, created, "one POST per new person and none for the two linked");
+    for index in [pre_a, pre_b] {
+        assert_eq!(
+            reason(&line(&lines, &t, index)),
+            "linked to the existing user with the same email"
+        );
+        assert_eq!(line(&lines, &t, index).outcome, "updated");
+    }
+    // Per wave at most two look-ups per 50 people (external ids, then emails), not two per person.
+    let lookups = gets - gets_before;
+    assert!(
+        lookups * 5 <= created,
+        "{lookups} look-ups for {created} people: the target should be asked a page at a time"
+    );
+    assert_eq!(scim_users(&t).len(), created + 2);
+}
+
+async fn a_target_that_refuses_or_filters_gets_one_look_up_per_person(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(60);
+    t.sims.scim.write().unwrap().refuse_or_filters = true;
+    let integration = enabled_integration(&t, &admin, json!({})).await;
+    let (gets_before, _) = scim_requests(&t);
+
+    let (run, lines) = sync(&t, &admin, &integration).await;
+    assert_eq!(run.status, "done", "{run:?}");
+    let (gets, posts) = scim_requests(&t);
+    let created = lines.values().filter(|l| l.outcome == "created").count();
+    assert!(created >= 40, "{created}");
+    assert_eq!(posts, created);
+    assert!(
+        gets - gets_before >= created,
+        "{} look-ups for {created} people: each is looked up alone once `or` is refused",
+        gets - gets_before
+    );
+    assert_eq!(scim_users(&t).len(), created);
 }

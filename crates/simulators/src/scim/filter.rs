@@ -387,6 +387,16 @@ pub fn simple_eq(filter: &Filter) -> Option<(&str, &str)> {
     }
 }
 
+/// Whether `or` joins anything anywhere in the filter.
+pub fn has_or(filter: &Filter) -> bool {
+    match filter {
+        Filter::Or(..) => true,
+        Filter::And(a, b) => has_or(a) || has_or(b),
+        Filter::Not(inner) => has_or(inner),
+        _ => false,
+    }
+}
+
 /// `a eq "x" or b eq "y" or …`: each simple equality of an `or` of them (a single one included), in order.
 pub fn simple_eqs(filter: &Filter) -> Option<Vec<(&str, &str)>> {
     match filter {

@@ -17,6 +17,9 @@ pub struct Store {
     by_external_id: HashMap<String, Vec<u64>>,
     /// Users whose `userName` or email contains one of these are refused (the "record the target refuses" fault).
     pub refused: Vec<String>,
+    /// Answer filters joined by `or` with 400 invalidFilter, as some providers do (their filter support is limited
+    /// to single equalities).
+    pub refuse_or_filters: bool,
 }
 
 fn text<'a>(user: &'a Map<String, Value>, attr: &str) -> Option<&'a str> {

@@ -52,6 +52,13 @@ async fn list(req: HttpRequest, state: web::Data<SimState>, query: web::Query<Qu
         Some(Err(_)) => return error(400, Some("invalidValue"), "count must be an integer"),
     };
     let store = state.scim.read().expect("lock");
+    if store.refuse_or_filters && filter.as_ref().is_some_and(filter::has_or) {
+        return error(
+            400,
+            Some("invalidFilter"),
+            "The filter is invalid: `or` is not supported",
+        );
+    }
     let (total, page) = store.query(filter.as_ref(), start, count);
     ok(
         StatusCode::OK,

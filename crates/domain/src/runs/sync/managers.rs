@@ -11,7 +11,9 @@ use crate::connections::ports::PeopleSource;
 /// What a manager is known by: their display name and email, where the source has them.
 type NameAndEmail = (Option<String>, Option<String>);
 
-const CAP: usize = 200_000;
+/// About 10 MB of names and emails. Past it the cache starts over: managers are learnt again from the pages read,
+/// or fetched once more, which costs a request each but keeps a run of millions in flat memory.
+const CAP: usize = 50_000;
 
 pub(super) struct Managers {
     source: Arc<dyn PeopleSource>,
