@@ -241,14 +241,19 @@ async fn page(
 ) -> std::result::Result<(), Abort> {
     steps.recorder.load_done(&people).await?;
     steps.managers.learn(&people);
+    let mut written = record::bindings(steps.recorder.db(), run.integration_id, &people).await?;
     let waves = if steps.dry_run {
         vec![people]
     } else {
         links::waves(people)
     };
+    let mut stale = false;
     for wave in waves {
-        // Each wave reads the bindings after the one before was saved: its people's managers are there now.
-        let written = record::bindings(steps.recorder.db(), run.integration_id, &wave).await?;
+        // A wave reads the bindings again after one before it saved some: its people's managers are there now.
+        // A page with nothing to write (an unchanged resync) reads them once.
+        if stale {
+            written.extend(record::bindings(steps.recorder.db(), run.integration_id, &wave).await?);
+        }
         let new: Vec<&Person> = wave.iter().filter(|p| steps.creates(p, &written)).collect();
         steps.writer.look_up(&new).await;
         let results: Vec<std::result::Result<(), Abort>> = futures::stream::iter(wave)
@@ -256,11 +261,13 @@ async fn page(
             .buffer_unordered(concurrency.max(1))
             .collect()
             .await;
-        steps.recorder.flush().await?;
+        stale = steps.recorder.flush_written().await?;
         if let Some(abort) = results.into_iter().find_map(std::result::Result::err) {
+            steps.recorder.flush().await?;
             return Err(abort);
         }
     }
+    steps.recorder.flush().await?;
     revisit_waiting(steps).await
 }
 

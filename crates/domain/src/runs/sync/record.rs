@@ -280,6 +280,15 @@ impl Recorder {
         pending.lines.push(line);
     }
 
+    /// Saves what waited if a binding is among it (the next wave needs to read it); true when it did.
+    pub async fn flush_written(&self) -> Result<bool> {
+        if self.pending.lock().expect("lock").bindings.is_empty() {
+            return Ok(false);
+        }
+        self.flush().await?;
+        Ok(true)
+    }
+
     /// Saves what waited: the bindings and the lines in one transaction, each kind in one statement.
     pub async fn flush(&self) -> Result<()> {
         let Pending { lines, bindings, tally } = std::mem::take(&mut *self.pending.lock().expect("lock"));
