@@ -356,6 +356,7 @@ async fn registration_failures_are_classified_and_leave_nothing_behind() {
 
     // The key cannot be stored: the webhook it belongs to is removed again.
     let broken = ConnectionContext {
+        id: uuid::Uuid::new_v4(),
         settings: settings.clone(),
         credentials: credentials.clone(),
         sink: Arc::new(BrokenSink),
