@@ -19,12 +19,13 @@ fn enforcing(per_minute: u32, burst: u32) -> FaultPlan {
     }
 }
 
-/// What the target saw: requests, those refused, and the share of its limit used over `elapsed`.
-fn usage(sims: &Simulators, per_minute: u32, elapsed: Duration) -> (u64, u64, f64) {
+/// What the target saw: requests, those refused, and the share of what its limit allowed over `elapsed` (one
+/// burst, then the rate) that was used.
+fn usage(sims: &Simulators, (per_minute, burst): (u32, u32), elapsed: Duration) -> (u64, u64, f64) {
     let requests = sims.request_count(System::Scim);
     let refused = sims.rate_limited_count(System::Scim);
-    let used = (requests - refused) as f64 / (elapsed.as_secs_f64() / 60.0) / per_minute as f64;
-    (requests, refused, used)
+    let allowed = burst as f64 + per_minute as f64 * elapsed.as_secs_f64() / 60.0;
+    (requests, refused, (requests - refused) as f64 / allowed)
 }
 
 /// Every person has a line, none failed, and the target holds exactly the users the lines created.
@@ -99,7 +100,7 @@ async fn two_workers_writing_to_one_target_share_its_limit() {
     for worker in workers {
         hub.assert_logged(worker, "run ended");
     }
-    let (requests, refused, used) = usage(&hub.sims, LIMIT, elapsed);
+    let (requests, refused, used) = usage(&hub.sims, (LIMIT, BURST), elapsed);
     let created = every_record_landed(&hub, &runs).await;
     println!(
         "shared budget: {requests} requests, {refused} refused, {created} users in {elapsed:.1?}: {:.0}% of the limit",
@@ -116,8 +117,9 @@ async fn two_workers_writing_to_one_target_share_its_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_learnt_from_the_target_is_honoured_below_the_settings() {
     const LIMIT: u32 = 1200;
+    const BURST: u32 = 10;
     let mut hub = Cluster::start("ratelimit_learnt", PEOPLE).await;
-    hub.sims.set_faults(System::Scim, enforcing(LIMIT, 10));
+    hub.sims.set_faults(System::Scim, enforcing(LIMIT, BURST));
     let integration = hub.admin.integration(&hub.sims, "EH → LMS", json!({})).await;
     hub.start_worker(&[]);
 
@@ -127,7 +129,7 @@ async fn a_limit_learnt_from_the_target_is_honoured_below_the_settings() {
     let ended = hub.wait_ended(&run, Duration::from_secs(120)).await;
     assert_eq!(ended["status"], "done", "{ended}");
     let elapsed = started.elapsed();
-    let (requests, refused, used) = usage(&hub.sims, LIMIT, elapsed);
+    let (requests, refused, used) = usage(&hub.sims, (LIMIT, BURST), elapsed);
     let created = every_record_landed(&hub, &[run]).await;
     println!(
         "learnt limit: {requests} requests, {refused} refused, {created} users in {elapsed:.1?}: {:.0}% of the limit",

@@ -258,6 +258,12 @@ pub const RATE_LIMITS: [(u32, u32); 2] = [(6_000_000, 10_000), (100_000, 10_000)
 /// token, a SCIM target, both tested, and an enabled integration between them, with the connections' rate limits
 /// raised as far as their settings allow. Answers the integration's id and the limit that was accepted.
 pub async fn enabled_integration(api: &Api, sims: &Simulators) -> Result<(String, (u32, u32))> {
+    integration_to(api, sims, true).await
+}
+
+/// As `enabled_integration`; with `raise_target_limit` false the SCIM connection keeps its connector's default
+/// limit, and only the source's is raised.
+pub async fn integration_to(api: &Api, sims: &Simulators, raise_target_limit: bool) -> Result<(String, (u32, u32))> {
     let accepted = Accepted::default();
     let mut last_refusal = String::new();
     for (per_minute, burst) in RATE_LIMITS {
@@ -278,10 +284,15 @@ pub async fn enabled_integration(api: &Api, sims: &Simulators) -> Result<(String
                 "access_token": accepted.employment_hero_access_token,
             },
         });
+        let target_settings = if raise_target_limit {
+            json!({"base_url": sims.scim_base_url(), "requests_per_minute": per_minute, "burst": burst})
+        } else {
+            json!({"base_url": sims.scim_base_url()})
+        };
         let target = json!({
             "name": "Learning platform",
             "connector": "scim",
-            "settings": {"base_url": sims.scim_base_url(), "requests_per_minute": per_minute, "burst": burst},
+            "settings": target_settings,
             "credentials": {"token": accepted.scim_token},
         });
         let (status, answer) = api

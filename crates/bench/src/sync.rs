@@ -236,7 +236,7 @@ async fn measure(backend: Backend, args: &Args, dir: &Path, database: &Database,
     outcome.with_context(|| format!("hub log: {}", log.display()))
 }
 
-const ENDED: [&str; 4] = ["done", "partial", "failed", "cancelled"];
+pub const ENDED: [&str; 4] = ["done", "partial", "failed", "cancelled"];
 
 /// What one backend's runs are measured with.
 struct Watch<'a> {
