@@ -109,7 +109,7 @@ async fn two_workers_writing_to_one_target_share_its_limit() {
     assert!(refused * 1000 <= requests, "{refused} of {requests} answers were 429");
     // Two workers each pacing alone would send twice the limit and be refused by the hundred; sharing, they
     // still use most of it (the runs' reading and settling is in the time too).
-    assert!(used >= 0.6 && used <= 1.0, "used {:.0}% of the limit", used * 100.0);
+    assert!((0.6..=1.0).contains(&used), "used {:.0}% of the limit", used * 100.0);
 }
 
 /// The connection's settings allow 600,000 requests a minute; the target allows 1,200 with bursts of 10 and says

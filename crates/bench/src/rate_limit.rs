@@ -47,7 +47,9 @@ impl RateLimitResult {
     pub fn landed(&self) -> bool {
         self.run["status"] == "done"
             && self.run["records_errors"] == 0
-            && self.run["records_written"].as_u64().is_some_and(|w| w as usize <= self.scim_users)
+            && self.run["records_written"]
+                .as_u64()
+                .is_some_and(|w| w as usize <= self.scim_users)
     }
 }
 
@@ -68,7 +70,11 @@ pub async fn run(args: &Args, work: &Path) -> Result<RateLimitResult> {
 }
 
 async fn measure(args: &Args, dir: &Path, database: &Database, queue: &str) -> Result<RateLimitResult> {
-    let (people, per_minute, burst) = (args.rate_limit_people, args.rate_limit_per_minute, args.rate_limit_burst);
+    let (people, per_minute, burst) = (
+        args.rate_limit_people,
+        args.rate_limit_per_minute,
+        args.rate_limit_burst,
+    );
     let mut extra = vec![
         ("REDIS_URL".to_owned(), args.redis_url.clone()),
         ("IHUB_REDIS_QUEUE".to_owned(), queue.to_owned()),

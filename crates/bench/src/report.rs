@@ -446,8 +446,11 @@ pub const RATE_LIMIT_HEADING: &str = "## Rate-limit fidelity";
 /// The rate-limit section, on its own so that `--only rate-limit` can replace just it.
 pub fn rate_limit_section(r: &RateLimitResult, invocation: &str, date: &str) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "{RATE_LIMIT_HEADING}
-");
+    let _ = writeln!(
+        md,
+        "{RATE_LIMIT_HEADING}
+"
+    );
     let _ = writeln!(
         md,
         "Measured {date} by `{invocation}`. Aim from issue 11: against a target enforcing {} requests/min with \

@@ -459,7 +459,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let (plain, _) = flaky(200, 0, None).await;
         let started = std::time::Instant::now();
-        other_run.send(Idempotence::Idempotent, |c| c.get(&plain)).await.unwrap();
+        other_run
+            .send(Idempotence::Idempotent, |c| c.get(&plain))
+            .await
+            .unwrap();
         assert!(
             started.elapsed() >= Duration::from_millis(1500),
             "{:?}",

@@ -145,7 +145,10 @@ impl<C: TypedConnector> Connector for Typed<C> {
 
     fn source(&self, connection: ConnectionContext) -> Option<Result<Arc<dyn PeopleSource>, ConnectorError>> {
         match parse_context::<C>(&connection) {
-            Ok((settings, credentials)) => self.0.source(connection.id, settings, credentials, connection.sink).map(Ok),
+            Ok((settings, credentials)) => self
+                .0
+                .source(connection.id, settings, credentials, connection.sink)
+                .map(Ok),
             Err(e) => Some(Err(e)),
         }
     }
@@ -165,7 +168,10 @@ impl<C: TypedConnector> Connector for Typed<C> {
 
     fn target(&self, connection: ConnectionContext) -> Option<Result<Arc<dyn UserTarget>, ConnectorError>> {
         match parse_context::<C>(&connection) {
-            Ok((settings, credentials)) => self.0.target(connection.id, settings, credentials, connection.sink).map(Ok),
+            Ok((settings, credentials)) => self
+                .0
+                .target(connection.id, settings, credentials, connection.sink)
+                .map(Ok),
             Err(e) => Some(Err(e)),
         }
     }

@@ -204,7 +204,12 @@ impl TypedConnector for EmploymentHero {
         if setting != "organisation_id" {
             return Ok(None);
         }
-        let source = EmploymentHeroSource::new(settings.clone(), credentials.clone(), sink, Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive()));
+        let source = EmploymentHeroSource::new(
+            settings.clone(),
+            credentials.clone(),
+            sink,
+            Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive()),
+        );
         source.organisations().await.map(Some)
     }
 
@@ -221,7 +226,12 @@ impl TypedConnector for EmploymentHero {
                 "not connected yet: connect through Employment Hero's sign-in first".into(),
             ));
         }
-        let source = EmploymentHeroSource::new(settings.clone(), credentials.clone(), sink, Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive()));
+        let source = EmploymentHeroSource::new(
+            settings.clone(),
+            credentials.clone(),
+            sink,
+            Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive()),
+        );
         let organisations = source.organisations().await?;
         if let Some(wanted) = &settings.organisation_id
             && !organisations.iter().any(|o| &o.value == wanted)

@@ -92,12 +92,7 @@ impl Employee {
 }
 
 impl EmploymentHeroSource {
-    pub fn new(
-        settings: Settings,
-        credentials: Credentials,
-        sink: Arc<dyn CredentialSink>,
-        http: Http,
-    ) -> Self {
+    pub fn new(settings: Settings, credentials: Credentials, sink: Arc<dyn CredentialSink>, http: Http) -> Self {
         Self {
             http,
             settings,

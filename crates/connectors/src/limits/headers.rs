@@ -32,8 +32,7 @@ impl Signals {
         let policy = get("ratelimit-policy").and_then(policy);
         let window = policy.and_then(|(_, w)| w).unwrap_or(DEFAULT_WINDOW);
         let limit = number("x-ratelimit-limit")
-            .or_else(|| number("ratelimit-limit"))
-            .or_else(|| get("ratelimit-limit").and_then(|v| first_number(v)))
+            .or_else(|| get("ratelimit-limit").and_then(first_number))
             .or(policy.map(|(q, _)| q));
         let combined = get("ratelimit").map(combined).unwrap_or_default();
         let remaining = number("x-ratelimit-remaining")
@@ -104,10 +103,7 @@ fn combined(value: &str) -> (Option<u64>, Option<u64>) {
 
 /// `RateLimit-Limit: 100, 100;w=60` (an early draft): the leading number.
 fn first_number(value: &str) -> Option<u64> {
-    value
-        .split([',', ';'])
-        .next()
-        .and_then(|n| n.trim().parse().ok())
+    value.split([',', ';']).next().and_then(|n| n.trim().parse().ok())
 }
 
 #[cfg(test)]

@@ -63,9 +63,9 @@ struct State {
 
 impl State {
     fn rate(&self) -> Rate {
-        let per_minute = self
-            .announced
-            .map_or(self.ceiling.per_minute as f64, |a| a.min(self.ceiling.per_minute as f64));
+        let per_minute = self.announced.map_or(self.ceiling.per_minute as f64, |a| {
+            a.min(self.ceiling.per_minute as f64)
+        });
         let burst = self
             .seen_burst
             .map_or(self.ceiling.burst, |b| b.min(self.ceiling.burst));
@@ -136,10 +136,7 @@ impl Budget {
     /// of the connection. Answers that wait, if the target named one.
     pub async fn observe(&self, status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
         let signals = Signals::read(headers, chrono::Utc::now());
-        let refused = matches!(
-            status,
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-        );
+        let refused = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
         // Without `Retry-After`, a refusal that says nothing is left waits for the reset instead.
         let wait = signals
             .retry_after
@@ -237,7 +234,12 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         pairs
             .iter()
-            .map(|(n, v)| (HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap()))
+            .map(|(n, v)| {
+                (
+                    HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                )
+            })
             .collect()
     }
 
@@ -253,7 +255,11 @@ mod tests {
             },
         );
         assert!(Arc::ptr_eq(&first, &again));
-        assert!((first.per_minute() - 600.0 * MARGIN).abs() < 0.01, "{}", first.per_minute());
+        assert!(
+            (first.per_minute() - 600.0 * MARGIN).abs() < 0.01,
+            "{}",
+            first.per_minute()
+        );
         assert!(!Arc::ptr_eq(&first, &budget(Uuid::new_v4(), GENEROUS)));
     }
 
@@ -281,12 +287,14 @@ mod tests {
         assert!(longest > Duration::from_millis(900), "{longest:?}");
         let started = Instant::now();
         budget.acquire(Duration::from_secs(60)).await.unwrap();
-        assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            started.elapsed()
+        );
 
         let ok = Budget::own(GENEROUS);
-        let said = ok
-            .observe(StatusCode::OK, &headers(&[("Retry-After", "30")]))
-            .await;
+        let said = ok.observe(StatusCode::OK, &headers(&[("Retry-After", "30")])).await;
         assert_eq!(said, None, "a success's Retry-After pauses nothing");
     }
 
@@ -330,7 +338,11 @@ mod tests {
             .await;
         let started = Instant::now();
         b.acquire(Duration::from_secs(60)).await.unwrap();
-        assert!(started.elapsed() >= Duration::from_millis(800), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(800),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]

@@ -112,7 +112,11 @@ mod tests {
         pace.pause_until(start + Duration::from_secs(2));
         pace.pause_until(start + Duration::from_secs(1));
         let at = slots(&mut pace, rate, start, 3);
-        assert_eq!(at, [Duration::from_secs(2); 3], "the longer pause stands, the burst follows it");
+        assert_eq!(
+            at,
+            [Duration::from_secs(2); 3],
+            "the longer pause stands, the burst follows it"
+        );
     }
 
     #[test]
@@ -126,10 +130,18 @@ mod tests {
 
         let mut empty = Pace::new(start);
         empty.hold(rate, 0, start);
-        assert_eq!(slots(&mut empty, rate, start, 1), [ms(100)], "nothing left: wait one interval");
+        assert_eq!(
+            slots(&mut empty, rate, start, 1),
+            [ms(100)],
+            "nothing left: wait one interval"
+        );
 
         let mut plenty = Pace::new(start);
         plenty.hold(rate, 1000, start);
-        assert_eq!(slots(&mut plenty, rate, start, 10), [ms(0); 10], "more than the burst changes nothing");
+        assert_eq!(
+            slots(&mut plenty, rate, start, 10),
+            [ms(0); 10],
+            "more than the burst changes nothing"
+        );
     }
 }
