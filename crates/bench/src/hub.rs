@@ -248,6 +248,18 @@ impl Api {
     pub async fn get(&self, path: &str) -> Result<Value> {
         self.expect(reqwest::Method::GET, path, None, 200).await
     }
+
+    /// Starts a full run of the integration; answers the run's id.
+    pub async fn start_full_run(&self, integration: &str) -> Result<String> {
+        let run = self
+            .post(
+                &format!("/api/v1/integrations/{integration}/run"),
+                &json!({"full": true}),
+                202,
+            )
+            .await?;
+        Ok(run["id"].as_str().unwrap_or_default().to_owned())
+    }
 }
 
 /// The rate limits the benchmark gives the connections; the connectors' own defaults (a few requests a second)

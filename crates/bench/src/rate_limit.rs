@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ihub_simulators::{Accepted, FaultPlan, Simulators, System};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::hub::{self, Api, HubConfig};
 use crate::sync::{Database, ENDED};
@@ -131,14 +131,7 @@ async fn measure(args: &Args, dir: &Path, database: &Database, queue: &str) -> R
 
 /// Starts a full run and polls it until it ends.
 async fn full_run(api: &Api, integration: &str, timeout_secs: u64) -> Result<Value> {
-    let run = api
-        .post(
-            &format!("/api/v1/integrations/{integration}/run"),
-            &json!({"full": true}),
-            202,
-        )
-        .await?;
-    let id = run["id"].as_str().unwrap_or_default().to_owned();
+    let id = api.start_full_run(integration).await?;
     let deadline = Instant::now() + Duration::from_secs(timeout_secs);
     loop {
         let current = api.get(&format!("/api/v1/runs/{id}")).await?;

@@ -254,6 +254,16 @@ mod tests {
 
     /// A server whose first `failures` answers are `status` with `Retry-After: retry_after`, then 200.
     async fn flaky(status: u16, failures: u32, retry_after: Option<&'static str>) -> (String, Arc<AtomicU32>) {
+        serve(status, failures, retry_after, &[]).await
+    }
+
+    /// As `flaky`, its successes carrying `headers`.
+    async fn serve(
+        status: u16,
+        failures: u32,
+        retry_after: Option<&'static str>,
+        headers: &'static [(&'static str, &'static str)],
+    ) -> (String, Arc<AtomicU32>) {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let server = HttpServer::new(move || {
@@ -268,7 +278,11 @@ mod tests {
                         }
                         response.body("busy")
                     } else {
-                        HttpResponse::Ok().body("ok")
+                        let mut response = HttpResponse::Ok();
+                        for &header in headers {
+                            response.insert_header(header);
+                        }
+                        response.body("ok")
                     }
                 }
             }))
@@ -373,71 +387,38 @@ mod tests {
         assert!(refused.is_retryable() && refused.to_string().contains("could not connect"));
     }
 
+    /// A client allowed `per_minute` requests with no burst.
+    fn one_at_a_time(per_minute: u32) -> Http {
+        let limit = RateLimit { per_minute, burst: 1 };
+        Http::new("Test system", limit, RetryPolicy::default())
+    }
+
     #[tokio::test]
     async fn the_rate_limit_spaces_requests() {
         let (url, calls) = flaky(200, 0, None).await;
-        let limited = Http::new(
-            "Test system",
-            RateLimit {
-                per_minute: 600,
-                burst: 1,
-            },
-            RetryPolicy::default(),
-        );
-        let started = std::time::Instant::now();
-        for _ in 0..4 {
-            limited.send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap();
-        }
+        let took = one_after_another(&one_at_a_time(600), &url, 4).await;
         // One at once, then one every 100 ms.
-        assert!(
-            started.elapsed() >= Duration::from_millis(290),
-            "{:?}",
-            started.elapsed()
-        );
+        assert!(took >= Duration::from_millis(290), "{took:?}");
         assert_eq!(calls.load(Ordering::SeqCst), 4);
     }
 
-    /// A server announcing 600 requests a minute on every answer.
-    async fn announcing() -> String {
-        let server = HttpServer::new(|| {
-            App::new().default_service(web::to(|| async {
-                HttpResponse::Ok()
-                    .insert_header(("X-RateLimit-Limit", "600"))
-                    .insert_header(("X-RateLimit-Remaining", "100"))
-                    .body("ok")
-            }))
-        })
-        .workers(1)
-        .disable_signals()
-        .bind("127.0.0.1:0")
-        .unwrap();
-        let addr = server.addrs()[0];
-        tokio::spawn(server.run());
-        format!("http://{addr}/")
+    /// How long `n` requests one after another take.
+    async fn one_after_another(http: &Http, url: &str, n: usize) -> Duration {
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            http.send(Idempotence::Idempotent, |c| c.get(url)).await.unwrap();
+        }
+        started.elapsed()
     }
 
     #[tokio::test]
     async fn the_limit_a_target_announces_paces_requests_below_generous_settings() {
-        let url = announcing().await;
-        let http = Http::new(
-            "Test system",
-            RateLimit {
-                per_minute: 60_000,
-                burst: 1,
-            },
-            RetryPolicy::default(),
-        );
-        let started = std::time::Instant::now();
-        for _ in 0..5 {
-            http.send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap();
-        }
+        let announcing = &[("X-RateLimit-Limit", "600"), ("X-RateLimit-Remaining", "100")];
+        let (url, _) = serve(200, 0, None, announcing).await;
+        let took = one_after_another(&one_at_a_time(60_000), &url, 5).await;
         // The first answer teaches 600 a minute: the second request still had its slot at the old pace, the three
         // after it go ~102 ms apart, not 1 ms.
-        assert!(
-            started.elapsed() >= Duration::from_millis(300),
-            "{:?}",
-            started.elapsed()
-        );
+        assert!(took >= Duration::from_millis(300), "{took:?}");
     }
 
     #[tokio::test]
