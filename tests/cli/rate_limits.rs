@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use ihub_simulators::{Accepted, FaultPlan, SeedOptions, Simulators, System};
 use serde_json::{Value, json};
 
-use crate::harness::{Cluster, employment_hero_connection, target_users_once};
+use crate::harness::{
+    ACME_AND_ADA, Admin, Cluster, employment_hero_connection, ihub, run, serve, stderr, target_users_once,
+};
+use crate::serve_sync::wait_ended;
 
 const PEOPLE: u32 = 100;
 
@@ -29,16 +32,16 @@ fn usage(sims: &Simulators, (per_minute, burst): (u32, u32), elapsed: Duration) 
 }
 
 /// Every person has a line, none failed, and the target holds exactly the users the lines created.
-async fn every_record_landed(hub: &Cluster, runs: &[String]) -> usize {
+async fn every_record_landed(admin: &Admin, sims: &Simulators, runs: &[String]) -> usize {
     let mut created = 0;
     for run in runs {
-        let lines = hub.admin.records(run).await;
+        let lines = admin.records(run).await;
         assert_eq!(lines.len(), PEOPLE as usize, "a line per person");
         let failed: Vec<&Value> = lines.iter().filter(|l| l["outcome"] == "failed").collect();
         assert!(failed.is_empty(), "records failed: {failed:#?}");
         created += lines.iter().filter(|l| l["decision"] == "create").count();
     }
-    assert_eq!(target_users_once(&hub.sims).len(), created);
+    assert_eq!(target_users_once(sims).len(), created);
     created
 }
 
@@ -101,7 +104,7 @@ async fn two_workers_writing_to_one_target_share_its_limit() {
         hub.assert_logged(worker, "run ended");
     }
     let (requests, refused, used) = usage(&hub.sims, (LIMIT, BURST), elapsed);
-    let created = every_record_landed(&hub, &runs).await;
+    let created = every_record_landed(&hub.admin, &hub.sims, &runs).await;
     println!(
         "shared budget: {requests} requests, {refused} refused, {created} users in {elapsed:.1?}: {:.0}% of the limit",
         used * 100.0
@@ -113,26 +116,47 @@ async fn two_workers_writing_to_one_target_share_its_limit() {
 }
 
 /// The connection's settings allow 600,000 requests a minute; the target allows 1,200 with bursts of 10 and says
-/// so in its headers. The run paces to what the target says: refusals stay rare and every record lands.
+/// so in its headers. The run paces to what the target says: refusals stay rare and every record lands. Here with
+/// `ihub worker` on PostgreSQL and the budget in Redis.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_learnt_from_the_target_is_honoured_below_the_settings() {
+    let mut hub = Cluster::start("ratelimit_learnt", PEOPLE).await;
+    hub.start_worker(&[]);
+    a_stricter_target_is_honoured(&hub.admin, &hub.sims, "worker on PostgreSQL").await;
+}
+
+/// The same with `ihub serve` on SQLite and no Redis: the budget is the process's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limit_learnt_from_the_target_is_honoured_by_serve_on_sqlite() {
+    ihub_connectors::http::install_crypto_provider();
+    drop(ihub());
+    let dir = tempfile::tempdir().unwrap();
+    for args in ACME_AND_ADA {
+        let out = run(ihub().current_dir(dir.path()).args(args));
+        assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
+    }
+    let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
+    sims.seed(PEOPLE);
+    let (_hub, port) = serve(&dir, &[]);
+    let admin = Admin::sign_in(port).await;
+    a_stricter_target_is_honoured(&admin, &sims, "serve on SQLite").await;
+}
+
+async fn a_stricter_target_is_honoured(admin: &Admin, sims: &Simulators, hub: &str) {
     const LIMIT: u32 = 1200;
     const BURST: u32 = 10;
-    let mut hub = Cluster::start("ratelimit_learnt", PEOPLE).await;
-    hub.sims.set_faults(System::Scim, enforcing(LIMIT, BURST));
-    let integration = hub.admin.integration(&hub.sims, "EH → LMS", json!({})).await;
-    hub.start_worker(&[]);
-
-    hub.sims.reset_request_counts();
+    sims.set_faults(System::Scim, enforcing(LIMIT, BURST));
+    let integration = admin.integration(sims, "EH → LMS", json!({})).await;
+    sims.reset_request_counts();
     let started = Instant::now();
-    let run = hub.admin.run_now(&integration).await;
-    let ended = hub.wait_ended(&run, Duration::from_secs(120)).await;
+    let run = admin.run_now(&integration).await;
+    let ended = wait_ended(admin, &run, Duration::from_secs(120)).await;
     assert_eq!(ended["status"], "done", "{ended}");
     let elapsed = started.elapsed();
-    let (requests, refused, used) = usage(&hub.sims, (LIMIT, BURST), elapsed);
-    let created = every_record_landed(&hub, &[run]).await;
+    let (requests, refused, used) = usage(sims, (LIMIT, BURST), elapsed);
+    let created = every_record_landed(admin, sims, &[run]).await;
     println!(
-        "learnt limit: {requests} requests, {refused} refused, {created} users in {elapsed:.1?}: {:.0}% of the limit",
+        "learnt limit, {hub}: {requests} requests, {refused} refused, {created} users in {elapsed:.1?}: {:.0}% of the limit",
         used * 100.0
     );
     assert!(refused * 1000 <= requests, "{refused} of {requests} answers were 429");

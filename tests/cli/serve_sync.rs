@@ -10,7 +10,7 @@ use crate::harness::{
     ACME_AND_ADA, Admin, QUICK, assert_manager_links, ihub, kill_point, run, serve, stderr, target_users_once,
 };
 
-async fn wait_ended(admin: &Admin, run: &str, within: Duration) -> Value {
+pub(crate) async fn wait_ended(admin: &Admin, run: &str, within: Duration) -> Value {
     let deadline = Instant::now() + within;
     loop {
         let current = admin.get(&format!("/api/v1/runs/{run}")).await;
