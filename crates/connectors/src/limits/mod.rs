@@ -119,6 +119,8 @@ impl Budget {
             }
             let at = match self.shared(rate) {
                 Some((shared, id)) => match shared.reserve(id, rate).await {
+                    // Another process learnt of a pause this one has not seen.
+                    Some(wait) if wait > longest => return Err(wait),
                     Some(wait) => Instant::now() + wait,
                     None => self.state.lock().expect("lock").pace.reserve(rate, Instant::now()),
                 },
@@ -333,9 +335,11 @@ mod tests {
         let elapsed = started.elapsed();
         assert!(elapsed >= Duration::from_millis(500), "{elapsed:?}");
 
-        // A pause one process learns holds the other.
+        // A pause one process learns holds the other, which hands back a pause longer than it may wait.
         a.observe(StatusCode::TOO_MANY_REQUESTS, &headers(&[("Retry-After", "1")]))
             .await;
+        let told = b.acquire(Duration::from_millis(100)).await.unwrap_err();
+        assert!(told > Duration::from_millis(500), "{told:?}");
         let started = Instant::now();
         b.acquire(Duration::from_secs(60)).await.unwrap();
         assert!(
