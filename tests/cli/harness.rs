@@ -662,6 +662,19 @@ impl Answer {
 }
 
 /// `ihub serve` on the data directory (SQLite, the embedded job queue), with these settings, until it listens.
+/// A data directory for `ihub serve` on SQLite holding the organisation Acme and its admin Ada, made by
+/// `ihub admin` (the binary built first).
+pub fn sqlite_with_ada() -> tempfile::TempDir {
+    ihub_connectors::http::install_crypto_provider();
+    drop(ihub());
+    let dir = tempfile::tempdir().unwrap();
+    for args in ACME_AND_ADA {
+        let out = run(ihub().current_dir(dir.path()).args(args));
+        assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
+    }
+    dir
+}
+
 pub fn serve(dir: &tempfile::TempDir, settings: &[(&str, &str)]) -> (Running, u16) {
     let port = free_port();
     let mut cmd = ihub();

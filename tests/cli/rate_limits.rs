@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 use ihub_simulators::{Accepted, FaultPlan, SeedOptions, Simulators, System};
 use serde_json::{Value, json};
 
-use crate::harness::{
-    ACME_AND_ADA, Admin, Cluster, employment_hero_connection, ihub, run, serve, stderr, target_users_once,
-};
+use crate::harness::{Admin, Cluster, employment_hero_connection, serve, sqlite_with_ada, target_users_once};
 use crate::serve_sync::wait_ended;
 
 const PEOPLE: u32 = 100;
@@ -128,13 +126,7 @@ async fn a_limit_learnt_from_the_target_is_honoured_below_the_settings() {
 /// The same with `ihub serve` on SQLite and no Redis: the budget is the process's own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_limit_learnt_from_the_target_is_honoured_by_serve_on_sqlite() {
-    ihub_connectors::http::install_crypto_provider();
-    drop(ihub());
-    let dir = tempfile::tempdir().unwrap();
-    for args in ACME_AND_ADA {
-        let out = run(ihub().current_dir(dir.path()).args(args));
-        assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
-    }
+    let dir = sqlite_with_ada();
     let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
     sims.seed(PEOPLE);
     let (_hub, port) = serve(&dir, &[]);
