@@ -101,7 +101,7 @@ soak MINUTES=env_var_or_default("SOAK_MINUTES", "10") SEED=env_var_or_default("S
         cargo test -p ihub-tests --test api -- --ignored --exact --nocapture model::soak
     fi
 
-# Benchmarks (not part of `just test`): full and no-change sync of 100,000 people simulator → simulator on SQLite and PostgreSQL (each measured 3 times from nothing, the median shown), one full sync of 1,000,000 for its memory, jobs through the Redis queue, webhook ingestion (signed 1 KB deliveries/s and p50/p99 beside a bare actix-web handler); rewrites BENCHMARKS.md. Options override, e.g. `just bench --people 5000 --big-people 0 --repeat 1 --backend sqlite`; only the webhook part, merged into BENCHMARKS.md: `just bench --only webhooks`.
+# Benchmarks (not part of `just test`): full and no-change sync of 100,000 people simulator → simulator on SQLite and PostgreSQL (each measured 3 times from nothing, the median shown), one full sync of 1,000,000 for its memory, jobs through the Redis queue, webhook ingestion (signed 1 KB deliveries/s and p50/p99 beside a bare actix-web handler), rate-limit fidelity (2,000 people to a SCIM target allowing 150 requests/min, ~15 min); rewrites BENCHMARKS.md. Options override, e.g. `just bench --people 5000 --big-people 0 --repeat 1 --backend sqlite`; only the webhook part, merged into BENCHMARKS.md: `just bench --only webhooks` (or `--only rate-limit`).
 bench *ARGS:
     cargo build --release -p ihub --bin ihub -p ihub-bench --bin ihub-bench
     {{target_dir}}/release/ihub-bench --ihub {{target_dir}}/release/ihub --people 100000 --big-people 1000000 --backend both --write BENCHMARKS.md {{ARGS}}

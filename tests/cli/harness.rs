@@ -544,27 +544,9 @@ impl Admin {
     /// Employment Hero (with the simulator's long-lived token) → SCIM with these integration settings, both
     /// connections tested, enabled.
     pub async fn integration(&self, sims: &Simulators, name: &str, settings: Value) -> String {
-        let accepted = Accepted::default();
-        let mut ids = Vec::new();
-        for connection in [
-            json!({
-                "name": format!("{name}: Employment Hero"),
-                "connector": "employment_hero",
-                "settings": {
-                    "api_base_url": sims.employment_hero_api_base_url(),
-                    "authorize_url": sims.employment_hero_authorize_url(),
-                    "token_url": sims.employment_hero_token_url(),
-                    "organisation_id": accepted.employment_hero_organisation_id,
-                    "requests_per_minute": LOCAL_RATE,
-                    "burst": LOCAL_BURST,
-                },
-                "credentials": {
-                    "client_id": accepted.employment_hero_client_id,
-                    "client_secret": accepted.employment_hero_client_secret,
-                    "access_token": accepted.employment_hero_access_token,
-                },
-            }),
-            json!({
+        let source = self.connect(employment_hero_connection(sims, name)).await;
+        let target = self
+            .connect(json!({
                 "name": format!("{name}: learning platform"),
                 "connector": "scim",
                 "settings": {
@@ -572,23 +554,31 @@ impl Admin {
                     "requests_per_minute": LOCAL_RATE,
                     "burst": LOCAL_BURST,
                 },
-                "credentials": {"token": accepted.scim_token},
-            }),
-        ] {
-            let created = self.post("/api/v1/connections", connection).await;
-            let id = created.expect(201)["id"].as_str().unwrap().to_owned();
-            let tested = self.post(&format!("/api/v1/connections/{id}/test"), json!({})).await;
-            assert_eq!(tested.expect(200)["status"], "connected", "{}", tested.text);
-            ids.push(id);
-        }
+                "credentials": {"token": Accepted::default().scim_token},
+            }))
+            .await;
+        self.integration_between(name, &source, &target, settings).await
+    }
+
+    /// Creates the connection, tests it (it must connect) and answers its id.
+    pub async fn connect(&self, connection: Value) -> String {
+        let created = self.post("/api/v1/connections", connection).await;
+        let id = created.expect(201)["id"].as_str().unwrap().to_owned();
+        let tested = self.post(&format!("/api/v1/connections/{id}/test"), json!({})).await;
+        assert_eq!(tested.expect(200)["status"], "connected", "{}", tested.text);
+        id
+    }
+
+    /// An enabled integration from one connection to another.
+    pub async fn integration_between(&self, name: &str, source: &str, target: &str, settings: Value) -> String {
         let integration = self
             .post(
                 "/api/v1/integrations",
                 json!({
                     "name": name,
                     "kind": "employees_to_users",
-                    "source_connection_id": ids[0],
-                    "target_connection_id": ids[1],
+                    "source_connection_id": source,
+                    "target_connection_id": target,
                     "settings": settings,
                 }),
             )
@@ -622,6 +612,28 @@ impl Admin {
     }
 }
 
+/// An Employment Hero connection to these simulators with their long-lived token, unlimited.
+pub fn employment_hero_connection(sims: &Simulators, name: &str) -> Value {
+    let accepted = Accepted::default();
+    json!({
+        "name": format!("{name}: Employment Hero"),
+        "connector": "employment_hero",
+        "settings": {
+            "api_base_url": sims.employment_hero_api_base_url(),
+            "authorize_url": sims.employment_hero_authorize_url(),
+            "token_url": sims.employment_hero_token_url(),
+            "organisation_id": accepted.employment_hero_organisation_id,
+            "requests_per_minute": LOCAL_RATE,
+            "burst": LOCAL_BURST,
+        },
+        "credentials": {
+            "client_id": accepted.employment_hero_client_id,
+            "client_secret": accepted.employment_hero_client_secret,
+            "access_token": accepted.employment_hero_access_token,
+        },
+    })
+}
+
 /// The SCIM users by externalId, failing on any externalId held twice.
 pub fn target_users_once(sims: &Simulators) -> BTreeMap<String, String> {
     let mut users = BTreeMap::new();
@@ -650,6 +662,19 @@ impl Answer {
 }
 
 /// `ihub serve` on the data directory (SQLite, the embedded job queue), with these settings, until it listens.
+/// A data directory for `ihub serve` on SQLite holding the organisation Acme and its admin Ada, made by
+/// `ihub admin` (the binary built first).
+pub fn sqlite_with_ada() -> tempfile::TempDir {
+    ihub_connectors::http::install_crypto_provider();
+    drop(ihub());
+    let dir = tempfile::tempdir().unwrap();
+    for args in ACME_AND_ADA {
+        let out = run(ihub().current_dir(dir.path()).args(args));
+        assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
+    }
+    dir
+}
+
 pub fn serve(dir: &tempfile::TempDir, settings: &[(&str, &str)]) -> (Running, u16) {
     let port = free_port();
     let mut cmd = ihub();

@@ -2,6 +2,7 @@
 use std::process::Command;
 
 mod harness;
+mod rate_limits;
 mod scaled_out;
 mod serve_sync;
 mod webhooks;

@@ -6,11 +6,9 @@ use std::time::{Duration, Instant};
 use ihub_simulators::{Accepted, Simulators, System};
 use serde_json::{Value, json};
 
-use crate::harness::{
-    ACME_AND_ADA, Admin, QUICK, assert_manager_links, ihub, kill_point, run, serve, stderr, target_users_once,
-};
+use crate::harness::{Admin, QUICK, assert_manager_links, kill_point, serve, sqlite_with_ada, target_users_once};
 
-async fn wait_ended(admin: &Admin, run: &str, within: Duration) -> Value {
+pub(crate) async fn wait_ended(admin: &Admin, run: &str, within: Duration) -> Value {
     let deadline = Instant::now() + within;
     loop {
         let current = admin.get(&format!("/api/v1/runs/{run}")).await;
@@ -28,13 +26,7 @@ async fn wait_ended(admin: &Admin, run: &str, within: Duration) -> Value {
 async fn a_sync_survives_kill_9_of_serve_on_sqlite() {
     const PEOPLE: u32 = 300;
     let kill_at = kill_point(10, 260);
-    ihub_connectors::http::install_crypto_provider();
-    drop(ihub());
-    let dir = tempfile::tempdir().unwrap();
-    for args in ACME_AND_ADA {
-        let out = run(ihub().current_dir(dir.path()).args(args));
-        assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
-    }
+    let dir = sqlite_with_ada();
     let sims = Simulators::start(Accepted::default()).await.expect("simulators start");
     sims.seed(PEOPLE);
     sims.set_latency(System::Scim, Duration::from_millis(20));

@@ -248,6 +248,18 @@ impl Api {
     pub async fn get(&self, path: &str) -> Result<Value> {
         self.expect(reqwest::Method::GET, path, None, 200).await
     }
+
+    /// Starts a full run of the integration; answers the run's id.
+    pub async fn start_full_run(&self, integration: &str) -> Result<String> {
+        let run = self
+            .post(
+                &format!("/api/v1/integrations/{integration}/run"),
+                &json!({"full": true}),
+                202,
+            )
+            .await?;
+        Ok(run["id"].as_str().unwrap_or_default().to_owned())
+    }
 }
 
 /// The rate limits the benchmark gives the connections; the connectors' own defaults (a few requests a second)
@@ -258,6 +270,12 @@ pub const RATE_LIMITS: [(u32, u32); 2] = [(6_000_000, 10_000), (100_000, 10_000)
 /// token, a SCIM target, both tested, and an enabled integration between them, with the connections' rate limits
 /// raised as far as their settings allow. Answers the integration's id and the limit that was accepted.
 pub async fn enabled_integration(api: &Api, sims: &Simulators) -> Result<(String, (u32, u32))> {
+    integration_to(api, sims, true).await
+}
+
+/// As `enabled_integration`; with `raise_target_limit` false the SCIM connection keeps its connector's default
+/// limit, and only the source's is raised.
+pub async fn integration_to(api: &Api, sims: &Simulators, raise_target_limit: bool) -> Result<(String, (u32, u32))> {
     let accepted = Accepted::default();
     let mut last_refusal = String::new();
     for (per_minute, burst) in RATE_LIMITS {
@@ -278,10 +296,15 @@ pub async fn enabled_integration(api: &Api, sims: &Simulators) -> Result<(String
                 "access_token": accepted.employment_hero_access_token,
             },
         });
+        let target_settings = if raise_target_limit {
+            json!({"base_url": sims.scim_base_url(), "requests_per_minute": per_minute, "burst": burst})
+        } else {
+            json!({"base_url": sims.scim_base_url()})
+        };
         let target = json!({
             "name": "Learning platform",
             "connector": "scim",
-            "settings": {"base_url": sims.scim_base_url(), "requests_per_minute": per_minute, "burst": burst},
+            "settings": target_settings,
             "credentials": {"token": accepted.scim_token},
         });
         let (status, answer) = api

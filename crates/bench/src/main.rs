@@ -5,6 +5,7 @@
 mod hub;
 mod jobs;
 mod machine;
+mod rate_limit;
 mod report;
 mod sync;
 mod webhooks;
@@ -68,6 +69,15 @@ pub struct Args {
     /// Seconds of webhook deliveries measured per receiver (after a 2 s warm-up); 0 skips webhook ingestion.
     #[arg(long, default_value_t = 15)]
     pub webhook_secs: u64,
+    /// People synced in the rate-limit fidelity part; 0 skips it.
+    #[arg(long, default_value_t = 2_000)]
+    pub rate_limit_people: u32,
+    /// Requests a minute the SCIM simulator allows in the rate-limit part.
+    #[arg(long, default_value_t = 150)]
+    pub rate_limit_per_minute: u32,
+    /// Requests the SCIM simulator takes at once in the rate-limit part.
+    #[arg(long, default_value_t = 15)]
+    pub rate_limit_burst: u32,
     /// Run only this part and replace only its section of the `--write` file, keeping the rest.
     #[arg(long, value_enum)]
     pub only: Option<Only>,
@@ -87,6 +97,8 @@ pub enum Backends {
 pub enum Only {
     /// Webhook ingestion on the hub(s) of `--backend` and the bare actix-web baseline.
     Webhooks,
+    /// Rate-limit fidelity: a full sync to the SCIM simulator enforcing a hosted target's limit.
+    RateLimit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,13 +148,28 @@ async fn main() -> Result<()> {
         Backends::Postgres => &[Backend::Postgres],
         Backends::Both => &[Backend::Sqlite, Backend::Postgres],
     };
-    if args.only == Some(Only::Webhooks) {
-        let loads = webhook_loads(backends, &args, &work).await?;
-        let section = report::webhooks_section(&loads, &invocation, &date, started.elapsed().as_secs_f64());
+    if let Some(only) = args.only {
+        let (heading, section) = match only {
+            Only::Webhooks => {
+                let loads = webhook_loads(backends, &args, &work).await?;
+                let secs = started.elapsed().as_secs_f64();
+                (
+                    report::WEBHOOKS_HEADING,
+                    report::webhooks_section(&loads, &invocation, &date, secs),
+                )
+            }
+            Only::RateLimit => {
+                let result = rate_limit::run(&args, &work).await?;
+                (
+                    report::RATE_LIMIT_HEADING,
+                    report::rate_limit_section(&result, &invocation, &date),
+                )
+            }
+        };
         println!("{section}");
         if let Some(path) = &args.write {
             let existing = std::fs::read_to_string(path).ok();
-            std::fs::write(path, report::merge_section(existing.as_deref(), &section))
+            std::fs::write(path, report::merge_section(existing.as_deref(), heading, &section))
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
@@ -174,6 +201,12 @@ async fn main() -> Result<()> {
         Vec::new()
     };
 
+    let rate_limit = if args.rate_limit_people > 0 {
+        Some(rate_limit::run(&args, &work).await?)
+    } else {
+        None
+    };
+
     let report = report::Report {
         date,
         machine: &machine,
@@ -183,6 +216,7 @@ async fn main() -> Result<()> {
         big: &big,
         jobs: jobs.as_ref(),
         webhooks: &loads,
+        rate_limit: rate_limit.as_ref(),
     }
     .markdown();
     println!("{report}");

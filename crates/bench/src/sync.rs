@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ihub_simulators::{Accepted, Simulators, System};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::hub::{self, Api, HubConfig, HubProcess};
 use crate::machine::{self, CpuOf, MachineCpu, RssSampler};
@@ -269,7 +269,7 @@ async fn measure(backend: Backend, args: &Args, dir: &Path, database: &Database,
     outcome.with_context(|| format!("hub log: {}", log.display()))
 }
 
-const ENDED: [&str; 4] = ["done", "partial", "failed", "cancelled"];
+pub const ENDED: [&str; 4] = ["done", "partial", "failed", "cancelled"];
 
 /// What one backend's runs are measured with.
 struct Watch<'a> {
@@ -332,14 +332,7 @@ async fn measure_phase(watch: &Watch<'_>, perf: Option<&Path>) -> Result<Phase> 
     };
 
     let t0 = Instant::now();
-    let run = api
-        .post(
-            &format!("/api/v1/integrations/{integration}/run"),
-            &json!({"full": true}),
-            202,
-        )
-        .await?;
-    let id = run["id"].as_str().unwrap_or_default().to_owned();
+    let id = api.start_full_run(integration).await?;
     let deadline = t0 + Duration::from_secs(args.timeout_secs);
     let mut said = Instant::now();
     let run = loop {

@@ -1,12 +1,15 @@
-//! The one HTTP setup every connector uses: timeouts and a user agent, a per-connection rate limiter, retries with
-//! exponential backoff and jitter that honour `Retry-After`, and the classification of what came back.
-use std::num::NonZeroU32;
+//! The one HTTP setup every connector uses: timeouts and a user agent, the connection's rate-limit budget
+//! (limits/), retries with exponential backoff and jitter that honour `Retry-After`, and the classification of what
+//! came back.
 use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ihub_domain::connections::ports::ConnectorError;
 use reqwest::{RequestBuilder, Response, StatusCode};
+use uuid::Uuid;
+
+pub use crate::limits::RateLimit;
+use crate::limits::{self, Budget};
 
 pub const USER_AGENT: &str = concat!("IntegrationHub/", env!("CARGO_PKG_VERSION"));
 
@@ -33,23 +36,6 @@ pub fn client() -> reqwest::Client {
                 .expect("the HTTP client configuration is valid")
         })
         .clone()
-}
-
-/// Requests per minute and burst a connection may send; each connector has a default, settings may override it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub per_minute: u32,
-    pub burst: u32,
-}
-
-impl RateLimit {
-    /// This default with what a connection's settings override.
-    pub fn overridden(self, per_minute: Option<u32>, burst: Option<u32>) -> Self {
-        Self {
-            per_minute: per_minute.unwrap_or(self.per_minute),
-            burst: burst.unwrap_or(self.burst),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -99,18 +85,27 @@ pub enum Idempotence {
 pub struct Http {
     client: reqwest::Client,
     system: &'static str,
-    limiter: Arc<DefaultDirectRateLimiter>,
+    budget: Arc<Budget>,
     retry: RetryPolicy,
 }
 
 impl Http {
+    /// A client with a budget of its own (a connection test, a one-off call).
     pub fn new(system: &'static str, limit: RateLimit, retry: RetryPolicy) -> Self {
-        let per_minute = NonZeroU32::new(limit.per_minute.max(1)).expect("at least one");
-        let burst = NonZeroU32::new(limit.burst.max(1)).expect("at least one");
+        Self::with_budget(system, Arc::new(Budget::own(limit)), retry)
+    }
+
+    /// A client that spends the connection's budget, shared with every other client of the connection (other
+    /// runs, other workers).
+    pub fn for_connection(system: &'static str, connection: Uuid, limit: RateLimit, retry: RetryPolicy) -> Self {
+        Self::with_budget(system, limits::budget(connection, limit), retry)
+    }
+
+    fn with_budget(system: &'static str, budget: Arc<Budget>, retry: RetryPolicy) -> Self {
         Self {
             client: client(),
             system,
-            limiter: Arc::new(RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(burst))),
+            budget,
             retry,
         }
     }
@@ -133,12 +128,25 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.limiter.until_ready().await;
+            if let Err(paused) = self.budget.acquire(self.retry.max_retry_after).await {
+                return Err(ConnectorError::Retryable {
+                    message: format!(
+                        "{}: rate limited; the target asked for a pause of {} s more",
+                        self.system,
+                        paused.as_secs()
+                    ),
+                    retry_after: Some(paused),
+                });
+            }
             let failure = match build(&self.client).send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
+                    // A refusal's Retry-After pauses the whole connection's budget, so the retry below and every
+                    // other request wait it out in `acquire`.
+                    let retry_after = self.budget.observe(response.status(), response.headers()).await;
+                    if response.status().is_success() {
+                        return Ok(response);
+                    }
                     let status = response.status();
-                    let retry_after = retry_after(&response);
                     let error = classify(self.system, response).await;
                     let worth_retrying = match status {
                         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,
@@ -167,7 +175,8 @@ impl Http {
             }
             let delay = match hint {
                 Some(hint) if hint > self.retry.max_retry_after => return Err(with_hint(error, Some(hint))),
-                Some(hint) => hint,
+                // The budget is paused for as long; `acquire` waits.
+                Some(_) => Duration::ZERO,
                 None => backoff(self.retry, attempt),
             };
             tracing::debug!(system = self.system, attempt, delay_ms = delay.as_millis() as u64, %error, "retrying");
@@ -195,21 +204,6 @@ fn backoff(policy: RetryPolicy, attempt: u32) -> Duration {
     let random = getrandom::u64().unwrap_or(u64::MAX / 2);
     let fraction = (random >> 11) as f64 / (1u64 << 53) as f64;
     bound.mul_f64(fraction.max(0.1))
-}
-
-/// `Retry-After` in either of its forms (RFC 9110 §10.2.3): seconds, or an HTTP date.
-fn retry_after(response: &Response) -> Option<Duration> {
-    let value = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    (when.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
 }
 
 /// Describes a transport failure without echoing the URL's query (it may carry secrets).
@@ -260,6 +254,16 @@ mod tests {
 
     /// A server whose first `failures` answers are `status` with `Retry-After: retry_after`, then 200.
     async fn flaky(status: u16, failures: u32, retry_after: Option<&'static str>) -> (String, Arc<AtomicU32>) {
+        serve(status, failures, retry_after, &[]).await
+    }
+
+    /// As `flaky`, its successes carrying `headers`.
+    async fn serve(
+        status: u16,
+        failures: u32,
+        retry_after: Option<&'static str>,
+        headers: &'static [(&'static str, &'static str)],
+    ) -> (String, Arc<AtomicU32>) {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let server = HttpServer::new(move || {
@@ -274,7 +278,11 @@ mod tests {
                         }
                         response.body("busy")
                     } else {
-                        HttpResponse::Ok().body("ok")
+                        let mut response = HttpResponse::Ok();
+                        for &header in headers {
+                            response.insert_header(header);
+                        }
+                        response.body("ok")
                     }
                 }
             }))
@@ -379,27 +387,68 @@ mod tests {
         assert!(refused.is_retryable() && refused.to_string().contains("could not connect"));
     }
 
+    /// A client allowed `per_minute` requests with no burst.
+    fn one_at_a_time(per_minute: u32) -> Http {
+        let limit = RateLimit { per_minute, burst: 1 };
+        Http::new("Test system", limit, RetryPolicy::default())
+    }
+
     #[tokio::test]
     async fn the_rate_limit_spaces_requests() {
         let (url, calls) = flaky(200, 0, None).await;
-        let limited = Http::new(
-            "Test system",
-            RateLimit {
-                per_minute: 600,
-                burst: 1,
-            },
-            RetryPolicy::default(),
-        );
-        let started = std::time::Instant::now();
-        for _ in 0..4 {
-            limited.send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap();
-        }
+        let took = one_after_another(&one_at_a_time(600), &url, 4).await;
         // One at once, then one every 100 ms.
+        assert!(took >= Duration::from_millis(290), "{took:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    /// How long `n` requests one after another take.
+    async fn one_after_another(http: &Http, url: &str, n: usize) -> Duration {
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            http.send(Idempotence::Idempotent, |c| c.get(url)).await.unwrap();
+        }
+        started.elapsed()
+    }
+
+    #[tokio::test]
+    async fn the_limit_a_target_announces_paces_requests_below_generous_settings() {
+        let announcing = &[("X-RateLimit-Limit", "600"), ("X-RateLimit-Remaining", "100")];
+        let (url, _) = serve(200, 0, None, announcing).await;
+        let took = one_after_another(&one_at_a_time(60_000), &url, 5).await;
+        // The first answer teaches 600 a minute: the second request still had its slot at the old pace, the three
+        // after it go ~102 ms apart, not 1 ms.
+        assert!(took >= Duration::from_millis(300), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_pauses_the_connection_not_just_the_refused_request() {
+        let (url, calls) = flaky(429, 1, Some("1")).await;
+        let connection = Uuid::new_v4();
+        let limit = RateLimit {
+            per_minute: 60_000,
+            burst: 100,
+        };
+        let refused = Http::for_connection("Test system", connection, limit, RetryPolicy::default());
+        let other_run = Http::for_connection("Test system", connection, limit, RetryPolicy::default());
+        refused.send(Idempotence::Idempotent, |c| c.get(&url)).await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Another run's client of the same connection, asking while the pause holds, waits too.
+        let (url, _) = flaky(429, 1, Some("2")).await;
+        let first = refused.clone();
+        let hit = tokio::spawn(async move { first.send(Idempotence::Idempotent, |c| c.get(&url)).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (plain, _) = flaky(200, 0, None).await;
+        let started = std::time::Instant::now();
+        other_run
+            .send(Idempotence::Idempotent, |c| c.get(&plain))
+            .await
+            .unwrap();
         assert!(
-            started.elapsed() >= Duration::from_millis(290),
+            started.elapsed() >= Duration::from_millis(1500),
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        hit.await.unwrap().unwrap();
     }
 }

@@ -7,6 +7,7 @@ use ihub_domain::connections::ports::{Catalog, Connector};
 pub mod bamboohr;
 pub mod employment_hero;
 pub mod http;
+pub mod limits;
 pub mod oauth;
 pub mod odoo;
 pub mod scim;

@@ -9,6 +9,7 @@ use ihub_domain::connections::ports::{
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::settings::parse;
 use ihub_domain::connections::ports::ConnectorError;
@@ -74,9 +75,11 @@ pub trait TypedConnector: Send + Sync + 'static {
         )))
     }
 
-    /// The connection as a source, for connectors that are one.
+    /// The connection as a source, for connectors that are one; `connection` names the rate-limit budget its
+    /// requests spend (`Http::for_connection`).
     fn source(
         &self,
+        _connection: Uuid,
         _settings: Self::Settings,
         _credentials: Self::Credentials,
         _sink: Arc<dyn CredentialSink>,
@@ -84,9 +87,10 @@ pub trait TypedConnector: Send + Sync + 'static {
         None
     }
 
-    /// The connection as a target, for connectors that are one.
+    /// The connection as a target, for connectors that are one; `connection` as for `source`.
     fn target(
         &self,
+        _connection: Uuid,
         _settings: Self::Settings,
         _credentials: Self::Credentials,
         _sink: Arc<dyn CredentialSink>,
@@ -141,7 +145,10 @@ impl<C: TypedConnector> Connector for Typed<C> {
 
     fn source(&self, connection: ConnectionContext) -> Option<Result<Arc<dyn PeopleSource>, ConnectorError>> {
         match parse_context::<C>(&connection) {
-            Ok((settings, credentials)) => self.0.source(settings, credentials, connection.sink).map(Ok),
+            Ok((settings, credentials)) => self
+                .0
+                .source(connection.id, settings, credentials, connection.sink)
+                .map(Ok),
             Err(e) => Some(Err(e)),
         }
     }
@@ -161,7 +168,10 @@ impl<C: TypedConnector> Connector for Typed<C> {
 
     fn target(&self, connection: ConnectionContext) -> Option<Result<Arc<dyn UserTarget>, ConnectorError>> {
         match parse_context::<C>(&connection) {
-            Ok((settings, credentials)) => self.0.target(settings, credentials, connection.sink).map(Ok),
+            Ok((settings, credentials)) => self
+                .0
+                .target(connection.id, settings, credentials, connection.sink)
+                .map(Ok),
             Err(e) => Some(Err(e)),
         }
     }

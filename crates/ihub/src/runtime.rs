@@ -21,6 +21,8 @@ pub enum StartError {
     Queue(#[from] ihub_worker::QueueError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+    #[error("REDIS_URL for the shared rate limits: {0}")]
+    RateLimits(String),
 }
 
 /// Connects the database, brings the schema up to date, and assembles the hub every service shares.
@@ -87,6 +89,10 @@ pub enum Roles {
 pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
     let queue: Arc<dyn WorkerQueue> =
         ihub_worker::job_queue::connect(config.redis_url.as_deref(), &config.redis_queue)?;
+    // Workers on several machines writing to one target share its limit; without Redis each process keeps its own.
+    if let Some(url) = config.redis_url.as_deref() {
+        ihub_connectors::limits::share_through_redis(url).map_err(|e| StartError::RateLimits(e.to_string()))?;
+    }
     let hub = open_hub(&config, queue.clone()).await?;
     if roles == Roles::Api && queue.kind() == "embedded" {
         tracing::warn!(

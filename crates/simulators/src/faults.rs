@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -80,9 +81,18 @@ pub struct FaultPlan {
     /// Added before every answer.
     #[serde(default, with = "millis")]
     pub latency: Duration,
-    /// Requests per minute allowed; past that, the system's rate-limit status with `Retry-After`.
+    /// Requests per minute allowed, as a token bucket refilled at this pace; past that, the system's rate-limit
+    /// status with `Retry-After` (seconds until a request would pass). Every answer carries `X-RateLimit-Limit`
+    /// (this), `X-RateLimit-Remaining` (requests that would pass now), `X-RateLimit-Reset` (seconds until the
+    /// bucket is full) and `RateLimit-Policy: <limit>;w=60`, as gateways that publish their limit do.
     #[serde(default)]
     pub rate_limit_per_minute: Option<u32>,
+    /// Requests that may go at once, the bucket's size (default: the per-minute limit).
+    #[serde(default)]
+    pub rate_limit_burst: Option<u32>,
+    /// Sends none of the rate-limit headers, only `Retry-After` on refusals, like targets that publish nothing.
+    #[serde(default)]
+    pub rate_limit_silent: bool,
     /// Overrides the rate-limit status (e.g. 429 for BambooHR after its September 2026 change).
     #[serde(default)]
     pub rate_limit_status: Option<u16>,
@@ -112,10 +122,20 @@ mod millis {
 #[derive(Debug, Default)]
 struct SystemState {
     plan: FaultPlan,
-    window_start: Option<Instant>,
-    window_count: u32,
+    /// The token bucket: whole and part requests that may go, as of `refilled` (`None`: full).
+    tokens: f64,
+    refilled: Option<Instant>,
     error_credit: f64,
     requests: u64,
+    rate_limited: u64,
+}
+
+/// What the rate limit says about one answer, for its headers.
+#[derive(Debug, Clone, Copy)]
+struct LimitState {
+    per_minute: u32,
+    remaining: u32,
+    reset_secs: u64,
 }
 
 #[derive(Debug, Default)]
@@ -129,13 +149,43 @@ enum Verdict {
     Fail(ScriptedFailure),
 }
 
+/// One request against the plan's token bucket: whether it passes, and what the headers should say.
+fn take_token(state: &mut SystemState, per_minute: u32, now: Instant) -> (bool, LimitState) {
+    let burst = state.plan.rate_limit_burst.unwrap_or(per_minute) as f64;
+    let per_second = per_minute as f64 / 60.0;
+    let tokens = match state.refilled {
+        None => burst,
+        Some(at) => (state.tokens + now.duration_since(at).as_secs_f64() * per_second).min(burst),
+    };
+    let passes = tokens >= 1.0;
+    state.tokens = if passes { tokens - 1.0 } else { tokens };
+    state.refilled = Some(now);
+    let seconds_to = |tokens_short: f64| {
+        if per_second > 0.0 {
+            (tokens_short.max(0.0) / per_second).ceil() as u64
+        } else {
+            60
+        }
+    };
+    let limit = LimitState {
+        per_minute,
+        remaining: state.tokens.floor() as u32,
+        reset_secs: if passes {
+            seconds_to(burst - state.tokens)
+        } else {
+            seconds_to(1.0 - state.tokens).max(1)
+        },
+    };
+    (passes, limit)
+}
+
 impl Faults {
     pub fn set(&self, system: System, plan: FaultPlan) {
         let mut systems = self.systems.lock().expect("lock");
         let state = systems.entry(system).or_default();
         state.plan = plan;
-        state.window_start = None;
-        state.window_count = 0;
+        state.tokens = 0.0;
+        state.refilled = None;
         state.error_credit = 0.0;
     }
 
@@ -158,39 +208,41 @@ impl Faults {
         systems.get(&system).map_or(0, |s| s.requests)
     }
 
+    /// Requests `system` refused for its rate limit.
+    pub fn rate_limited(&self, system: System) -> u64 {
+        let systems = self.systems.lock().expect("lock");
+        systems.get(&system).map_or(0, |s| s.rate_limited)
+    }
+
     pub fn reset_counts(&self) {
         for state in self.systems.lock().expect("lock").values_mut() {
             state.requests = 0;
+            state.rate_limited = 0;
         }
     }
 
-    fn judge(&self, system: System) -> (Duration, Verdict) {
+    fn judge(&self, system: System) -> (Duration, Verdict, Option<LimitState>) {
         let mut systems = self.systems.lock().expect("lock");
         let state = systems.entry(system).or_default();
         state.requests += 1;
         let latency = state.plan.latency;
         if let Some(failure) = state.plan.scripted.pop_front() {
-            return (latency, Verdict::Fail(failure));
+            return (latency, Verdict::Fail(failure), None);
         }
-        if let Some(limit) = state.plan.rate_limit_per_minute {
-            let now = Instant::now();
-            let start = *state.window_start.get_or_insert(now);
-            let elapsed = now.duration_since(start);
-            if elapsed >= Duration::from_secs(60) {
-                state.window_start = Some(now);
-                state.window_count = 0;
-            }
-            state.window_count += 1;
-            if state.window_count > limit {
-                let left =
-                    Duration::from_secs(60).saturating_sub(now.duration_since(state.window_start.unwrap_or(now)));
+        let mut announced = None;
+        if let Some(per_minute) = state.plan.rate_limit_per_minute {
+            let (passes, limit) = take_token(state, per_minute, Instant::now());
+            announced = (!state.plan.rate_limit_silent).then_some(limit);
+            if !passes {
+                state.rate_limited += 1;
                 let status = state.plan.rate_limit_status.unwrap_or(system.rate_limit_status());
                 return (
                     latency,
                     Verdict::Fail(ScriptedFailure {
                         status,
-                        retry_after: Some(left.as_secs_f64().ceil().max(1.0) as u64),
+                        retry_after: Some(limit.reset_secs),
                     }),
+                    announced,
                 );
             }
         }
@@ -204,10 +256,11 @@ impl Faults {
                         status,
                         retry_after: None,
                     }),
+                    announced,
                 );
             }
         }
-        (latency, Verdict::Pass)
+        (latency, Verdict::Pass, announced)
     }
 }
 
@@ -255,14 +308,28 @@ pub async fn middleware(
     let (Some(state), Some(system)) = (state, system) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    let (latency, verdict) = state.faults.judge(system);
+    let (latency, verdict, limit) = state.faults.judge(system);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    match verdict {
-        Verdict::Pass => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
-        Verdict::Fail(failure) => Ok(req.into_response(failure_response(system, failure))),
+    let mut response = match verdict {
+        Verdict::Pass => next.call(req).await?.map_into_boxed_body(),
+        Verdict::Fail(failure) => req.into_response(failure_response(system, failure)),
+    };
+    if let Some(limit) = limit {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("x-ratelimit-limit", limit.per_minute.to_string()),
+            ("x-ratelimit-remaining", limit.remaining.to_string()),
+            ("x-ratelimit-reset", limit.reset_secs.to_string()),
+            ("ratelimit-policy", format!("{};w=60", limit.per_minute)),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
     }
+    Ok(response)
 }
 
 #[cfg(test)]
@@ -288,5 +355,32 @@ mod tests {
         for server in System::ALL {
             assert_eq!(server.on_server("/_control/status"), None);
         }
+    }
+
+    #[test]
+    fn the_rate_limit_is_a_token_bucket_that_says_what_is_left() {
+        let mut state = SystemState {
+            plan: FaultPlan {
+                rate_limit_per_minute: Some(150),
+                rate_limit_burst: Some(15),
+                ..FaultPlan::default()
+            },
+            ..SystemState::default()
+        };
+        let start = Instant::now();
+        for left in (0..15).rev() {
+            let (passes, limit) = take_token(&mut state, 150, start);
+            assert!(passes);
+            assert_eq!(limit.remaining, left);
+        }
+        let (passes, refused) = take_token(&mut state, 150, start);
+        assert!(!passes, "the burst is spent");
+        assert_eq!(refused.reset_secs, 1, "a token comes every 0.4 s: Retry-After 1");
+        let (passes, _) = take_token(&mut state, 150, start + Duration::from_millis(400));
+        assert!(passes, "one token a 0.4 s");
+        let (passes, _) = take_token(&mut state, 150, start + Duration::from_millis(500));
+        assert!(!passes);
+        let (_, full) = take_token(&mut state, 150, start + Duration::from_secs(600));
+        assert_eq!(full.remaining, 14, "the bucket holds no more than the burst");
     }
 }

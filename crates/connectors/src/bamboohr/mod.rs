@@ -179,12 +179,13 @@ impl TypedConnector for BambooHr {
 
     fn source(
         &self,
+        connection: uuid::Uuid,
         settings: Settings,
         credentials: Credentials,
         _sink: Arc<dyn CredentialSink>,
     ) -> Option<Arc<dyn PeopleSource>> {
         Some(Arc::new(BambooHrSource {
-            http: Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default()),
+            http: Http::for_connection(SYSTEM, connection, settings.rate_limit(), RetryPolicy::default()),
             settings,
             credentials,
         }))

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::http::{RateLimit, RetryPolicy};
+use crate::http::{Http, RateLimit, RetryPolicy};
 use crate::oauth::OAuthApp;
 
 mod source;
@@ -184,16 +184,13 @@ impl TypedConnector for EmploymentHero {
 
     fn source(
         &self,
+        connection: uuid::Uuid,
         settings: Settings,
         credentials: Credentials,
         sink: Arc<dyn CredentialSink>,
     ) -> Option<Arc<dyn PeopleSource>> {
-        Some(Arc::new(EmploymentHeroSource::new(
-            settings,
-            credentials,
-            sink,
-            RetryPolicy::default(),
-        )))
+        let http = Http::for_connection(SYSTEM, connection, settings.rate_limit(), RetryPolicy::default());
+        Some(Arc::new(EmploymentHeroSource::new(settings, credentials, sink, http)))
     }
 
     /// The organisations the token can read: customers find the organisation id hard to get, so they pick it.
@@ -207,7 +204,12 @@ impl TypedConnector for EmploymentHero {
         if setting != "organisation_id" {
             return Ok(None);
         }
-        let source = EmploymentHeroSource::new(settings.clone(), credentials.clone(), sink, RetryPolicy::interactive());
+        let source = EmploymentHeroSource::new(
+            settings.clone(),
+            credentials.clone(),
+            sink,
+            Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive()),
+        );
         source.organisations().await.map(Some)
     }
 
@@ -224,7 +226,12 @@ impl TypedConnector for EmploymentHero {
                 "not connected yet: connect through Employment Hero's sign-in first".into(),
             ));
         }
-        let source = EmploymentHeroSource::new(settings.clone(), credentials.clone(), sink, RetryPolicy::interactive());
+        let source = EmploymentHeroSource::new(
+            settings.clone(),
+            credentials.clone(),
+            sink,
+            Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::interactive()),
+        );
         let organisations = source.organisations().await?;
         if let Some(wanted) = &settings.organisation_id
             && !organisations.iter().any(|o| &o.value == wanted)

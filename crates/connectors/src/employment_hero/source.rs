@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::{Credentials, Settings};
-use crate::http::{Http, Idempotence, RetryPolicy};
+use crate::http::{Http, Idempotence};
 
 /// The page size Employment Hero's list endpoints accept at most (developer docs, "Pagination").
 pub const PAGE_SIZE: u32 = 100;
@@ -92,14 +92,9 @@ impl Employee {
 }
 
 impl EmploymentHeroSource {
-    pub fn new(
-        settings: Settings,
-        credentials: Credentials,
-        sink: Arc<dyn CredentialSink>,
-        retry: RetryPolicy,
-    ) -> Self {
+    pub fn new(settings: Settings, credentials: Credentials, sink: Arc<dyn CredentialSink>, http: Http) -> Self {
         Self {
-            http: Http::new(super::SYSTEM, settings.rate_limit(), retry),
+            http,
             settings,
             credentials: Mutex::new(credentials),
             sink,

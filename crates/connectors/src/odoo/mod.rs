@@ -131,11 +131,12 @@ impl TypedConnector for Odoo {
 
     fn target(
         &self,
+        connection: uuid::Uuid,
         settings: Settings,
         credentials: Credentials,
         _sink: Arc<dyn CredentialSink>,
     ) -> Option<Arc<dyn UserTarget>> {
-        let http = Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default());
+        let http = Http::for_connection(SYSTEM, connection, settings.rate_limit(), RetryPolicy::default());
         Some(Arc::new(OdooTarget {
             rpc: Rpc::new(http, &settings, &credentials),
             external_id_field: settings.external_id_field.clone(),

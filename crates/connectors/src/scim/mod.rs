@@ -115,12 +115,13 @@ impl TypedConnector for Scim {
 
     fn target(
         &self,
+        connection: uuid::Uuid,
         settings: Settings,
         credentials: Credentials,
         _sink: Arc<dyn CredentialSink>,
     ) -> Option<Arc<dyn UserTarget>> {
         Some(Arc::new(ScimTarget {
-            http: Http::new(SYSTEM, settings.rate_limit(), RetryPolicy::default()),
+            http: Http::for_connection(SYSTEM, connection, settings.rate_limit(), RetryPolicy::default()),
             settings,
             credentials,
             no_or_filters: Default::default(),

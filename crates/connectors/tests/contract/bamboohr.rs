@@ -82,7 +82,22 @@ async fn honours_retry_after_on_throttling_and_retries_server_errors() {
         }
         other => panic!("expected a retryable error with the hint, got {other:?}"),
     }
+    // The pause is the connection's: its next request is not sent, and says how much of the pause is left.
+    let sent = sims.request_count(System::BambooHr);
+    match bamboo.fetch(&sims.bamboohr_employee_id(1)).await {
+        Err(ConnectorError::Retryable {
+            retry_after: Some(left),
+            ..
+        }) => assert!(
+            left > Duration::from_secs(590) && left <= Duration::from_secs(600),
+            "{left:?}"
+        ),
+        other => panic!("expected the connection to be paused, got {other:?}"),
+    }
+    assert_eq!(sims.request_count(System::BambooHr), sent);
 
+    // Another connection (its own budget) from here on.
+    let bamboo = source("bamboohr", connection(&sims, &sink));
     sims.fail_next(System::BambooHr, 1, 503, Some(2));
     let (page, waited) = timed(bamboo.list_page(None)).await;
     assert_eq!(page.unwrap().people.len(), 10);
@@ -356,6 +371,7 @@ async fn registration_failures_are_classified_and_leave_nothing_behind() {
 
     // The key cannot be stored: the webhook it belongs to is removed again.
     let broken = ConnectionContext {
+        id: uuid::Uuid::new_v4(),
         settings: settings.clone(),
         credentials: credentials.clone(),
         sink: Arc::new(BrokenSink),

@@ -52,6 +52,7 @@ pub fn connector(kind: &str) -> Arc<dyn Connector> {
 
 pub fn context(settings: Value, credentials: Value, sink: &Arc<MemorySink>) -> ConnectionContext {
     ConnectionContext {
+        id: uuid::Uuid::new_v4(),
         settings,
         credentials,
         sink: sink.clone(),

@@ -347,6 +347,7 @@ impl CredentialSink for StoredCredentials {
 /// Everything a connector needs to act for this connection; fails when no credentials are stored.
 pub fn context(hub: &Hub, model: &connection::Model) -> Result<Option<ConnectionContext>> {
     Ok(open_credentials(hub, model)?.map(|credentials| ConnectionContext {
+        id: model.id,
         settings: model.settings.clone(),
         credentials,
         sink: Arc::new(StoredCredentials {

@@ -258,6 +258,8 @@ pub trait OAuthFlow: Send + Sync {
 /// What a connector needs to act for one connection.
 #[derive(Clone)]
 pub struct ConnectionContext {
+    /// The connection's id: what its rate-limit budget is shared by.
+    pub id: uuid::Uuid,
     pub settings: Value,
     pub credentials: Value,
     pub sink: Arc<dyn CredentialSink>,

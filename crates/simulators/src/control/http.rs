@@ -1,13 +1,14 @@
 //! The controls over HTTP, for the demo and for anyone poking at a running `ihub-simulators` with curl. No
 //! authentication: the binary listens on loopback, and these are a test rig's knobs.
 //!
-//! - `GET /_control/status`
+//! - `GET /_control/status`: people, users written, and per system the requests and those refused for the rate limit
 //! - `POST /_control/people/seed` `{"count": 100, "seed": 42}`
 //! - `POST /_control/people` `{"first_name", "last_name", "work_email", "job_title", "department", "location",
 //!   "manager": index}` → `{"index", "employment_hero_id", "bamboohr_id"}`
 //! - `PATCH /_control/people/{index}` with any of the same fields
 //! - `POST /_control/people/{index}/terminate` `{"date": "YYYY-MM-DD"}` (default today)
-//! - `PUT /_control/faults/{system}` with a fault plan; `DELETE /_control/faults/{system}`
+//! - `PUT /_control/faults/{system}` with a fault plan (`latency` ms, `rate_limit_per_minute`, `rate_limit_burst`,
+//!   `rate_limit_silent`, `rate_limit_status`, `scripted`, `error_rate`); `DELETE /_control/faults/{system}`
 //! - `POST /_control/webhooks/employment-hero` `{"url", "event": "employee_updated", "index"}`
 //! - `POST /_control/webhooks/bamboohr` `{"url", "private_key", "indices": [..], "changed_fields": [..]}`
 //! - `GET /_control/webhooks/bamboohr`: the webhooks registered through BambooHR's API and what they sent
@@ -43,24 +44,27 @@ fn bad(message: &str) -> HttpResponse {
 }
 
 async fn status(state: web::Data<SimState>) -> HttpResponse {
-    let requests: serde_json::Map<String, serde_json::Value> = System::ALL
-        .iter()
-        .map(|s| {
-            (
-                serde_json::to_value(s)
-                    .expect("serialises")
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                json!(state.request_count(*s)),
-            )
-        })
-        .collect();
+    let per_system = |count: &dyn Fn(System) -> u64| -> serde_json::Map<String, serde_json::Value> {
+        System::ALL
+            .iter()
+            .map(|s| {
+                (
+                    serde_json::to_value(s)
+                        .expect("serialises")
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    json!(count(*s)),
+                )
+            })
+            .collect()
+    };
     HttpResponse::Ok().json(json!({
         "people": state.people_count(),
         "scim_users": state.scim_users().len(),
         "odoo_employees": state.odoo_employees().len(),
-        "requests": requests,
+        "requests": per_system(&|s| state.request_count(s)),
+        "rate_limited": per_system(&|s| state.rate_limited_count(s)),
     }))
 }
 

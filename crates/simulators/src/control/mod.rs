@@ -312,7 +312,8 @@ impl SimState {
         self.faults.update(system, |plan| plan.latency = latency);
     }
 
-    /// At most `per_minute` requests a minute; past that, 429 (BambooHR: 503) with `Retry-After`.
+    /// At most `per_minute` requests a minute (all of them at once if they come at once); past that, 429
+    /// (BambooHR: 503) with `Retry-After`.
     pub fn set_rate_limit(&self, system: System, per_minute: Option<u32>) {
         self.faults
             .update(system, |plan| plan.rate_limit_per_minute = per_minute);
@@ -332,6 +333,11 @@ impl SimState {
         for system in System::ALL {
             self.faults.clear(system);
         }
+    }
+
+    /// Requests `system` refused for its rate limit.
+    pub fn rate_limited_count(&self, system: System) -> u64 {
+        self.faults.rate_limited(system)
     }
 
     /// Requests `system` received, faulted ones included.

@@ -109,3 +109,45 @@ async fn scripted_failures_rate_limits_latency_and_counts() {
     assert_eq!(sims.request_count(System::Scim), 20);
     sims.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_with_a_burst_publishes_its_headers_unless_silent() {
+    let sims = start().await;
+    sims.set_faults(
+        System::Scim,
+        ihub_simulators::FaultPlan {
+            rate_limit_per_minute: Some(60),
+            rate_limit_burst: Some(2),
+            ..Default::default()
+        },
+    );
+    let scim_list = || {
+        client()
+            .get(format!("{}/Users", sims.scim_base_url()))
+            .bearer_auth("scim-secret-token")
+            .send()
+    };
+    let first = scim_list().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["x-ratelimit-limit"], "60");
+    assert_eq!(first.headers()["x-ratelimit-remaining"], "1");
+    assert_eq!(first.headers()["ratelimit-policy"], "60;w=60");
+    assert_eq!(scim_list().await.unwrap().status(), 200);
+    let refused = scim_list().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "1", "one request a second");
+    assert_eq!(refused.headers()["x-ratelimit-remaining"], "0");
+    assert_eq!(sims.rate_limited_count(System::Scim), 1);
+
+    sims.set_faults(
+        System::Scim,
+        ihub_simulators::FaultPlan {
+            rate_limit_per_minute: Some(60),
+            rate_limit_silent: true,
+            ..Default::default()
+        },
+    );
+    let silent = scim_list().await.unwrap();
+    assert_eq!(silent.status(), 200);
+    assert!(!silent.headers().contains_key("x-ratelimit-limit"));
+}
