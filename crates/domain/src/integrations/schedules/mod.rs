@@ -481,6 +481,21 @@ pub async fn fire_due(hub: &Hub, now: DateTime<Utc>) -> Result<Vec<run::Model>> 
     Ok(queued)
 }
 
+/// When the next active schedule is due, so the scheduler can wake for it rather than a tick later.
+pub async fn next_due(hub: &Hub) -> Result<Option<DateTime<Utc>>> {
+    Ok(schedule::Entity::find()
+        .select_only()
+        .column(schedule::Column::NextRunAt)
+        .filter(schedule::Column::Active.eq(true))
+        .filter(schedule::Column::NextRunAt.is_not_null())
+        .order_by_asc(schedule::Column::NextRunAt)
+        .limit(1)
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(&hub.db)
+        .await?
+        .flatten())
+}
+
 /// Claims one due occurrence and queues its run in one transaction. `None`: another tick won it, or it was
 /// skipped.
 async fn fire_one(hub: &Hub, s: &schedule::Model, now: DateTime<Utc>) -> Result<Option<run::Model>> {
