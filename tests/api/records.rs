@@ -48,7 +48,10 @@ async fn insert_run(
         })
         .collect();
     for chunk in lines.chunks(500) {
-        run_record::Entity::insert_many(chunk.to_vec()).exec(&t.hub.db).await.unwrap();
+        run_record::Entity::insert_many(chunk.to_vec())
+            .exec(&t.hub.db)
+            .await
+            .unwrap();
     }
     run::Entity::update_many()
         .col_expr(run::Column::Status, Expr::value(status))
@@ -143,7 +146,10 @@ async fn the_csv_export_streams_every_line_once_in_order(t: TestHub) {
     assert_eq!(&rows[0][6], "refused: \"email\" taken,\nsee target");
     assert_eq!(&rows[1][7], "email: ∅ → p1@example.com");
     assert_eq!(&rows[1][8], "2026-07-01T09:30:00+00:00");
-    assert_eq!(&rows[1][9], "2026-07-01T19:30:00+10:00", "the organisation's zone by default");
+    assert_eq!(
+        &rows[1][9], "2026-07-01T19:30:00+10:00",
+        "the organisation's zone by default"
+    );
 
     let failed = parse(&csv(&t, &admin, run.id, "?outcome=failed&tz=Europe/London").await);
     assert_eq!(failed.len(), 1_000);
@@ -207,14 +213,21 @@ async fn retention_removes_old_runs_lines_in_batches_and_the_report_says_so(t: T
             .count(&t.hub.db)
             .await
             .unwrap();
-        let shown = t.get(&format!("/api/v1/runs/{run}"), &admin.token).await.expect(200).clone();
+        let shown = t
+            .get(&format!("/api/v1/runs/{run}"), &admin.token)
+            .await
+            .expect(200)
+            .clone();
         assert_eq!(shown["records_read"], 20, "the counts stay");
         if n < 2 {
             assert_eq!(left, 0, "run {n}");
             assert!(shown["records_removed_at"].is_string(), "{shown}");
             let gone = t.get(&format!("/api/v1/runs/{run}/records"), &admin.token).await;
             let problem = gone.expect_problem(410, "records_removed");
-            assert!(problem["detail"].as_str().unwrap().contains("removed by retention"), "{problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains("removed by retention"),
+                "{problem}"
+            );
             csv(&t, &admin, *run, "").await.expect_problem(410, "records_removed");
             t.post_empty(&format!("/api/v1/runs/{run}/replay-failed"), &admin.token)
                 .await
@@ -222,12 +235,18 @@ async fn retention_removes_old_runs_lines_in_batches_and_the_report_says_so(t: T
         } else {
             assert_eq!(left, 20, "run {n}");
             assert!(shown["records_removed_at"].is_null(), "{shown}");
-            let page = t.get(&format!("/api/v1/runs/{run}/records?limit=50"), &admin.token).await;
+            let page = t
+                .get(&format!("/api/v1/runs/{run}/records?limit=50"), &admin.token)
+                .await;
             assert_eq!(page.expect(200)["items"].as_array().unwrap().len(), 20);
         }
     }
     for run in quiet_runs {
-        let shown = t.get(&format!("/api/v1/runs/{run}"), &admin.token).await.expect(200).clone();
+        let shown = t
+            .get(&format!("/api/v1/runs/{run}"), &admin.token)
+            .await
+            .expect(200)
+            .clone();
         assert!(shown["records_removed_at"].is_null(), "{shown}");
     }
 }

@@ -38,11 +38,7 @@ pub async fn run(
         settings.reconciler.clone(),
         stop_rx.clone(),
     ));
-    let retention = tokio::spawn(retention::run(
-        hub.clone(),
-        settings.retention.clone(),
-        stop_rx.clone(),
-    ));
+    let retention = tokio::spawn(retention::run(hub.clone(), settings.retention.clone(), stop_rx.clone()));
     let processors: Vec<_> = (0..settings.inbound.processors)
         .map(|n| {
             tokio::spawn(inbound_processor::run(

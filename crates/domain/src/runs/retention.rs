@@ -4,9 +4,7 @@
 //! holds a long lock; the run row stays with its counts and `records_removed_at` says when its lines went.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 use uuid::Uuid;
 
 use super::RunStatus;
