@@ -76,6 +76,9 @@ pub struct Args {
     /// Integrations with a schedule due in the same minute in the scheduler storm; 0 skips it.
     #[arg(long, default_value_t = 1_000)]
     pub storm_integrations: usize,
+    /// `IHUB_WORKER_RUNS_AT_ONCE` for the scheduler storm's hub; the hub's default when not given.
+    #[arg(long)]
+    pub storm_runs_at_once: Option<usize>,
     /// Seconds the hub of the scheduler storm is watched idle afterwards.
     #[arg(long, default_value_t = 60)]
     pub storm_idle_secs: u64,

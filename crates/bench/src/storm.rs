@@ -23,6 +23,8 @@ const PEOPLE: u32 = 5;
 pub struct Storm {
     pub target: String,
     pub schedules: usize,
+    /// `IHUB_WORKER_RUNS_AT_ONCE`, when the benchmark set it.
+    pub runs_at_once: Option<usize>,
     /// Seconds from the due minute to each run queued / started, sorted.
     pub queued: Vec<f64>,
     pub started: Vec<f64>,
@@ -35,7 +37,13 @@ pub struct Storm {
 }
 
 pub async fn run(backend: Backend, args: &Args, work: &Path) -> Result<Storm> {
-    let served = Served::start(backend, args, work, "storm", &[]).await?;
+    let at_once = args.storm_runs_at_once.map(|n| n.to_string());
+    let extra: Vec<(&str, &str)> = at_once
+        .as_deref()
+        .map(|n| ("IHUB_WORKER_RUNS_AT_ONCE", n))
+        .into_iter()
+        .collect();
+    let served = Served::start(backend, args, work, "storm", &extra).await?;
     let measured = measure(&served, backend, args).await;
     served.stop(args, measured.is_err()).await;
     measured
@@ -117,6 +125,7 @@ async fn measure(served: &Served, backend: Backend, args: &Args) -> Result<Storm
     Ok(Storm {
         target: format!("hub on {}", backend.title()),
         schedules: n,
+        runs_at_once: args.storm_runs_at_once,
         not_started: n.saturating_sub(started.len()),
         queued,
         started,
@@ -156,7 +165,7 @@ pub fn section(results: &[Storm], invocation: &str, date: &str, secs: f64) -> Re
         "Measured {date} by `{invocation}` ({secs:.0} s in all). Aim from issue 11: 1,000 integrations with a \
          schedule due in the same minute, small sources: p99 due → run started ≤ {AIM_P99_SECS:.0} s; the idle hub \
          holding those schedules uses ≤ 1% of a core and ≤ {AIM_IDLE_RSS_MB:.0} MB resident.\n\n\
-         `crates/bench/src/storm.rs`: an `ihub serve` with default settings, one Employment Hero source of \
+         `crates/bench/src/storm.rs`: an `ihub serve` with default settings (unless the row says otherwise), one Employment Hero source of \
          {PEOPLE} people and one SCIM target shared by every integration, each integration with the cron \
          `M H * * *` (UTC) of the same minute. Due → queued and due → started are each run's `queued_at` and \
          `started_at` less the minute. Idle is measured once every run has ended, with the next occurrences a day \
@@ -180,7 +189,10 @@ pub fn section(results: &[Storm], invocation: &str, date: &str, secs: f64) -> Re
         writeln!(
             md,
             "| {} | {} | {} / {} | {} / {} / {} | {} | {} over {} s | {} | {} |",
-            r.target,
+            match r.runs_at_once {
+                Some(n) => format!("{} (`IHUB_WORKER_RUNS_AT_ONCE={n}`)", r.target),
+                None => r.target.clone(),
+            },
             r.schedules,
             secs_of(pct(&r.queued, 0.5)),
             secs_of(pct(&r.queued, 0.99)),
