@@ -386,8 +386,8 @@ pub fn webhooks_section(loads: &[Load], invocation: &str, date: &str, secs: f64)
         md,
         "Measured {date} by `{invocation}` ({secs:.0} s in all). Aim from issue 11: at a fixed {} signed 1 KB \
          deliveries/s, p99 acknowledgement latency ≤ 50 ms on SQLite and PostgreSQL.\n\n\
-         The load generator is in `ihub-bench` (`crates/bench/src/webhooks.rs`). {} for {:.0} s after a {} s \
-         warm-up, on one shared reqwest client over loopback. Every delivery is a {BODY_BYTES}-byte BambooHR event \
+         The load generator is in `ihub-bench` (`crates/bench/src/webhooks.rs`). {}. It runs for {:.0} s after a \
+         {} s warm-up, on one shared reqwest client over loopback. Every delivery is a {BODY_BYTES}-byte BambooHR event \
          `{{\"type\":\"employee.updated\", \"timestamp\": <RFC 3339 with nanoseconds, so a new event id each time>, \
          \"data\": {{…}}, \"note\": <padding>}}`, signed as it is sent (`X-BambooHR-Signature` = HMAC-SHA256 over \
          body ‖ `X-BambooHR-Timestamp`) and posted to the integration's `webhook_url`; the integration (BambooHR → \
