@@ -38,8 +38,8 @@ pub struct Pruned {
     pub lines: u64,
 }
 
-/// Runs one pass looks at per integration; the next pass goes on.
-const RUNS_PER_PASS: u64 = 100;
+/// Expired runs read at once.
+const RUNS_PER_SLICE: u64 = 100;
 
 /// One pass over every integration: removes the lines of runs past both limits at `now`.
 pub async fn prune(db: &DatabaseConnection, policy: &Policy, now: DateTime<Utc>) -> Result<Pruned> {
@@ -52,9 +52,16 @@ pub async fn prune(db: &DatabaseConnection, policy: &Policy, now: DateTime<Utc>)
         .await?;
     let mut pruned = Pruned::default();
     for integration_id in integrations {
-        for run_id in expired_runs(db, integration_id, policy.keep_runs, cutoff).await? {
-            pruned.lines += remove_lines(db, run_id, policy.batch.max(1), now).await?;
-            pruned.runs += 1;
+        // A webhook integration makes thousands of runs a day: go on until none is left, a slice at a time.
+        loop {
+            let expired = expired_runs(db, integration_id, policy.keep_runs, cutoff).await?;
+            for &run_id in &expired {
+                pruned.lines += remove_lines(db, run_id, policy.batch.max(1), now).await?;
+                pruned.runs += 1;
+            }
+            if (expired.len() as u64) < RUNS_PER_SLICE {
+                break;
+            }
         }
     }
     Ok(pruned)
@@ -96,7 +103,7 @@ async fn expired_runs(
             RunStatus::Cancelled,
         ]))
         .order_by_asc(run::Column::Number)
-        .limit(RUNS_PER_PASS)
+        .limit(RUNS_PER_SLICE)
         .into_tuple()
         .all(db)
         .await?)
