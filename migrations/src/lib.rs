@@ -8,6 +8,7 @@ mod m20261125_000003_oauth_states;
 mod m20261125_000004_runs;
 mod m20261125_000005_queue;
 mod m20261207_000006_manager_links;
+mod m20261207_000007_record_retention;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_runs::Migration),
             Box::new(m20261125_000005_queue::Migration),
             Box::new(m20261207_000006_manager_links::Migration),
+            Box::new(m20261207_000007_record_retention::Migration),
         ]
     }
 }

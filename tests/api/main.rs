@@ -10,6 +10,7 @@ mod integrations;
 mod logs;
 mod model;
 mod oauth;
+mod records;
 mod roles;
 mod schedules;
 mod sync;

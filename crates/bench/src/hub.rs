@@ -348,3 +348,99 @@ pub async fn integration_to(api: &Api, sims: &Simulators, raise_target_limit: bo
     }
     bail!("no rate limit was accepted: {last_refusal}")
 }
+
+/// A hub process of its own on `backend` (`ihub serve`; on PostgreSQL with a fresh database and a Redis queue of
+/// its own) with an admin signed in, for the benchmarks that measure one hub at a time.
+pub struct Served {
+    pub backend: crate::Backend,
+    pub process: HubProcess,
+    pub api: Api,
+    pub database: crate::sync::Database,
+    dir: tempfile::TempDir,
+    queue: String,
+}
+
+impl Served {
+    /// `extra` are settings beside the database's (`IHUB_*`).
+    pub async fn start(
+        backend: crate::Backend,
+        args: &crate::Args,
+        work: &Path,
+        label: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("ihub-bench-{label}-{}-", backend.name()))
+            .tempdir_in(work)?;
+        let database = crate::sync::Database::create(backend, args).await?;
+        let queue = format!(
+            "ihub-bench-{label}::{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let mut env: Vec<(String, String)> = extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        if let Some(url) = database.url(args) {
+            env.push(("DATABASE_URL".to_owned(), url));
+            env.push(("REDIS_URL".to_owned(), args.redis_url.clone()));
+            env.push(("IHUB_REDIS_QUEUE".to_owned(), queue.clone()));
+        }
+        let started = async {
+            let config = HubConfig::new(&args.ihub, &dir.path().join("data"), env)?;
+            config.create_admin().await?;
+            let process = config.start("serve", &dir.path().join("hub.log")).await?;
+            let api = Api::login(&config.base_url()).await?;
+            Ok::<_, anyhow::Error>((process, api))
+        }
+        .await;
+        match started {
+            Ok((process, api)) => Ok(Self {
+                backend,
+                process,
+                api,
+                database,
+                dir,
+                queue,
+            }),
+            Err(e) => {
+                database.drop_now().await;
+                eprintln!("hub data and log kept in {}", dir.keep().display());
+                Err(e)
+            }
+        }
+    }
+
+    /// One number from the hub's database, read beside it (`SELECT COUNT(*) …`).
+    pub async fn scalar(&self, args: &crate::Args, query: &str) -> Option<i64> {
+        use sqlx::Connection;
+        match self.database.url(args) {
+            Some(url) => {
+                let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+                sqlx::query_scalar(sqlx::AssertSqlSafe(query.to_owned()))
+                    .fetch_one(&mut conn)
+                    .await
+                    .ok()
+            }
+            None => {
+                let path = self.dir.path().join("data/ihub.db");
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", path.display()))
+                    .await
+                    .ok()?;
+                sqlx::query_scalar(sqlx::AssertSqlSafe(query.to_owned()))
+                    .fetch_one(&mut conn)
+                    .await
+                    .ok()
+            }
+        }
+    }
+
+    /// Stops the hub, drops its database and queue; keeps its directory when asked or when `failed`.
+    pub async fn stop(self, args: &crate::Args, failed: bool) {
+        self.process.stop().await;
+        self.database.drop_now().await;
+        if self.backend == crate::Backend::Postgres {
+            crate::jobs::forget_queue(&args.redis_url, &self.queue).await;
+        }
+        if failed || args.keep {
+            eprintln!("hub data and log kept in {}", self.dir.keep().display());
+        }
+    }
+}

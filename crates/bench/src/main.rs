@@ -1,12 +1,15 @@
 //! `ihub-bench`: the benchmarks of issue 4. A full sync of many people from the Employment Hero simulator to the
 //! SCIM simulator through a release `ihub` process on SQLite and on PostgreSQL (records/s, peak RSS), the
-//! no-change resync of the same people, and jobs/s through the Redis queue beside `redis-benchmark -t lpush`.
+//! no-change resync of the same people, jobs/s through the Redis queue beside `redis-benchmark -t lpush`, webhook
+//! ingestion at a fixed rate, webhook draining and a scheduler storm.
 //! Prints a Markdown report and, with `--write`, puts it in BENCHMARKS.md.
+mod drain;
 mod hub;
 mod jobs;
 mod machine;
 mod rate_limit;
 mod report;
+mod storm;
 mod sync;
 mod webhooks;
 
@@ -78,6 +81,24 @@ pub struct Args {
     /// Requests the SCIM simulator takes at once in the rate-limit part.
     #[arg(long, default_value_t = 15)]
     pub rate_limit_burst: u32,
+    /// Webhook deliveries a second, sent on schedule (open loop); 0 sends as fast as 64 clients can.
+    #[arg(long, default_value_t = 1_500)]
+    pub webhook_rate: u32,
+    /// People the webhook draining benchmark's deliveries are about; 0 skips it.
+    #[arg(long, default_value_t = 1_000)]
+    pub drain_people: usize,
+    /// Deliveries the webhook draining benchmark posts (spread evenly over the people).
+    #[arg(long, default_value_t = 10_000)]
+    pub drain_deliveries: usize,
+    /// Integrations with a schedule due in the same minute in the scheduler storm; 0 skips it.
+    #[arg(long, default_value_t = 1_000)]
+    pub storm_integrations: usize,
+    /// `IHUB_WORKER_RUNS_AT_ONCE` for the scheduler storm's hub; the hub's default when not given.
+    #[arg(long)]
+    pub storm_runs_at_once: Option<usize>,
+    /// Seconds the hub of the scheduler storm is watched idle afterwards.
+    #[arg(long, default_value_t = 60)]
+    pub storm_idle_secs: u64,
     /// Run only this part and replace only its section of the `--write` file, keeping the rest.
     #[arg(long, value_enum)]
     pub only: Option<Only>,
@@ -99,6 +120,10 @@ pub enum Only {
     Webhooks,
     /// Rate-limit fidelity: a full sync to the SCIM simulator enforcing a hosted target's limit.
     RateLimit,
+    /// Webhook draining: deliveries about many people until the target holds every change.
+    WebhookDrain,
+    /// Scheduler storm: many schedules due in the same minute, then the idle hub.
+    SchedulerStorm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +173,9 @@ async fn main() -> Result<()> {
         Backends::Postgres => &[Backend::Postgres],
         Backends::Both => &[Backend::Sqlite, Backend::Postgres],
     };
+    if matches!(args.only, Some(Only::WebhookDrain | Only::SchedulerStorm)) {
+        return drain_and_storm(backends, &args, &work, &invocation, &date, started).await;
+    }
     if let Some(only) = args.only {
         let (heading, section) = match only {
             Only::Webhooks => {
@@ -165,11 +193,12 @@ async fn main() -> Result<()> {
                     report::rate_limit_section(&result, &invocation, &date),
                 )
             }
+            Only::WebhookDrain | Only::SchedulerStorm => unreachable!("measured above"),
         };
         println!("{section}");
         if let Some(path) = &args.write {
             let existing = std::fs::read_to_string(path).ok();
-            std::fs::write(path, report::merge_section(existing.as_deref(), heading, &section))
+            std::fs::write(path, report::merge_named(existing.as_deref(), heading, &section))
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
@@ -208,9 +237,9 @@ async fn main() -> Result<()> {
     };
 
     let report = report::Report {
-        date,
+        date: date.clone(),
         machine: &machine,
-        invocation,
+        invocation: invocation.clone(),
         total_secs: started.elapsed().as_secs_f64(),
         backends: &results,
         big: &big,
@@ -226,6 +255,45 @@ async fn main() -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
+    drain_and_storm(backends, &args, &work, &invocation, &date, started).await
+}
+
+/// The webhook draining and scheduler storm sections (those `--only` asks for, or both), each printed and put in
+/// its own section of the `--write` file.
+async fn drain_and_storm(
+    backends: &[Backend],
+    args: &Args,
+    work: &std::path::Path,
+    invocation: &str,
+    date: &str,
+    started: Instant,
+) -> Result<()> {
+    let mut sections = Vec::new();
+    if args.only != Some(Only::SchedulerStorm) && args.drain_people > 0 {
+        let mut results = Vec::new();
+        for &backend in backends {
+            results.push(drain::run(backend, args, work).await?);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        sections.push((drain::HEADING, drain::section(&results, invocation, date, secs)));
+    }
+    if args.only != Some(Only::WebhookDrain) && args.storm_integrations > 0 {
+        let mut results = Vec::new();
+        for &backend in backends {
+            results.push(storm::run(backend, args, work).await?);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        sections.push((storm::HEADING, storm::section(&results, invocation, date, secs)?));
+    }
+    for (heading, section) in sections {
+        println!("{section}");
+        if let Some(path) = &args.write {
+            let existing = std::fs::read_to_string(path).ok();
+            std::fs::write(path, report::merge_named(existing.as_deref(), heading, &section))
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} ({heading})", path.display());
+        }
+    }
     Ok(())
 }
 
@@ -235,6 +303,6 @@ async fn webhook_loads(backends: &[Backend], args: &Args, work: &std::path::Path
     for &backend in backends {
         loads.push(webhooks::hub(backend, args, work, args.webhook_secs).await?);
     }
-    loads.push(webhooks::baseline(args.webhook_secs).await?);
+    loads.push(webhooks::baseline(args.webhook_secs, args.webhook_rate).await?);
     Ok(loads)
 }

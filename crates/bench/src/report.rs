@@ -432,19 +432,30 @@ pub fn webhooks_section(loads: &[Load], invocation: &str, date: &str, secs: f64)
     );
     let _ = writeln!(
         md,
-        "Measured {date} by `{invocation}` ({secs:.0} s in all). Aim from issue 5: ≥ 1,500 deliveries/s with p99 \
-         acknowledgement latency ≤ 50 ms on SQLite and PostgreSQL.\n\n\
-         The load generator is in `ihub-bench` (`crates/bench/src/webhooks.rs`): {CLIENTS} concurrent clients on \
-         one shared reqwest client over loopback, each posting one delivery after another for {:.0} s after a \
-         {} s warm-up. Every delivery is a {BODY_BYTES}-byte BambooHR event `{{\"type\":\"employee.updated\", \
-         \"timestamp\": <RFC 3339 with nanoseconds, so a new event id each time>, \"data\": {{…}}, \"note\": \
-         <padding>}}`, signed in the client loop (`X-BambooHR-Signature` = HMAC-SHA256 over body ‖ \
-         `X-BambooHR-Timestamp`) and posted to the integration's `webhook_url`; the integration (BambooHR → SCIM \
-         simulators, rate limits raised as for the sync) has `webhook_delay_seconds: 3600`, so nothing is processed \
-         while it is measured. The latency is from sending the request to reading the whole answer; only 202 \
-         counts as delivered. The baseline is a bare actix-web server in the benchmark process (default workers) \
-         answering 202 to any POST without reading or storing anything but the body. The generator runs on the \
-         same {} cores as the receiver and takes a share of them.\n",
+        "Measured {date} by `{invocation}` ({secs:.0} s in all). Aim from issue 11: at a fixed {} signed 1 KB \
+         deliveries/s, p99 acknowledgement latency ≤ 50 ms on SQLite and PostgreSQL.\n\n\
+         The load generator is in `ihub-bench` (`crates/bench/src/webhooks.rs`). {}. It runs for {:.0} s after a \
+         {} s warm-up, on one shared reqwest client over loopback. Every delivery is a {BODY_BYTES}-byte BambooHR event \
+         `{{\"type\":\"employee.updated\", \"timestamp\": <RFC 3339 with nanoseconds, so a new event id each time>, \
+         \"data\": {{…}}, \"note\": <padding>}}`, signed as it is sent (`X-BambooHR-Signature` = HMAC-SHA256 over \
+         body ‖ `X-BambooHR-Timestamp`) and posted to the integration's `webhook_url`; the integration (BambooHR → \
+         SCIM simulators, rate limits raised as for the sync) has `webhook_delay_seconds: 3600`, so nothing is \
+         processed while it is measured. Only 202 counts as delivered. The baseline is a bare actix-web server in \
+         the benchmark process (default workers) answering 202 to any POST without reading or storing anything but \
+         the body. The generator runs on the same {} cores as the receiver and takes a share of them.\n",
+        thousands(AIM_DELIVERIES_PER_SEC),
+        match loads.first().and_then(|l| l.rate) {
+            Some(rate) => format!(
+                "Open loop: delivery *i* is sent at *i* / {} s on a task of its own, whatever the answers before it, \
+                 and its latency runs from that scheduled time to the whole answer read, so a stall is charged for \
+                 every delivery queued behind it",
+                thousands(f64::from(rate))
+            ),
+            None => format!(
+                "Closed loop at full speed: {CLIENTS} concurrent clients, each posting one delivery after another; \
+                 the latency runs from sending to the whole answer read"
+            ),
+        },
         loads.first().map_or(0.0, |l| l.secs),
         WARM_UP.as_secs(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -457,7 +468,8 @@ pub fn webhooks_section(loads: &[Load], invocation: &str, date: &str, secs: f64)
         let rate = l.per_sec();
         let p99 = l.p99_us as f64 / 1000.0;
         let aim = if l.target.starts_with("hub") {
-            verdict(rate >= AIM_DELIVERIES_PER_SEC && p99 <= AIM_P99_MS && l.failed == 0).to_owned()
+            // At a fixed rate the generator sets the throughput; allow the 1% a schedule on 1 ms timers loses.
+            verdict(rate >= 0.99 * AIM_DELIVERIES_PER_SEC && p99 <= AIM_P99_MS && l.failed == 0).to_owned()
         } else {
             String::new()
         };
@@ -530,8 +542,8 @@ pub fn rate_limit_section(r: &RateLimitResult, invocation: &str, date: &str) -> 
     md
 }
 
-/// The existing file with its section under `heading` replaced by `section` (or added above the kept notes).
-pub fn merge_section(existing: Option<&str>, heading: &str, section: &str) -> String {
+/// The existing file with the section under `heading` replaced by `section` (or added above the kept notes).
+pub fn merge_named(existing: Option<&str>, heading: &str, section: &str) -> String {
     let Some(text) = existing else {
         return merge(None, section);
     };

@@ -1,6 +1,8 @@
 //! Webhook ingestion: signed 1 KB BambooHR `employee.updated` deliveries posted by a load generator inside this
-//! process (N concurrent clients on one shared HTTP client, loopback) to a release `ihub serve` on SQLite or
-//! PostgreSQL, and the same generator against a bare actix-web handler answering 202 without storing anything.
+//! process (one shared HTTP client, loopback) to a release `ihub serve` on SQLite or PostgreSQL, and the same
+//! generator against a bare actix-web handler answering 202 without storing anything. At a fixed rate the generator
+//! is open loop: each delivery is sent at its scheduled time whatever the answers before it, and its latency counts
+//! from that time, so a receiver that stalls is charged for the queue it causes (no coordinated omission).
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,14 +12,13 @@ use anyhow::{Result, bail};
 use ihub_simulators::{Accepted, Simulators};
 use serde_json::json;
 
-use crate::hub::{Api, HubConfig, RATE_LIMITS};
-use crate::sync::Database;
+use crate::hub::{Api, RATE_LIMITS, Served};
 use crate::{Args, Backend};
 
 pub const CLIENTS: usize = 64;
 pub const WARM_UP: Duration = Duration::from_secs(2);
 pub const BODY_BYTES: usize = 1024;
-const KEY: &str = "ihub-bench-webhook-private-key";
+pub const KEY: &str = "ihub-bench-webhook-private-key";
 
 /// What the load generator measured against one receiver.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub struct Load {
     /// Any other answer, or a failed request, within the measured window.
     pub failed: u64,
     pub first_failure: Option<String>,
+    /// The fixed rate deliveries were sent at; `None`: as fast as `CLIENTS` clients could.
+    pub rate: Option<u32>,
     pub p50_us: u32,
     pub p99_us: u32,
     pub max_us: u32,
@@ -46,10 +49,14 @@ impl Load {
 
 /// One delivery's body: unique timestamp (and so a unique event id), padded to about 1 KB.
 fn body(seq: u64) -> Vec<u8> {
+    body_about(&(seq % 10_000 + 1).to_string())
+}
+
+/// A delivery about one employee (BambooHR id), unique and about 1 KB.
+pub fn body_about(employee_id: &str) -> Vec<u8> {
     let when = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string();
     let head = format!(
-        r#"{{"type":"employee.updated","timestamp":"{when}","data":{{"companyId":"1","employeeId":"{}","changedFields":["jobTitle","department","location"]}},"note":""#,
-        seq % 10_000 + 1
+        r#"{{"type":"employee.updated","timestamp":"{when}","data":{{"companyId":"1","employeeId":"{employee_id}","changedFields":["jobTitle","department","location"]}},"note":""#
     );
     let pad = BODY_BYTES.saturating_sub(head.len() + 2);
     let mut out = String::with_capacity(BODY_BYTES);
@@ -59,8 +66,108 @@ fn body(seq: u64) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Signs and posts one delivery; `Err` says how it failed.
+pub async fn deliver(http: &reqwest::Client, url: &str, body: Vec<u8>) -> std::result::Result<(), String> {
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let signature = ihub_simulators::bamboohr::webhook::sign(&body, &timestamp, KEY);
+    let answer = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header("X-BambooHR-Timestamp", timestamp)
+        .header("X-BambooHR-Signature", signature)
+        .body(body)
+        .send()
+        .await;
+    match answer {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let text = r.bytes().await.map(|b| b.len()).unwrap_or(0);
+            (status == 202)
+                .then_some(())
+                .ok_or(format!("answered {status} ({text} bytes)"))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Deliveries to `url` for the warm-up plus `secs`: at `rate` a second on schedule (open loop), or with
+/// `rate` 0 as fast as `CLIENTS` clients can (closed loop).
+pub async fn generate(url: &str, secs: u64, target: &str, rate: u32) -> Result<Load> {
+    if rate > 0 {
+        return open_loop(url, secs, target, rate).await;
+    }
+    closed_loop(url, secs, target).await
+}
+
+/// Sends delivery `i` at `i / rate` seconds after the start, each on a task of its own.
+async fn open_loop(url: &str, secs: u64, target: &str, rate: u32) -> Result<Load> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let first = Instant::now();
+    let start = first + WARM_UP;
+    let end = start + Duration::from_secs(secs);
+    let total = ((WARM_UP.as_secs() + secs) * u64::from(rate)) as usize;
+    let mut sends = tokio::task::JoinSet::new();
+    for i in 0..total {
+        let scheduled = first + Duration::from_secs_f64(i as f64 / f64::from(rate));
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (http, url) = (http.clone(), url.to_owned());
+        sends.spawn(async move {
+            let outcome = deliver(&http, &url, body(i as u64)).await;
+            let latency = Instant::now().duration_since(scheduled);
+            (scheduled >= start && scheduled < end).then_some((outcome, latency))
+        });
+    }
+    let mut latencies = Vec::new();
+    let (mut failed, mut first_failure) = (0, None);
+    while let Some(joined) = sends.join_next().await {
+        match joined? {
+            Some((Ok(()), latency)) => latencies.push(latency.as_micros().min(u32::MAX as u128) as u32),
+            Some((Err(e), _)) => {
+                failed += 1;
+                first_failure.get_or_insert(e);
+            }
+            None => {}
+        }
+    }
+    Ok(summarise(target, secs, Some(rate), latencies, failed, first_failure))
+}
+
+fn summarise(
+    target: &str,
+    secs: u64,
+    rate: Option<u32>,
+    mut all: Vec<u32>,
+    failed: u64,
+    first_failure: Option<String>,
+) -> Load {
+    all.sort_unstable();
+    let pct = |p: f64| {
+        if all.is_empty() {
+            0
+        } else {
+            all[((all.len() - 1) as f64 * p).round() as usize]
+        }
+    };
+    Load {
+        target: target.to_owned(),
+        secs: secs as f64,
+        accepted: all.len() as u64,
+        failed,
+        first_failure,
+        rate,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        max_us: all.last().copied().unwrap_or(0),
+        receiver_cpu: None,
+        stored: None,
+    }
+}
+
 /// `CLIENTS` clients posting signed deliveries to `url` for the warm-up plus `secs`.
-pub async fn generate(url: &str, secs: u64, target: &str) -> Result<Load> {
+async fn closed_loop(url: &str, secs: u64, target: &str) -> Result<Load> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .timeout(Duration::from_secs(30))
@@ -82,27 +189,8 @@ pub async fn generate(url: &str, secs: u64, target: &str) -> Result<Load> {
                     break;
                 }
                 let body = body(seq.fetch_add(1, Ordering::Relaxed));
-                let timestamp = chrono::Utc::now().timestamp().to_string();
-                let signature = ihub_simulators::bamboohr::webhook::sign(&body, &timestamp, KEY);
                 let sent = Instant::now();
-                let answer = http
-                    .post(&url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header("X-BambooHR-Timestamp", timestamp)
-                    .header("X-BambooHR-Signature", signature)
-                    .body(body)
-                    .send()
-                    .await;
-                let outcome = match answer {
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let text = r.bytes().await.map(|b| b.len()).unwrap_or(0);
-                        (status == 202)
-                            .then_some(())
-                            .ok_or(format!("answered {status} ({text} bytes)"))
-                    }
-                    Err(e) => Err(e.to_string()),
-                };
+                let outcome = deliver(&http, &url, body).await;
                 let done = Instant::now();
                 if sent < start || done > end {
                     continue;
@@ -128,30 +216,11 @@ pub async fn generate(url: &str, secs: u64, target: &str) -> Result<Load> {
             first_failure = e;
         }
     }
-    all.sort_unstable();
-    let pct = |p: f64| {
-        if all.is_empty() {
-            0
-        } else {
-            all[((all.len() - 1) as f64 * p).round() as usize]
-        }
-    };
-    Ok(Load {
-        target: target.to_owned(),
-        secs: secs as f64,
-        accepted: all.len() as u64,
-        failed,
-        first_failure,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-        max_us: all.last().copied().unwrap_or(0),
-        receiver_cpu: None,
-        stored: None,
-    })
+    Ok(summarise(target, secs, None, all, failed, first_failure))
 }
 
 /// The bare actix-web handler: one route answering 202 to any POST, on this process's runtime.
-pub async fn baseline(secs: u64) -> Result<Load> {
+pub async fn baseline(secs: u64, rate: u32) -> Result<Load> {
     let server = actix_web::HttpServer::new(|| {
         actix_web::App::new().default_service(actix_web::web::to(|_body: actix_web::web::Bytes| async {
             actix_web::HttpResponse::Accepted().finish()
@@ -167,6 +236,7 @@ pub async fn baseline(secs: u64) -> Result<Load> {
         &format!("http://127.0.0.1:{port}/hooks/x/y"),
         secs,
         "bare actix-web handler",
+        rate,
     )
     .await;
     handle.stop(true).await;
@@ -175,75 +245,40 @@ pub async fn baseline(secs: u64) -> Result<Load> {
 
 /// The hub on `backend`, with a BambooHR → SCIM integration whose events wait an hour before processing.
 pub async fn hub(backend: Backend, args: &Args, work: &Path, secs: u64) -> Result<Load> {
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("ihub-bench-webhooks-{}-", backend.name()))
-        .tempdir_in(work)?;
-    let database = Database::create(backend, args).await?;
-    let queue = format!("ihub-bench-hooks::{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let result = async {
-        let mut extra = Vec::new();
-        if let Some(url) = database.url(args) {
-            extra.push(("DATABASE_URL".to_owned(), url));
-            extra.push(("REDIS_URL".to_owned(), args.redis_url.clone()));
-            extra.push(("IHUB_REDIS_QUEUE".to_owned(), queue.clone()));
-        }
-        let config = HubConfig::new(&args.ihub, &dir.path().join("data"), extra)?;
+    let served = Served::start(backend, args, work, "webhooks", &[]).await?;
+    let measured = async {
         let sims = Simulators::start(Accepted::default()).await?;
         sims.seed(100);
-        config.create_admin().await?;
-        let process = config.start("serve", &dir.path().join("hub.log")).await?;
-        let measured = async {
-            let api = Api::login(&config.base_url()).await?;
-            let id = integration(&api, &sims).await?;
-            let url = api.get(&format!("/api/v1/integrations/{id}")).await?["webhook_url"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            if url.is_empty() {
-                bail!("the integration has no webhook_url");
-            }
-            eprintln!("[webhooks] {} hub: {secs} s of deliveries to {url}", backend.title());
-            let cpu_before = crate::machine::cpu_secs(process.pid);
-            let mut load = generate(&url, secs, &format!("hub on {}", backend.title())).await?;
-            let cpu_after = crate::machine::cpu_secs(process.pid);
-            load.receiver_cpu = cpu_before.zip(cpu_after).map(|(a, b)| b - a);
-            load.stored = stored(&database, args, &dir.path().join("data/ihub.db")).await;
-            Ok(load)
-        }
-        .await;
-        process.stop().await;
-        measured
+        let id = integration(&served.api, &sims, 3600).await?;
+        let url = webhook_url(&served.api, &id).await?;
+        eprintln!("[webhooks] {} hub: {secs} s of deliveries to {url}", backend.title());
+        let pid = served.process.pid;
+        let cpu_before = crate::machine::cpu_secs(pid);
+        let mut load = generate(&url, secs, &format!("hub on {}", backend.title()), args.webhook_rate).await?;
+        let cpu_after = crate::machine::cpu_secs(pid);
+        load.receiver_cpu = cpu_before.zip(cpu_after).map(|(a, b)| b - a);
+        load.stored = served.scalar(args, "SELECT COUNT(*) FROM queue_items").await;
+        Ok(load)
     }
     .await;
-    database.drop_now().await;
-    if backend == Backend::Postgres {
-        crate::jobs::forget_queue(&args.redis_url, &queue).await;
-    }
-    if result.is_err() || args.keep {
-        eprintln!("hub data and log kept in {}", dir.keep().display());
-    }
-    result
+    served.stop(args, measured.is_err()).await;
+    measured
 }
 
-/// Rows in the hub's `queue_items` (the stored webhook events), read straight from its database.
-async fn stored(database: &Database, args: &Args, sqlite: &Path) -> Option<i64> {
-    use sqlx::Connection;
-    const COUNT: &str = "SELECT COUNT(*) FROM queue_items";
-    match database.url(args) {
-        Some(url) => {
-            let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
-            sqlx::query_scalar(COUNT).fetch_one(&mut conn).await.ok()
-        }
-        None => {
-            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", sqlite.display()))
-                .await
-                .ok()?;
-            sqlx::query_scalar(COUNT).fetch_one(&mut conn).await.ok()
-        }
+/// The integration's webhook URL.
+pub async fn webhook_url(api: &Api, id: &str) -> Result<String> {
+    let url = api.get(&format!("/api/v1/integrations/{id}")).await?["webhook_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if url.is_empty() {
+        bail!("the integration has no webhook_url");
     }
+    Ok(url)
 }
 
-async fn integration(api: &Api, sims: &Simulators) -> Result<String> {
+/// A BambooHR → SCIM integration, enabled, whose webhook events wait `delay_secs` before they are processed.
+pub async fn integration(api: &Api, sims: &Simulators, delay_secs: u32) -> Result<String> {
     let accepted = Accepted::default();
     let mut refusal = String::new();
     for (per_minute, burst) in RATE_LIMITS {
@@ -278,7 +313,7 @@ async fn integration(api: &Api, sims: &Simulators) -> Result<String> {
                 "/api/v1/integrations",
                 &json!({"name": "BambooHR → LMS", "kind": "employees_to_users",
                         "source_connection_id": source["id"], "target_connection_id": target["id"],
-                        "settings": {"webhook_delay_seconds": 3600}}),
+                        "settings": {"webhook_delay_seconds": delay_secs}}),
                 201,
             )
             .await?;

@@ -61,6 +61,9 @@ pub enum DomainError {
     /// The request is well formed but the object's state forbids it (`code` is stable for scripts).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// What was asked for existed and was removed on purpose (record lines past retention).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     #[error("{0}")]
     Unauthenticated(&'static str),
     #[error("this action needs the {0} role")]

@@ -50,6 +50,10 @@ pub struct Config {
     pub queue_processors: usize,
     /// How often an idle inbound-queue processor looks for due items.
     pub queue_pass_ms: u64,
+    /// Record lines are kept for each integration's last this many runs…
+    pub records_keep_runs: u64,
+    /// …and for this many days, whichever keeps more.
+    pub records_keep_days: u32,
 }
 
 impl Default for Config {
@@ -76,6 +80,8 @@ impl Default for Config {
             run_retry_base_secs: 30,
             queue_processors: 2,
             queue_pass_ms: 1_000,
+            records_keep_runs: 100,
+            records_keep_days: 30,
         }
     }
 }
@@ -154,6 +160,8 @@ impl Config {
             ("IHUB_STUCK_AFTER_SECS", self.stuck_after_secs),
             ("IHUB_REQUEUE_AFTER_SECS", self.requeue_after_secs),
             ("IHUB_QUEUE_PASS_MS", self.queue_pass_ms),
+            ("IHUB_RECORDS_KEEP_RUNS", self.records_keep_runs),
+            ("IHUB_RECORDS_KEEP_DAYS", u64::from(self.records_keep_days)),
         ] {
             if value == 0 {
                 return Err(ConfigError(format!("{name} must be at least 1")));
@@ -180,7 +188,9 @@ impl Config {
     }
 
     pub fn worker_settings(&self) -> ihub_worker::WorkerSettings {
-        use ihub_worker::settings::{InboundSettings, ReconcilerSettings, RunSettings, SchedulerSettings};
+        use ihub_worker::settings::{
+            InboundSettings, ReconcilerSettings, RetentionSettings, RunSettings, SchedulerSettings,
+        };
         use std::time::Duration;
         let tick = Duration::from_millis(self.worker_tick_ms);
         ihub_worker::WorkerSettings {
@@ -203,6 +213,14 @@ impl Config {
             inbound: InboundSettings {
                 processors: self.queue_processors,
                 pass: Duration::from_millis(self.queue_pass_ms),
+                ..Default::default()
+            },
+            retention: RetentionSettings {
+                policy: ihub_domain::runs::retention::Policy {
+                    keep_runs: self.records_keep_runs,
+                    keep_days: self.records_keep_days,
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         }
@@ -323,6 +341,15 @@ mod tests {
             jail.set_env("IHUB_MAX_BODY_BYTES", "lots");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("IHUB_MAX_BODY_BYTES"), "{err}");
+
+            jail.set_env("IHUB_MAX_BODY_BYTES", "262144");
+            jail.set_env("IHUB_RECORDS_KEEP_DAYS", "0");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("IHUB_RECORDS_KEEP_DAYS"), "{err}");
+            jail.set_env("IHUB_RECORDS_KEEP_DAYS", "7");
+            jail.set_env("IHUB_RECORDS_KEEP_RUNS", "20");
+            let retention = Config::load(None).expect("retention loads").worker_settings().retention;
+            assert_eq!((retention.policy.keep_runs, retention.policy.keep_days), (20, 7));
             Ok(())
         });
     }

@@ -1,5 +1,5 @@
 //! The worker role: what `ihub worker` runs, and what `ihub serve` runs beside the API — the job consumer and the
-//! scheduler, reconciler and inbound-processor loops — until shutdown, when it stops taking work and gives back what
+//! scheduler, reconciler, retention and inbound-processor loops — until shutdown, when it stops taking work and gives back what
 //! it holds.
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::job_queue::{Consumer, QueueError, WorkerQueue};
 use crate::settings::WorkerSettings;
-use crate::{inbound_processor, jobs, reconciler, scheduler};
+use crate::{inbound_processor, jobs, reconciler, retention, scheduler};
 
 fn worker_name() -> String {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
@@ -38,6 +38,7 @@ pub async fn run(
         settings.reconciler.clone(),
         stop_rx.clone(),
     ));
+    let retention = tokio::spawn(retention::run(hub.clone(), settings.retention.clone(), stop_rx.clone()));
     let processors: Vec<_> = (0..settings.inbound.processors)
         .map(|n| {
             tokio::spawn(inbound_processor::run(
@@ -66,6 +67,8 @@ pub async fn run(
     let _ = done_rx.await;
     scheduler.abort();
     reconciler.abort();
+    // A batch is one statement: stopping between two leaves nothing half done.
+    retention.abort();
     // Processors finish the person they hold (or give the items back) and stop.
     for processor in processors {
         let _ = processor.await;

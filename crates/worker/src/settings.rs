@@ -1,7 +1,7 @@
 //! How a worker paces itself, one group of settings per loop; the `ihub` configuration fills them.
 use std::time::Duration;
 
-use ihub_domain::runs::sync;
+use ihub_domain::runs::{retention, sync};
 
 #[derive(Debug, Clone, Default)]
 pub struct WorkerSettings {
@@ -9,6 +9,7 @@ pub struct WorkerSettings {
     pub scheduler: SchedulerSettings,
     pub reconciler: ReconcilerSettings,
     pub inbound: InboundSettings,
+    pub retention: RetentionSettings,
 }
 
 /// The job consumer and the runs it executes.
@@ -82,6 +83,22 @@ impl Default for InboundSettings {
             processors: 2,
             pass: Duration::from_secs(1),
             pass_limit: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RetentionSettings {
+    /// How often old record lines are looked for; minutes apart is plenty, since they only grow by the day.
+    pub tick: Duration,
+    pub policy: retention::Policy,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(600),
+            policy: retention::Policy::default(),
         }
     }
 }

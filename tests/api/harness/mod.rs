@@ -85,6 +85,7 @@ pub fn test_worker_settings() -> ihub_worker::WorkerSettings {
             pass: Duration::from_millis(100),
             ..Default::default()
         },
+        retention: Default::default(),
     }
 }
 

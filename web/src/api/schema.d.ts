@@ -640,7 +640,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The run's record lines as a CSV download. */
+        /** The run's record lines as a CSV download, streamed as they are read. 410 once retention removed them. */
         get: operations["records_csv"];
         put?: never;
         post?: never;
@@ -1417,6 +1417,11 @@ export interface components {
                 /** Format: int64 */
                 records_read: number;
                 /**
+                 * Format: date-time
+                 * @description When retention removed this run's record lines (the counts above stay); null while they are kept.
+                 */
+                records_removed_at?: string | null;
+                /**
                  * Format: int64
                  * @description A dry run's count of what it would have written; 0 for a run that writes.
                  */
@@ -1674,6 +1679,11 @@ export interface components {
             records_filtered: number;
             /** Format: int64 */
             records_read: number;
+            /**
+             * Format: date-time
+             * @description When retention removed this run's record lines (the counts above stay); null while they are kept.
+             */
+            records_removed_at?: string | null;
             /**
              * Format: int64
              * @description A dry run's count of what it would have written; 0 for a run that writes.
@@ -3411,6 +3421,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            /** @description Retention removed the run's lines (`records_removed`); the run keeps its counts */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             422: components["responses"]["Unprocessable"];
         };
     };
@@ -3446,6 +3465,15 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            /** @description Retention removed the run's lines (`records_removed`) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             422: components["responses"]["Unprocessable"];
         };
     };

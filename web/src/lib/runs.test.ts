@@ -79,6 +79,7 @@ describe("which actions a run allows", () => {
     expect(canReplayFailed(run("partial"))).toBe(true);
     expect(canReplayFailed(run("partial", { records_errors: 0 }))).toBe(false);
     expect(canReplayFailed(run("in_progress"))).toBe(false);
+    expect(canReplayFailed(run("partial", { records_removed_at: "2026-12-07T10:00:00Z" }))).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 // What a run's state means for the screens: which statuses are still moving (and so are polled), which actions
 // the API accepts for it, and how its counts and times read. The rules mirror the API's own checks (cancel: not
-// finished; resume: failed, retrying, or running but silent for over 30 s; replay: finished with failed records),
+// finished; resume: failed, retrying, or running but silent for over 30 s; replay: finished with failed records still kept),
 // so that a button is offered only when pressing it can work; the API still has the last word.
 
 import type { Run, RunStatus } from "../api/client";
@@ -33,7 +33,7 @@ export function isFinished(status: RunStatus): boolean {
 /** How long a running run may be silent before the API lets a person resume it by hand. */
 export const STALE_FOR_HAND_RESUME_MS = 30_000;
 
-type RunState = Pick<Run, "status" | "heartbeat_at" | "records_errors" | "cancel_requested">;
+type RunState = Pick<Run, "status" | "heartbeat_at" | "records_errors" | "cancel_requested" | "records_removed_at">;
 
 export function canCancel(run: RunState): boolean {
   return !isFinished(run.status) && !run.cancel_requested;
@@ -56,7 +56,7 @@ export function isStuck(run: Pick<Run, "status" | "heartbeat_at">, now: number =
 
 /** Finished with records that failed: they can be retried alone in a new run. */
 export function canReplayFailed(run: RunState): boolean {
-  return isFinished(run.status) && run.records_errors > 0;
+  return isFinished(run.status) && run.records_errors > 0 && !run.records_removed_at;
 }
 
 /** The status in words (COMPLETE, ERROR, …); "Cancelling" while a cancel is on its way. */

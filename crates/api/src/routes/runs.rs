@@ -1,5 +1,6 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
+use futures::TryStreamExt;
 use ihub_domain::Hub;
 use ihub_domain::pagination::{Page, PageRequest};
 use ihub_domain::runs::actions::{self, RunNow};
@@ -68,7 +69,10 @@ async fn get_run(
 /// The run's record lines: one per person, with the decision, the outcome and the fields changed.
 #[utoipa::path(tag = "runs", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Run id"), RecordFilters, PageRequest, Zone),
-    responses((status = 200, description = "A page of record lines", body = Page<RunRecord>)))]
+    responses(
+        (status = 200, description = "A page of record lines", body = Page<RunRecord>),
+        (status = 410, description = "Retention removed the run's lines (`records_removed`); the run keeps its counts", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 #[get("/runs/{id}/records")]
 async fn list_records(
     hub: web::Data<Hub>,
@@ -83,10 +87,13 @@ async fn list_records(
     ))
 }
 
-/// The run's record lines as a CSV download.
+/// The run's record lines as a CSV download, streamed as they are read. 410 once retention removed them.
 #[utoipa::path(tag = "runs", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Run id"), RecordFilters, Zone),
-    responses((status = 200, description = "CSV, one line per person", body = String, content_type = "text/csv")))]
+    responses(
+        (status = 200, description = "CSV, one line per person", body = String, content_type = "text/csv"),
+        (status = 410, description = "Retention removed the run's lines (`records_removed`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 #[get("/runs/{id}/records.csv")]
 async fn records_csv(
     hub: web::Data<Hub>,
@@ -95,14 +102,14 @@ async fn records_csv(
     filters: web::Query<RecordFilters>,
     zone: web::Query<Zone>,
 ) -> ApiResult<HttpResponse> {
-    let body = report::records_csv(&hub, &who, *id, &filters, &zone).await?;
+    let chunks = report::records_csv(&hub, &who, *id, &filters, &zone).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"run-{id}.csv\""),
         ))
-        .body(body))
+        .streaming(chunks.map_ok(web::Bytes::from)))
 }
 
 /// Cancel a queued or running run (admins and support users); a running one stops at the next record.

@@ -84,6 +84,8 @@ pub struct Model {
     pub records_errors: i64,
     pub error: Option<String>,
     pub cancel_requested: bool,
+    /// When retention removed the run's record lines (the counts stay).
+    pub records_removed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

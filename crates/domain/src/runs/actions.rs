@@ -155,6 +155,7 @@ pub async fn resume(hub: &Hub, who: &Principal, run_id: Uuid) -> Result<Run> {
 pub async fn replay_failed(hub: &Hub, who: &Principal, run_id: Uuid) -> Result<Run> {
     who.require_operator()?;
     let original = report::find(hub, who, run_id).await?;
+    report::kept(&original)?;
     let failed: Vec<String> = run_record::Entity::find()
         .select_only()
         .column(run_record::Column::SourceId)

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod lifecycle;
 pub mod report;
+pub mod retention;
 pub mod sync;
 
 use chrono::Utc;
@@ -82,6 +83,7 @@ pub async fn insert_queued(db: &impl ConnectionTrait, spec: RunSpec) -> Result<r
         records_errors: Set(0),
         error: Set(None),
         cancel_requested: Set(false),
+        records_removed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -2,7 +2,8 @@
 //! asked for (the organisation's by default).
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use futures::{Stream, StreamExt, stream};
+use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -46,6 +47,8 @@ pub struct Run {
     /// Why the run failed, or how many records did.
     pub error: Option<String>,
     pub cancel_requested: bool,
+    /// When retention removed this run's record lines (the counts above stay); null while they are kept.
+    pub records_removed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// The same times in the zone asked for.
     pub local: LocalTimes,
@@ -94,6 +97,7 @@ impl Run {
             records_errors: m.records_errors,
             error: m.error,
             cancel_requested: m.cancel_requested,
+            records_removed_at: m.records_removed_at,
             created_at: m.created_at,
         }
     }
@@ -249,7 +253,7 @@ pub async fn records(
 ) -> Result<Page<RunRecord>> {
     let cursor = page.parse()?;
     let zone = zone(hub, who, asked).await?;
-    find(hub, who, run_id).await?;
+    kept(&find(hub, who, run_id).await?)?;
     let page = pagination::fetch(
         &hub.db,
         records_query(run_id, filters),
@@ -261,76 +265,130 @@ pub async fn records(
     Ok(page.map(|m| RunRecord::from_model(m, zone)))
 }
 
-/// Every record line as CSV, read in slices so a run of 100,000 people is never all in memory at once.
+/// Lines one query of the CSV export reads: what the export holds in memory at once, whatever the run's size.
+const CSV_PAGE: u64 = 1000;
+
+const CSV_HEADER: [&str; 10] = [
+    "name",
+    "source_id",
+    "target_id",
+    "decision",
+    "reason",
+    "outcome",
+    "error",
+    "changes",
+    "time_utc",
+    "time_local",
+];
+
+/// Every record line as CSV, a chunk per page of lines read in id order (keyset, never OFFSET), so a run of a
+/// million people streams in constant memory. The run, the zone and retention are checked before the first byte;
+/// a database error later ends the stream (the client sees a cut-off download, not a 200 with half a file marked
+/// complete).
 pub async fn records_csv(
     hub: &Hub,
     who: &Principal,
     run_id: Uuid,
     filters: &RecordFilters,
     asked: &Zone,
-) -> Result<Vec<u8>> {
+) -> Result<impl Stream<Item = Result<Vec<u8>>> + Send + 'static> {
     let zone = zone(hub, who, asked).await?;
-    find(hub, who, run_id).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "name",
-        "source_id",
-        "target_id",
-        "decision",
-        "reason",
-        "outcome",
-        "error",
-        "changes",
-        "time_utc",
-        "time_local",
-    ];
-    out.write_record(header).map_err(csv_error)?;
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut select = records_query(run_id, filters)
+    kept(&find(hub, who, run_id).await?)?;
+    let header = csv_rows(std::iter::once(CSV_HEADER.map(str::to_owned)))?;
+    let pages = CsvPages {
+        db: hub.db.clone(),
+        run_id,
+        filters: filters.clone(),
+        zone,
+        after: None,
+        done: false,
+    };
+    let rows = stream::try_unfold(pages, |mut pages| async move {
+        if pages.done {
+            return Ok(None);
+        }
+        let mut select = records_query(pages.run_id, &pages.filters)
             .order_by_asc(run_record::Column::Id)
-            .limit(1000);
-        if let Some(after) = after {
+            .limit(CSV_PAGE);
+        if let Some(after) = pages.after {
             select = select.filter(run_record::Column::Id.gt(after));
         }
-        let slice = select.all(&hub.db).await?;
-        let Some(last) = slice.last() else { break };
-        after = Some(last.id);
-        for m in slice {
-            let r = RunRecord::from_model(m, zone);
-            let changes = r
-                .changes
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{}: {} → {}",
-                        serde_json::to_value(c.field)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        c.old.as_deref().unwrap_or("∅"),
-                        c.new.as_deref().unwrap_or("∅")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            out.write_record([
-                r.name.as_str(),
-                r.source_id.as_str(),
-                r.target_id.as_deref().unwrap_or(""),
-                r.decision.to_value().as_str(),
-                r.reason.as_deref().unwrap_or(""),
-                r.outcome.to_value().as_str(),
-                r.error.as_deref().unwrap_or(""),
-                changes.as_str(),
-                r.created_at.to_rfc3339().as_str(),
-                r.local_created_at.as_str(),
-            ])
-            .map_err(csv_error)?;
-        }
+        let slice = select.all(&pages.db).await?;
+        pages.done = (slice.len() as u64) < CSV_PAGE;
+        let Some(last) = slice.last() else {
+            return Ok(None);
+        };
+        pages.after = Some(last.id);
+        let zone = pages.zone;
+        let chunk = csv_rows(slice.into_iter().map(|m| csv_line(RunRecord::from_model(m, zone))))?;
+        Ok(Some((chunk, pages)))
+    });
+    Ok(stream::once(async { Ok(header) }).chain(rows))
+}
+
+struct CsvPages {
+    db: DatabaseConnection,
+    run_id: Uuid,
+    filters: RecordFilters,
+    zone: Tz,
+    after: Option<Uuid>,
+    done: bool,
+}
+
+fn csv_line(r: RunRecord) -> [String; 10] {
+    let changes = r
+        .changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {} → {}",
+                serde_json::to_value(c.field)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                c.old.as_deref().unwrap_or("∅"),
+                c.new.as_deref().unwrap_or("∅")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    [
+        r.name,
+        r.source_id,
+        r.target_id.unwrap_or_default(),
+        r.decision.to_value(),
+        r.reason.unwrap_or_default(),
+        r.outcome.to_value(),
+        r.error.unwrap_or_default(),
+        changes,
+        r.created_at.to_rfc3339(),
+        r.local_created_at,
+    ]
+}
+
+/// Rows as CSV bytes (quoted where a field needs it).
+fn csv_rows(rows: impl IntoIterator<Item = [String; 10]>) -> Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        out.write_record(&row).map_err(csv_error)?;
     }
     out.into_inner()
         .map_err(|e| DomainError::Internal(format!("writing CSV: {e}")))
+}
+
+/// A run whose lines retention removed answers that, not an empty list.
+pub(crate) fn kept(run: &run::Model) -> Result<()> {
+    match run.records_removed_at {
+        None => Ok(()),
+        Some(at) => Err(DomainError::Gone {
+            code: "records_removed",
+            message: format!(
+                "the record lines of run {} were removed by retention on {}; its counts remain",
+                run.number,
+                at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        }),
+    }
 }
 
 fn csv_error(e: csv::Error) -> DomainError {

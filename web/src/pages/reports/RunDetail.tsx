@@ -13,7 +13,7 @@ import { downloadFrom } from "../../lib/download";
 import { PageHeader } from "../../components/PageHeader";
 import { Card } from "../../components/Card";
 import { DefinitionList } from "../../components/DefinitionList";
-import { AdminOnlyHint, ErrorAlert, TextNotice } from "../../components/alerts";
+import { AdminOnlyHint, ErrorAlert, Notice, TextNotice } from "../../components/alerts";
 import { Badge, RunStatusBadge } from "../../components/badges";
 import { DateTime } from "../../components/DateTime";
 import { Ticks } from "../../components/Ticks";
@@ -152,9 +152,9 @@ function RunDetail({ id }: { id: string }) {
                   {busy === "replay" ? "Queueing…" : "Replay failed"}
                 </button>
               )}
-              <button type="button" className="btn btn-secondary" onClick={downloadCsv} disabled={busy !== null} title="The record lines shown below (with the filters), as CSV">
+              {!run.records_removed_at && <button type="button" className="btn btn-secondary" onClick={downloadCsv} disabled={busy !== null} title="The record lines shown below (with the filters), as CSV">
                 {busy === "csv" ? "Downloading…" : "Download CSV"}
-              </button>
+              </button>}
             </>
           ) : undefined
         }
@@ -173,6 +173,13 @@ function RunDetail({ id }: { id: string }) {
           </Card>
 
           <h2 className="section-title">Record lines</h2>
+          {run.records_removed_at ? (
+            <Notice tone="info">
+              This run&apos;s record lines were removed by retention on <DateTime value={run.records_removed_at} timeZone={tz} />. The
+              counts above are kept; the hub keeps the lines of each integration&apos;s most recent runs and days.
+            </Notice>
+          ) : (
+          <>
           <Filters label="Filter record lines">
             <FilterSelect id="filter-decision" label="Decision" value={decision ?? ""} onChange={(v) => setParam("decision", v)} options={keysOf(DECISION).map((k) => ({ value: k, label: DECISION[k] }))} />
             <FilterSelect id="filter-outcome" label="Outcome" value={outcome ?? ""} onChange={(v) => setParam("outcome", v)} options={keysOf(OUTCOME).map((k) => ({ value: k, label: OUTCOME[k] }))} />
@@ -189,6 +196,8 @@ function RunDetail({ id }: { id: string }) {
           >
             <RecordsTable records={records.items} timeZone={tz} />
           </PagedCard>
+          </>
+          )}
         </>
       )}
     </>

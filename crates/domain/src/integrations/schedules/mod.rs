@@ -8,6 +8,7 @@ pub mod timing;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use chrono_tz::Tz;
+use futures::StreamExt;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{QueryFilter, QueryOrder, QuerySelect, Set};
@@ -33,6 +34,8 @@ pub const DEFAULT_PRIORITY: i32 = 5;
 pub const SCHEDULED_RUN_MAX_ATTEMPTS: i32 = 3;
 /// How many due schedules one tick handles; the rest wait for the next tick.
 pub const TICK_BATCH: u64 = 100;
+/// Due schedules fired at once by one scheduler.
+const FIRE_AT_ONCE: usize = 8;
 /// An occurrence handled later than this after its time was missed (the hub was down or the tick far behind):
 /// it runs late only if the schedule repeats missed occurrences.
 pub const MISSED_AFTER_SECS: i64 = 5 * 60;
@@ -465,20 +468,43 @@ pub async fn fire_due(hub: &Hub, now: DateTime<Utc>) -> Result<Vec<run::Model>> 
         .limit(TICK_BATCH)
         .all(&hub.db)
         .await?;
-    let mut queued = Vec::new();
-    for schedule in due {
-        match fire_one(hub, &schedule, now).await {
-            Ok(Some(run)) => {
-                if let Err(e) = hub.job_queue.push(Job::Run { run_id: run.id }).await {
-                    tracing::warn!(run_id = %run.id, error = %e, "scheduled run queued but not dispatched; the reconciler will");
+    // A few at once: each firing is a transaction and a push, mostly waiting on round trips, and a thousand
+    // schedules due in one minute should all be queued within it, not one after another.
+    let fired: Vec<Option<run::Model>> = futures::stream::iter(due)
+        .map(|schedule| async move {
+            match fire_one(hub, &schedule, now).await {
+                Ok(Some(run)) => {
+                    if let Err(e) = hub.job_queue.push(Job::Run { run_id: run.id }).await {
+                        tracing::warn!(run_id = %run.id, error = %e, "scheduled run queued but not dispatched; the reconciler will");
+                    }
+                    Some(run)
                 }
-                queued.push(run);
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(schedule_id = %schedule.id, error = %e, "could not fire a due schedule");
+                    None
+                }
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(schedule_id = %schedule.id, error = %e, "could not fire a due schedule"),
-        }
-    }
-    Ok(queued)
+        })
+        .buffered(FIRE_AT_ONCE)
+        .collect()
+        .await;
+    Ok(fired.into_iter().flatten().collect())
+}
+
+/// When the next active schedule is due, so the scheduler can wake for it rather than a tick later.
+pub async fn next_due(hub: &Hub) -> Result<Option<DateTime<Utc>>> {
+    Ok(schedule::Entity::find()
+        .select_only()
+        .column(schedule::Column::NextRunAt)
+        .filter(schedule::Column::Active.eq(true))
+        .filter(schedule::Column::NextRunAt.is_not_null())
+        .order_by_asc(schedule::Column::NextRunAt)
+        .limit(1)
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(&hub.db)
+        .await?
+        .flatten())
 }
 
 /// Claims one due occurrence and queues its run in one transaction. `None`: another tick won it, or it was
