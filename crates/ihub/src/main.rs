@@ -2,6 +2,9 @@ use clap::Parser;
 use ihub::cli::{self, Cli};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Logging starts before the configuration is read, so that configuration errors are logged in the chosen format;
 /// its two settings are therefore plain environment variables.
 fn init_logging() -> Result<(), String> {
