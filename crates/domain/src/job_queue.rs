@@ -2,6 +2,9 @@
 //! the truth; a job that is lost (Redis flushed, a process killed) is pushed again by the reconciler, and a job
 //! pushed twice is harmless because a worker must claim the run (or the inbound items) before working on it.
 //! Not to be confused with the *inbound queue* (`crate::inbound`): webhook events waiting to be synced.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -19,6 +22,39 @@ pub enum JobQueueError {
     Unreachable(String),
     #[error("the job queue did not take the job: {0}")]
     Refused(String),
+}
+
+impl Job {
+    /// What a job is about, one pending job at most per key: a second push while one waits is dropped.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Run { run_id } => format!("run:{run_id}"),
+            Self::ProcessInbound { item_id } => format!("inbound:{item_id}"),
+        }
+    }
+}
+
+/// Whether this process's job consumer is taking jobs, shared by the worker (which sets it) and readiness (which
+/// reads it), so that the api crate needs nothing of the worker's. A process without a worker never sets it.
+#[derive(Debug, Clone, Default)]
+pub struct Consumer(Arc<AtomicU8>);
+
+const NO_CONSUMER: u8 = 0;
+const DOWN: u8 = 1;
+const UP: u8 = 2;
+
+impl Consumer {
+    pub fn set_up(&self, up: bool) {
+        self.0.store(if up { UP } else { DOWN }, Ordering::Relaxed);
+    }
+
+    /// `None` in a process that runs no worker.
+    pub fn is_up(&self) -> Option<bool> {
+        match self.0.load(Ordering::Relaxed) {
+            NO_CONSUMER => None,
+            state => Some(state == UP),
+        }
+    }
 }
 
 /// The producer side every process has: the API and the worker push, readiness pings.

@@ -3,11 +3,13 @@
 //! it holds.
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use futures::FutureExt;
 use ihub_domain::Hub;
 use tokio::sync::watch;
 
-use crate::job_queue::{Consumer, QueueError, WorkerQueue};
+use crate::job_queue::{Consumer, Handler, QueueError, WorkerQueue};
 use crate::settings::WorkerSettings;
 use crate::{inbound_processor, jobs, reconciler, scheduler};
 
@@ -49,30 +51,87 @@ pub async fn run(
             ))
         })
         .collect();
-    let consumer = Consumer {
-        name: name.to_string(),
-        concurrency: settings.runs.at_once,
-        poll: settings.runs.poll,
-        handler: jobs::handler(hub.clone(), name.clone(), settings.runs.clone(), stop_rx.clone()),
-    };
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    let stop = async move {
-        shutdown.await;
-        tracing::info!("worker stopping: giving back the runs it holds");
-        let _ = stop_tx.send(true);
-        let _ = done_tx.send(());
-    };
-    let result = queue.consume(consumer, stop.boxed()).await;
-    let _ = done_rx.await;
+    let handler = jobs::handler(hub.clone(), name.clone(), settings.runs.clone(), stop_rx.clone());
+    let consuming = consume(&hub, &*queue, &name, &settings, handler, stop_rx.clone());
+    tokio::pin!(consuming);
+    tokio::pin!(shutdown);
+    tokio::select! {
+        // Only when this worker can take no jobs at all; its loops go on until shutdown.
+        () = &mut consuming => {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        }
+        () = &mut shutdown => {
+            tracing::info!("worker stopping: giving back the runs it holds");
+            let _ = stop_tx.send(true);
+            consuming.await;
+        }
+    }
     scheduler.abort();
     reconciler.abort();
     // Processors finish the person they hold (or give the items back) and stop.
     for processor in processors {
         let _ = processor.await;
     }
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "the job consumer ended with an error");
-    }
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// The first wait before a consumer that ended is started again, doubled after every quick failure up to the cap.
+const RESTART_FIRST: Duration = Duration::from_millis(250);
+const RESTART_CAP: Duration = Duration::from_secs(10);
+/// A consumer that ran this long before it ended starts again after the first wait, not a longer one.
+const RAN_WELL: Duration = Duration::from_secs(30);
+
+/// Runs the job consumer until `stop` turns true. A consumer that ends on its own (apalis ends its worker at the
+/// first failed fetch or heartbeat: Redis restarted, flushed, unreachable) is started again after a backoff, and
+/// the hub reports not ready while it is down.
+pub async fn consume(
+    hub: &Hub,
+    queue: &dyn WorkerQueue,
+    name: &str,
+    settings: &WorkerSettings,
+    handler: Handler,
+    stop: watch::Receiver<bool>,
+) {
+    let mut wait = RESTART_FIRST;
+    loop {
+        let consumer = Consumer {
+            name: name.to_owned(),
+            concurrency: settings.runs.at_once,
+            poll: settings.runs.poll,
+            handler: handler.clone(),
+        };
+        let mut until = stop.clone();
+        let stopping = async move {
+            let _ = until.wait_for(|stop| *stop).await;
+        };
+        hub.consumer.set_up(true);
+        let started = std::time::Instant::now();
+        let result = queue.consume(consumer, stopping.boxed()).await;
+        hub.consumer.set_up(false);
+        if *stop.borrow() {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "the job consumer ended with an error");
+            }
+            return;
+        }
+        if started.elapsed() > RAN_WELL {
+            wait = RESTART_FIRST;
+        }
+        match result {
+            Err(QueueError::AlreadyConsumed) => {
+                tracing::error!("the embedded job queue has a consumer already; this worker takes no jobs");
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, retry_in = ?wait, "the job consumer stopped; starting it again"),
+            Ok(()) => tracing::warn!(retry_in = ?wait, "the job consumer ended; starting it again"),
+        }
+        let mut until = stop.clone();
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = until.wait_for(|stop| *stop) => return,
+        }
+        wait = (wait * 2).min(RESTART_CAP);
+    }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -238,13 +238,21 @@ pub async fn fail(
 }
 
 /// Runs the queue may have lost: `queued` (or `retry` and due) for longer than `after` since they were last
-/// dispatched. Answers their ids and marks them dispatched now, so each is pushed again at most once per `after`.
+/// dispatched, of integrations with no run going (a run waiting behind one is pushed when that one ends:
+/// `next_waiting`). Answers their ids and marks them dispatched now, so each is pushed again at most once per
+/// `after`; a push for a run whose job still waits is dropped by the queue.
 pub async fn lost_in_queue(db: &impl ConnectionTrait, after: Duration, limit: u64) -> Result<Vec<Uuid>> {
     let now = Utc::now();
     let cutoff = now - chrono::Duration::from_std(after).unwrap_or_default();
+    let running = run::Entity::find()
+        .select_only()
+        .column(run::Column::IntegrationId)
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .into_query();
     let ids: Vec<Uuid> = run::Entity::find()
         .select_only()
         .column(run::Column::Id)
+        .filter(run::Column::IntegrationId.not_in_subquery(running))
         .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
         .filter(run::Column::NotBefore.lte(now))
         .filter(run::Column::QueuedAt.lte(cutoff))
@@ -261,6 +269,40 @@ pub async fn lost_in_queue(db: &impl ConnectionTrait, after: Duration, limit: u6
             .await?;
     }
     Ok(ids)
+}
+
+/// The run to push when a run of this integration ended: its oldest waiting run (`queued`, or `retry` and due; by
+/// number), unless another of its runs is running (that one pushes the next when it ends). Runs that found their
+/// integration busy dropped their job; this is how they are taken again, one at a time and in order.
+pub async fn next_waiting(db: &impl ConnectionTrait, ended: Uuid) -> Result<Option<Uuid>> {
+    let Some(integration) = run::Entity::find_by_id(ended)
+        .select_only()
+        .column(run::Column::IntegrationId)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let running = run::Entity::find()
+        .filter(run::Column::IntegrationId.eq(integration))
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .count(db)
+        .await?;
+    if running > 0 {
+        return Ok(None);
+    }
+    Ok(run::Entity::find()
+        .select_only()
+        .column(run::Column::Id)
+        .filter(run::Column::IntegrationId.eq(integration))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
+        .filter(run::Column::NotBefore.lte(Utc::now()))
+        .filter(run::Column::CancelRequested.eq(false))
+        .order_by_asc(run::Column::Number)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// Retries whose backoff just ended: they were never in the queue, so they are dispatched when due.

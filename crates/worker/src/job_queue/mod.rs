@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use ihub_domain::job_queue::{Job, JobQueue};
 
 pub use self::embedded::EmbeddedQueue;
-pub use self::redis::{REDIS_QUEUE, RedisQueue};
+pub use self::redis::{REDIS_QUEUE, RedisQueue, push_as_apalis};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
