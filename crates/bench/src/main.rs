@@ -80,6 +80,8 @@ pub enum Backends {
 pub enum Only {
     /// Webhook ingestion on the hub(s) of `--backend` and the bare actix-web baseline.
     Webhooks,
+    /// Jobs through the Redis queue only, printed (not written: the lead's full run writes the report).
+    Jobs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +141,11 @@ async fn main() -> Result<()> {
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {}", path.display());
         }
+        return Ok(());
+    }
+    if args.only == Some(Only::Jobs) {
+        let jobs = jobs::run(&args, &work).await?;
+        println!("{}", report::jobs_section(&jobs));
         return Ok(());
     }
     let mut results = Vec::new();

@@ -25,7 +25,8 @@ pub enum JobQueueError {
 }
 
 impl Job {
-    /// What a job is about, one pending job at most per key: a second push while one waits is dropped.
+    /// What a job is about, one pending job at most per key: a second push while one waits is dropped. The Redis
+    /// queue's `promote.lua` builds the same keys from a job's JSON.
     pub fn key(&self) -> String {
         match self {
             Self::Run { run_id } => format!("run:{run_id}"),

@@ -25,20 +25,12 @@ pub async fn pass(hub: &Hub, settings: &ReconcilerSettings) -> ihub_domain::Resu
     }
     push(hub, stuck).await;
     push(hub, lifecycle::due_retries(&hub.db, BATCH).await?).await;
-    // All of them in one pass (a flushed Redis can lose a backlog of thousands), a batch at a time.
-    let mut lost_total = 0;
-    loop {
-        let lost = lifecycle::lost_in_queue(&hub.db, settings.requeue_after, BATCH).await?;
-        let (count, more) = (lost.len(), lost.len() as u64 == BATCH);
-        lost_total += count;
-        push(hub, lost).await;
-        if !more {
-            break;
-        }
+    // One run per idle integration (the next in its order); the rest follow as each run ends.
+    let lost = lifecycle::lost_in_queue(&hub.db, settings.requeue_after, BATCH).await?;
+    if !lost.is_empty() {
+        tracing::info!(runs = lost.len(), "pushing queued runs to the queue again");
     }
-    if lost_total > 0 {
-        tracing::info!(runs = lost_total, "pushing queued runs to the queue again");
-    }
+    push(hub, lost).await;
     let reclaimed = processing::reclaim_stale(hub, settings.stuck_after).await?;
     if reclaimed > 0 {
         tracing::warn!(

@@ -4,7 +4,8 @@
 //! list, one waiting job per run at most (a pending marker, cleared when a worker takes the job), and a wake-up
 //! for idle consumers. apalis's own push puts every job in its scheduled set, whose fetch moves all due jobs with one
 //! Lua `unpack` and fails for good past ~8,000; a backlog left there (by an older hub) is moved in bounded chunks
-//! (`lua/promote.lua`) before the consumer starts and on every poll.
+//! (`lua/promote.lua`, which drops a job whose run already has one waiting) before the consumer starts and on
+//! every poll.
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -72,6 +73,7 @@ impl RedisQueue {
         self.storage.get_config()
     }
 
+    /// The pending marker of a job's key; `lua/promote.lua` builds the same name from a job's data.
     fn marker(&self, job: &Job) -> String {
         format!("{}:pending:{}", self.queue, job.key())
     }
@@ -91,8 +93,12 @@ impl RedisQueue {
             .key(config.scheduled_jobs_set())
             .key(config.active_jobs_list())
             .key(config.signal_list())
+            .key(config.job_data_hash())
+            .key(config.job_meta_hash())
+            .key(format!("{}:pending:", self.queue))
             .arg(now)
             .arg(PROMOTE_CHUNK)
+            .arg(MARKER_TTL.as_secs())
             .invoke_async(&mut self.conn.clone())
             .await
     }
