@@ -41,7 +41,16 @@ impl PrivateRedis {
 
     fn spawn(port: u16) -> Child {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed");
@@ -156,7 +165,11 @@ impl Backlog {
             push_as_apalis(&mut storage, chunk.to_vec()).await.unwrap();
         }
         let scheduled = redis_cli(redis, &["ZCARD", &format!("{}:scheduled", hub.queue)]);
-        assert_eq!(scheduled.trim(), (runs * COPIES).to_string(), "the backlog waits in the scheduled set");
+        assert_eq!(
+            scheduled.trim(),
+            (runs * COPIES).to_string(),
+            "the backlog waits in the scheduled set"
+        );
         // From here on the source is read by runs only.
         hub.sims.reset_request_counts();
         Self { hub, db, runs }
@@ -187,7 +200,10 @@ impl Backlog {
                 let logs: Vec<String> = (0..self.hub.workers.len())
                     .flat_map(|w| self.hub.worker_log(w).into_iter().rev().take(15).collect::<Vec<_>>())
                     .collect();
-                panic!("{at_least} runs not done within {within:?}: {:?}\n{logs:#?}", self.counts().await);
+                panic!(
+                    "{at_least} runs not done within {within:?}: {:?}\n{logs:#?}",
+                    self.counts().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -198,9 +214,9 @@ impl Backlog {
     async fn assert_each_done_once(&self, resumed: usize) {
         assert_eq!(self.counts().await, vec![("done".to_owned(), self.runs as i64)]);
         let lines = sqlx::query("SELECT count(*) AS lines, count(DISTINCT run_id) AS runs FROM run_records")
-        .fetch_one(&self.db)
-        .await
-        .unwrap();
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
         assert_eq!(
             (lines.get::<i64, _>("lines"), lines.get::<i64, _>("runs")),
             (self.runs as i64, self.runs as i64),
@@ -219,7 +235,11 @@ impl Backlog {
         .fetch_one(&self.db)
         .await
         .unwrap();
-        assert_eq!(overlaps.get::<i64, _>("n"), 0, "runs of an integration one at a time, in order");
+        assert_eq!(
+            overlaps.get::<i64, _>("n"),
+            0,
+            "runs of an integration one at a time, in order"
+        );
         // Every run is the same dry read of one person, so each asks the source the same number of times.
         let reads = self.hub.sims.request_count(System::EmploymentHero) as usize;
         let per_run = reads / self.runs;
@@ -337,7 +357,11 @@ async fn redis_restarted_mid_drain_leaves_every_run_done_once() {
     redis.restart_after(Duration::from_secs(1));
     let deadline = Instant::now() + Duration::from_secs(30);
     while !ready().starts_with("HTTP/1.1 200") {
-        assert!(Instant::now() < deadline, "not ready again after Redis came back: {}", ready());
+        assert!(
+            Instant::now() < deadline,
+            "not ready again after Redis came back: {}",
+            ready()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     backlog.wait_done(runs, Duration::from_secs(240)).await;

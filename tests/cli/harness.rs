@@ -410,8 +410,11 @@ impl Cluster {
     /// An `ihub api` on a free port, listening; answers it and the port.
     fn api_process(database: &TestDatabase, queue: &str, dir: &tempfile::TempDir, redis: &str) -> (Running, u16) {
         let port = free_port();
-        let mut api =
-            Running::start(Self::hub(database, queue, dir, redis).args(["api", "--listen", &format!("127.0.0.1:{port}")]));
+        let mut api = Running::start(Self::hub(database, queue, dir, redis).args([
+            "api",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ]));
         tokio::task::block_in_place(|| api.wait_for_log("listening"));
         (api, port)
     }

@@ -197,7 +197,11 @@ impl BenchQueue {
     ) -> Result<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let consumer = Consumer {
-            name: format!("{}-nothing-{}", self.name, &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            name: format!(
+                "{}-nothing-{}",
+                self.name,
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
             concurrency: CONSUMER_CONCURRENCY,
             poll: POLL,
             handler: Handler(nothing),

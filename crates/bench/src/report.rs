@@ -317,7 +317,9 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
             drained(&j.backlog_two),
         ),
         (
-            format!("push → start: {jobs} dispatched ({PUSHERS} at once) while the do-nothing worker consumes, first push to last done"),
+            format!(
+                "push → start: {jobs} dispatched ({PUSHERS} at once) while the do-nothing worker consumes, first push to last done"
+            ),
             drained(&j.through_noop),
         ),
         (

@@ -23,8 +23,7 @@ pub struct Readiness {
     pub database: String,
     #[schema(example = "ok")]
     pub queue: String,
-    /// This process's job consumer: `ok`, `down` (ended; being started again), or `none` (a process that runs no
-    /// worker).
+    /// This process's job consumer: `ok`, `down` (ended, being started again) or `none` (no worker here).
     #[schema(example = "ok")]
     pub consumer: &'static str,
 }
