@@ -38,13 +38,13 @@ impl Job {
 /// Whether this process's job consumer is taking jobs, shared by the worker (which sets it) and readiness (which
 /// reads it), so that the api crate needs nothing of the worker's. A process without a worker never sets it.
 #[derive(Debug, Clone, Default)]
-pub struct Consumer(Arc<AtomicU8>);
+pub struct ConsumerStatus(Arc<AtomicU8>);
 
 const NO_CONSUMER: u8 = 0;
 const DOWN: u8 = 1;
 const UP: u8 = 2;
 
-impl Consumer {
+impl ConsumerStatus {
     pub fn set_up(&self, up: bool) {
         self.0.store(if up { UP } else { DOWN }, Ordering::Relaxed);
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use ihub_domain::Hub;
+use ihub_domain::job_queue::ConsumerStatus;
 use tokio::sync::watch;
 
 use crate::job_queue::{Consumer, Handler, QueueError, WorkerQueue};
@@ -52,7 +53,7 @@ pub async fn run(
         })
         .collect();
     let handler = jobs::handler(hub.clone(), name.clone(), settings.runs.clone(), stop_rx.clone());
-    let consuming = consume(&hub, &*queue, &name, &settings, handler, stop_rx.clone());
+    let consuming = consume(&hub.consumer, &*queue, &name, &settings, handler, stop_rx.clone());
     tokio::pin!(consuming);
     tokio::pin!(shutdown);
     tokio::select! {
@@ -87,7 +88,7 @@ const RAN_WELL: Duration = Duration::from_secs(30);
 /// first failed fetch or heartbeat: Redis restarted, flushed, unreachable) is started again after a backoff, and
 /// the hub reports not ready while it is down.
 pub async fn consume(
-    hub: &Hub,
+    status: &ConsumerStatus,
     queue: &dyn WorkerQueue,
     name: &str,
     settings: &WorkerSettings,
@@ -106,10 +107,10 @@ pub async fn consume(
         let stopping = async move {
             let _ = until.wait_for(|stop| *stop).await;
         };
-        hub.consumer.set_up(true);
+        status.set_up(true);
         let started = std::time::Instant::now();
         let result = queue.consume(consumer, stopping.boxed()).await;
-        hub.consumer.set_up(false);
+        status.set_up(false);
         if *stop.borrow() {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "the job consumer ended with an error");
@@ -133,5 +134,92 @@ pub async fn consume(
             _ = until.wait_for(|stop| *stop) => return,
         }
         wait = (wait * 2).min(RESTART_CAP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures::future::BoxFuture;
+    use ihub_domain::job_queue::{Job, JobQueue, JobQueueError};
+
+    use super::*;
+    use crate::job_queue::JobHandler;
+
+    /// A queue whose first consumer ends at once with an error (as apalis's does at a failed fetch) and whose
+    /// second consumes until stopped.
+    #[derive(Default)]
+    struct EndsOnce {
+        consumers: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl JobQueue for EndsOnce {
+        async fn push(&self, _job: Job) -> Result<(), JobQueueError> {
+            Ok(())
+        }
+
+        async fn ping(&self) -> Result<(), JobQueueError> {
+            Ok(())
+        }
+
+        fn kind(&self) -> &'static str {
+            "ends-once"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl WorkerQueue for EndsOnce {
+        async fn consume(&self, _consumer: Consumer, stop: BoxFuture<'static, ()>) -> Result<(), QueueError> {
+            if self.consumers.fetch_add(1, Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return Err(QueueError::Consumer("Failed to poll backend".into()));
+            }
+            stop.await;
+            Ok(())
+        }
+    }
+
+    struct Nothing;
+
+    #[async_trait::async_trait]
+    impl JobHandler for Nothing {
+        async fn handle(&self, _job: Job) {}
+    }
+
+    async fn until(what: &str, check: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !check() {
+            assert!(std::time::Instant::now() < deadline, "never: {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_consumer_that_ends_is_started_again_and_reports_down_meanwhile() {
+        let status = ConsumerStatus::default();
+        assert_eq!(status.is_up(), None, "no worker, nothing to report");
+        let queue = EndsOnce::default();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let settings = WorkerSettings::default();
+        let consuming = consume(&status, &queue, "test", &settings, Handler(Arc::new(Nothing)), stop_rx);
+        let watching = async {
+            until("up", || status.is_up() == Some(true)).await;
+            until("down after the consumer ended", || status.is_up() == Some(false)).await;
+            assert_eq!(
+                queue.consumers.load(Ordering::SeqCst),
+                1,
+                "not started again before the backoff"
+            );
+            until("started again", || queue.consumers.load(Ordering::SeqCst) == 2).await;
+            until("up again", || status.is_up() == Some(true)).await;
+            stop_tx.send(true).unwrap();
+        };
+        tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(consuming, watching) })
+            .await
+            .expect("the consumer stops when told");
+        assert_eq!(status.is_up(), Some(false));
+        assert_eq!(queue.consumers.load(Ordering::SeqCst), 2);
     }
 }
