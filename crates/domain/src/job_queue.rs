@@ -62,6 +62,11 @@ impl ConsumerStatus {
 #[async_trait::async_trait]
 pub trait JobQueue: Send + Sync {
     async fn push(&self, job: Job) -> Result<(), JobQueueError>;
+    /// Pushes a job the database says was lost, even when the queue thinks one still waits: the reconciler's, for
+    /// a run waiting far longer than a job takes (its job may have gone with a worker killed before starting it).
+    async fn push_again(&self, job: Job) -> Result<(), JobQueueError> {
+        self.push(job).await
+    }
     /// Can this process reach its queue right now?
     async fn ping(&self) -> Result<(), JobQueueError>;
     /// `embedded` or `redis`, for logs and readiness.

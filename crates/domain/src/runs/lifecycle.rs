@@ -257,8 +257,8 @@ pub async fn fail(
 /// Runs the queue may have lost: the oldest waiting run (`queued`, or `retry` and due) of each integration with
 /// no run going, when it was last dispatched longer than `after` ago. Only the oldest: the others could not be
 /// claimed before it (`claim`), and each is pushed when the run before it ends (`next_waiting`). Answers their ids
-/// and marks them dispatched now, so each is pushed again at most once per `after`; a push for a run whose job
-/// still waits is dropped by the queue.
+/// and marks them dispatched now, so each is pushed again at most once per `after` (`JobQueue::push_again`: a job
+/// taken by a worker killed before it started the run leaves a pending mark behind).
 pub async fn lost_in_queue(db: &impl ConnectionTrait, after: Duration, limit: u64) -> Result<Vec<Uuid>> {
     let now = Utc::now();
     let cutoff = now - chrono::Duration::from_std(after).unwrap_or_default();

@@ -54,6 +54,11 @@ impl JobQueue for EmbeddedQueue {
         })
     }
 
+    async fn push_again(&self, job: Job) -> Result<(), JobQueueError> {
+        self.pending.lock().expect("lock").remove(&job.key());
+        self.push(job).await
+    }
+
     async fn ping(&self) -> Result<(), JobQueueError> {
         Ok(())
     }

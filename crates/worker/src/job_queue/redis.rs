@@ -193,6 +193,15 @@ impl JobQueue for RedisQueue {
         Ok(())
     }
 
+    async fn push_again(&self, job: Job) -> Result<(), JobQueueError> {
+        let _: u64 = redis::cmd("DEL")
+            .arg(self.marker(&job))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(|e| JobQueueError::Unreachable(e.to_string()))?;
+        self.push(job).await
+    }
+
     async fn ping(&self) -> Result<(), JobQueueError> {
         let attempt = async {
             let mut conn = self.client.get_multiplexed_async_connection().await?;
