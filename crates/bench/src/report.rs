@@ -291,8 +291,8 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
     let _ = writeln!(
         md,
         "{} jobs `Job::Run` naming runs that do not exist, pushed with the hub's own dispatcher \
-         (`QueueBackend::connect(REDIS_URL, <fresh queue>).dispatcher()`, apalis `RedisStorage`, one Lua script per \
-         push); a worker's claim of such a run is one conditional `UPDATE` that matches nothing.\n",
+         (`RedisQueue::connect(REDIS_URL, <fresh queue>)`: one Lua script per push, straight to apalis-redis's \
+         active list); a worker's claim of such a run is one conditional `UPDATE` that matches nothing.\n",
         thousands(j.jobs as f64)
     );
     let jobs = thousands(j.jobs as f64);
