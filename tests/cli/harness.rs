@@ -348,6 +348,8 @@ pub struct Cluster {
     pub sims: Simulators,
     pub admin: Admin,
     pub queue: String,
+    /// The Redis every process of the cluster uses (the shared one, or a test's own `redis-server`).
+    pub redis_url: String,
     database: TestDatabase,
     dir: tempfile::TempDir,
     /// Once the binary was built: what the test itself takes is measured from here.
@@ -373,6 +375,11 @@ impl Cluster {
     /// The database, the API process, an organisation with an admin made by `ihub admin`, and the simulators
     /// seeded with `people`. No worker yet.
     pub async fn start(label: &str, people: u32) -> Self {
+        Self::start_on(label, people, &redis_url()).await
+    }
+
+    /// As `start`, on this Redis.
+    pub async fn start_on(label: &str, people: u32, redis_url: &str) -> Self {
         ihub_connectors::http::install_crypto_provider();
         // Built (or found fresh) before the clock starts.
         drop(ihub());
@@ -380,9 +387,9 @@ impl Cluster {
         let database = TestDatabase::create(label);
         let queue = format!("ihub::clitest::{}", uuid::Uuid::new_v4().simple());
         let dir = tempfile::tempdir().unwrap();
-        let (api, port) = Self::api_process(&database, &queue, &dir);
+        let (api, port) = Self::api_process(&database, &queue, &dir, redis_url);
         for args in ACME_AND_ADA {
-            let out = run(Self::hub(&database, &queue, &dir).args(args));
+            let out = run(Self::hub(&database, &queue, &dir, redis_url).args(args));
             assert!(out.status.success(), "ihub {args:?}: {}", stderr(&out));
         }
         let cluster = Self {
@@ -391,6 +398,7 @@ impl Cluster {
             sims: Simulators::start(Accepted::default()).await.expect("simulators start"),
             admin: Admin::sign_in(port).await,
             queue,
+            redis_url: redis_url.to_owned(),
             database,
             dir,
             started,
@@ -400,10 +408,13 @@ impl Cluster {
     }
 
     /// An `ihub api` on a free port, listening; answers it and the port.
-    fn api_process(database: &TestDatabase, queue: &str, dir: &tempfile::TempDir) -> (Running, u16) {
+    fn api_process(database: &TestDatabase, queue: &str, dir: &tempfile::TempDir, redis: &str) -> (Running, u16) {
         let port = free_port();
-        let mut api =
-            Running::start(Self::hub(database, queue, dir).args(["api", "--listen", &format!("127.0.0.1:{port}")]));
+        let mut api = Running::start(Self::hub(database, queue, dir, redis).args([
+            "api",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ]));
         tokio::task::block_in_place(|| api.wait_for_log("listening"));
         (api, port)
     }
@@ -414,17 +425,17 @@ impl Cluster {
         if self.api.child.try_wait().unwrap().is_none() {
             self.api.kill();
         }
-        let (api, port) = Self::api_process(&self.database, &self.queue, &self.dir);
+        let (api, port) = Self::api_process(&self.database, &self.queue, &self.dir, &self.redis_url);
         self.api = api;
         self.admin = Admin::sign_in(port).await;
     }
 
     /// `ihub` with this cluster's database, Redis queue and secret, in its own working directory.
-    fn hub(database: &TestDatabase, queue: &str, dir: &tempfile::TempDir) -> Command {
+    fn hub(database: &TestDatabase, queue: &str, dir: &tempfile::TempDir, redis: &str) -> Command {
         let mut cmd = ihub();
         cmd.current_dir(dir.path())
             .env("DATABASE_URL", database.url())
-            .env("REDIS_URL", redis_url())
+            .env("REDIS_URL", redis)
             .env("IHUB_REDIS_QUEUE", queue)
             .env("IHUB_SECRET_KEY", SECRET)
             .env("NO_COLOR", "1");
@@ -437,12 +448,17 @@ impl Cluster {
 
     /// Starts an `ihub worker` with these settings and waits until it takes jobs; answers its index.
     pub fn start_worker(&mut self, settings: &[(&str, &str)]) -> usize {
-        let mut cmd = Self::hub(&self.database, &self.queue, &self.dir);
+        let mut cmd = Self::hub(&self.database, &self.queue, &self.dir, &self.redis_url);
         cmd.arg("worker").envs(settings.iter().copied());
         let mut worker = Running::start(&mut cmd);
         tokio::task::block_in_place(|| worker.wait_for_log("worker started"));
         self.workers.push(worker);
         self.workers.len() - 1
+    }
+
+    /// The cluster's PostgreSQL database, for tests that make or read rows directly.
+    pub fn database_url(&self) -> String {
+        self.database.url()
     }
 
     /// Every line the worker logged so far, for assertions and failure messages.

@@ -1,6 +1,7 @@
 //! The `ihub` binary as operators use it: subcommands, configuration errors, and a served hub that stops cleanly.
 use std::process::Command;
 
+mod backlog;
 mod harness;
 mod rate_limits;
 mod scaled_out;

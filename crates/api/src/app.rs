@@ -110,6 +110,29 @@ async fn fallback(req: &HttpRequest, spa: &Spa) -> Result<HttpResponse, ApiError
     Ok(spa.serve(req).await)
 }
 
+/// The worker's own small server: `/healthz` and `/readyz` only, on a socket the caller bound.
+pub fn serve_health(
+    hub: Hub,
+    listener: std::net::TcpListener,
+) -> std::io::Result<(Server, ServerHandle, std::net::SocketAddr)> {
+    let bound = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .app_data(web::Data::new(hub.clone()))
+            .into_utoipa_app()
+            .configure(routes::health::configure)
+            .split_for_parts();
+        app.default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NoRoute) }))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    Ok((server, handle, bound))
+}
+
 /// Binds and starts the server; the caller stops it through the handle.
 pub fn serve(
     ctx: AppContext,

@@ -22,11 +22,9 @@ const CONSUMER_CONCURRENCY: usize = 4;
 const POLL: Duration = Duration::from_millis(250);
 /// A drain that makes no progress for this long is stuck.
 const STALL: Duration = Duration::from_secs(30);
-/// Jobs pushed before waiting for them to be done, while a worker consumes. apalis-redis 1.0 puts every pushed
-/// job in its `scheduled` set and its fetch script moves all that are due to the active list with one
-/// `rpush(…, unpack(ids))`, which Redis's Lua refuses beyond about 8,000 ids ("too many results to unpack"): a
-/// larger backlog stops every fetch for good (the backlog row of the report shows it).
-pub const WAVE: u32 = 4_000;
+/// Jobs pushed one at a time, `LATENCY_GAP` apart, to an idle do-nothing worker for push → start latency.
+pub const LATENCY_JOBS: u32 = 1_000;
+const LATENCY_GAP: Duration = Duration::from_millis(2);
 
 /// How far consumers got with a number of jobs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,11 +48,15 @@ pub struct JobsResult {
     pub push_sequential: f64,
     /// `PUSHERS` dispatching at once, no consumer.
     pub push_concurrent: f64,
-    /// The backlog both pushes left, then taken by an apalis worker whose handler does nothing.
-    pub backlog: Drain,
-    /// Waves of `PUSHERS` dispatching while the do-nothing worker runs: first push to last job done.
+    /// The backlog the sequential push left, taken by one do-nothing worker.
+    pub backlog_one: Drain,
+    /// The backlog the concurrent push left, taken by two do-nothing workers.
+    pub backlog_two: Drain,
+    /// `PUSHERS` dispatching while the do-nothing worker runs: first push to last job done.
     pub through_noop: Drain,
-    /// Waves of `PUSHERS` dispatching while an `ihub worker` process runs them.
+    /// Push → start of `LATENCY_JOBS` jobs pushed one at a time to the idle do-nothing worker: p50 and p99, ms.
+    pub latency_ms: Option<(f64, f64)>,
+    /// `PUSHERS` dispatching while an `ihub worker` process runs them.
     pub through_worker: Drain,
     pub worker_command: String,
     /// CPU seconds of redis-server and of the worker during the `ihub worker` measurement.
@@ -92,11 +94,49 @@ async fn push_all(dispatcher: &Arc<dyn JobQueue>, n: u32, at_once: usize) -> Res
     Ok(n as f64 / t0.elapsed().as_secs_f64())
 }
 
-struct Nothing;
+/// Does nothing with a job but note when it started, for the jobs whose push time was noted.
+#[derive(Default)]
+struct Nothing {
+    pushed: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, Instant>>,
+    latencies: std::sync::Mutex<Vec<Duration>>,
+}
 
 #[async_trait::async_trait]
 impl JobHandler for Nothing {
-    async fn handle(&self, _job: Job) {}
+    async fn handle(&self, job: Job) {
+        let Job::Run { run_id } = job else { return };
+        if let Some(at) = self.pushed.lock().expect("lock").remove(&run_id) {
+            self.latencies.lock().expect("lock").push(at.elapsed());
+        }
+    }
+}
+
+/// Pushes `LATENCY_JOBS` one at a time to an idle worker; answers p50 and p99 of push → start, in ms.
+async fn latency(queue: &BenchQueue, nothing: &Arc<Nothing>) -> Result<Option<(f64, f64)>> {
+    let dispatcher = queue.dispatcher();
+    let before = queue.done().await;
+    for _ in 0..LATENCY_JOBS {
+        let run_id = uuid::Uuid::new_v4();
+        nothing.pushed.lock().expect("lock").insert(run_id, Instant::now());
+        dispatcher.push(Job::Run { run_id }).await?;
+        tokio::time::sleep(LATENCY_GAP).await;
+    }
+    queue
+        .drain(before + LATENCY_JOBS as u64, Instant::now(), Duration::from_secs(60))
+        .await;
+    let mut ms: Vec<f64> = nothing
+        .latencies
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .collect();
+    if ms.is_empty() {
+        return Ok(None);
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    Ok(Some((at(0.5), at(0.99))))
 }
 
 /// One queue of the benchmark: its dispatcher, and how many of its jobs are done.
@@ -151,13 +191,20 @@ impl BenchQueue {
     }
 
     /// An apalis worker on this queue, configured as the hub's, whose handler does nothing.
-    fn consume_with_nothing(&self) -> Result<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)> {
+    fn consume_with_nothing(
+        &self,
+        nothing: Arc<Nothing>,
+    ) -> Result<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let consumer = Consumer {
-            name: format!("{}-nothing", self.name),
+            name: format!(
+                "{}-nothing-{}",
+                self.name,
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
             concurrency: CONSUMER_CONCURRENCY,
             poll: POLL,
-            handler: Handler(Arc::new(Nothing)),
+            handler: Handler(nothing),
         };
         let backend = self.backend.clone();
         let worker = async move {
@@ -174,27 +221,17 @@ impl BenchQueue {
         Ok((task, stop_tx))
     }
 
-    /// Pushes `n` jobs in waves of `WAVE`, each dispatched by `PUSHERS` at once and waited for while a
-    /// consumer runs; first push to last job done.
-    async fn push_in_waves(&self, n: u32, timeout: Duration) -> Result<Drain> {
-        let dispatcher = self.dispatcher();
+    /// Pushes `n` jobs, `PUSHERS` at once, while a consumer runs; first push to last job done.
+    async fn push_while_consuming(&self, n: u32, timeout: Duration) -> Result<Drain> {
         let before = self.done().await;
         let t0 = Instant::now();
-        let mut pushed = 0;
-        while pushed < n {
-            let wave = WAVE.min(n - pushed);
-            push_all(&dispatcher, wave, PUSHERS).await?;
-            pushed += wave;
-            let drained = self.drain(before + pushed as u64, t0, timeout).await;
-            if drained.rate().is_none() || pushed == n {
-                return Ok(Drain {
-                    jobs: n as u64,
-                    done: drained.done - before,
-                    secs: drained.secs,
-                });
-            }
-        }
-        Ok(Drain::default())
+        push_all(&self.dispatcher(), n, PUSHERS).await?;
+        let drained = self.drain(before + n as u64, t0, timeout).await;
+        Ok(Drain {
+            jobs: n as u64,
+            done: drained.done - before,
+            secs: drained.secs,
+        })
     }
 
     async fn forget(self, url: &str) {
@@ -215,35 +252,48 @@ pub async fn run(args: &Args, work: &Path) -> Result<JobsResult> {
         ..JobsResult::default()
     };
 
-    // Push rates with nobody consuming, then the backlog they leave.
-    let queue = BenchQueue::open(&args.redis_url, "backlog").await?;
-    let measured = async {
-        let dispatcher = queue.dispatcher();
-        eprintln!("[jobs] {n} dispatches one at a time");
-        result.push_sequential = push_all(&dispatcher, n, 1).await?;
-        eprintln!("[jobs] {n} dispatches, {PUSHERS} at once");
-        result.push_concurrent = push_all(&dispatcher, n, PUSHERS).await?;
-        eprintln!("[jobs] a do-nothing apalis worker takes the backlog of {} jobs", 2 * n);
-        let worker = queue.consume_with_nothing()?;
-        result.backlog = queue.drain(2 * n as u64, Instant::now(), timeout).await;
-        stop(worker).await;
-        Ok::<_, anyhow::Error>(())
+    // Push rates with nobody consuming, then the backlogs they leave taken by one and by two workers.
+    for (at_once, workers) in [(1, 1), (PUSHERS, 2)] {
+        let queue = BenchQueue::open(&args.redis_url, "backlog").await?;
+        let measured = async {
+            let dispatcher = queue.dispatcher();
+            eprintln!("[jobs] {n} dispatches, {at_once} at once");
+            let rate = push_all(&dispatcher, n, at_once).await?;
+            eprintln!("[jobs] {workers} do-nothing apalis worker(s) take the backlog of {n} jobs");
+            let t0 = Instant::now();
+            let consumers = (0..workers)
+                .map(|_| queue.consume_with_nothing(Arc::default()))
+                .collect::<Result<Vec<_>>>()?;
+            let drained = queue.drain(n as u64, t0, timeout).await;
+            for consumer in consumers {
+                stop(consumer).await;
+            }
+            if workers == 1 {
+                (result.push_sequential, result.backlog_one) = (rate, drained);
+            } else {
+                (result.push_concurrent, result.backlog_two) = (rate, drained);
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+        .await;
+        queue.forget(&args.redis_url).await;
+        measured?;
     }
-    .await;
-    queue.forget(&args.redis_url).await;
-    measured?;
 
-    // Pushing while the do-nothing worker consumes.
+    // Pushing while the do-nothing worker consumes, then push → start one job at a time.
     let queue = BenchQueue::open(&args.redis_url, "nothing").await?;
     let measured = async {
-        let worker = queue.consume_with_nothing()?;
+        let nothing = Arc::new(Nothing::default());
+        let worker = queue.consume_with_nothing(nothing.clone())?;
         queue.dispatcher().push(job()).await?;
         let started = queue.drain(1, Instant::now(), Duration::from_secs(60)).await;
         if started.rate().is_none() {
             bail!("the do-nothing worker never took a job");
         }
-        eprintln!("[jobs] {n} jobs through a do-nothing apalis worker, in waves of {WAVE}");
-        result.through_noop = queue.push_in_waves(n, timeout).await?;
+        eprintln!("[jobs] {n} jobs through a do-nothing apalis worker");
+        result.through_noop = queue.push_while_consuming(n, timeout).await?;
+        eprintln!("[jobs] push → start of {LATENCY_JOBS} jobs, one every {LATENCY_GAP:?}");
+        result.latency_ms = latency(&queue, &nothing).await?;
         stop(worker).await;
         Ok::<_, anyhow::Error>(())
     }
@@ -312,11 +362,13 @@ async fn through_worker(
         {
             bail!("the ihub worker never ran a job");
         }
-        eprintln!("[jobs] {n} jobs through an `ihub worker` process, in waves of {WAVE}");
+        eprintln!("[jobs] {n} jobs through an `ihub worker` process");
         let redis = machine::pids_named("redis-server");
         let redis_cpu = CpuOf::now(&redis);
         let worker_cpu = machine::cpu_secs(worker.pid).unwrap_or(0.0);
-        result.through_worker = queue.push_in_waves(n, Duration::from_secs(args.timeout_secs)).await?;
+        result.through_worker = queue
+            .push_while_consuming(n, Duration::from_secs(args.timeout_secs))
+            .await?;
         result.redis_cpu = redis_cpu.since(&redis);
         result.worker_cpu = machine::cpu_secs(worker.pid).unwrap_or(0.0) - worker_cpu;
         Ok::<_, anyhow::Error>(())

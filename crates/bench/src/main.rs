@@ -124,6 +124,8 @@ pub enum Only {
     WebhookDrain,
     /// Scheduler storm: many schedules due in the same minute, then the idle hub.
     SchedulerStorm,
+    /// Jobs through the Redis queue only.
+    Jobs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +194,10 @@ async fn main() -> Result<()> {
                     report::RATE_LIMIT_HEADING,
                     report::rate_limit_section(&result, &invocation, &date),
                 )
+            }
+            Only::Jobs => {
+                let jobs = jobs::run(&args, &work).await?;
+                (report::JOBS_HEADING, report::jobs_section(&jobs))
             }
             Only::WebhookDrain | Only::SchedulerStorm => unreachable!("measured above"),
         };

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::auth::TokenSettings;
 use crate::connections::ports::Catalog;
-use crate::job_queue::JobQueue;
+use crate::job_queue::{ConsumerStatus, JobQueue};
 use crate::secrets::Keys;
 
 /// Whether enabled integrations write (production) or only rehearse with dry runs (staging).
@@ -26,6 +26,8 @@ pub struct Hub {
     pub environment: Environment,
     pub tokens: TokenSettings,
     pub job_queue: Arc<dyn JobQueue>,
+    /// This process's job consumer, for readiness.
+    pub consumer: ConsumerStatus,
     /// Where sources and browsers reach this hub (`https://hub.example.com`), for the URLs it hands out.
     pub public_url: String,
 }

@@ -40,7 +40,11 @@ pub enum Command {
         listen: Option<SocketAddr>,
     },
     /// Run only the background worker.
-    Worker,
+    Worker {
+        /// Address to answer /healthz and /readyz on (overrides IHUB_WORKER_LISTEN; none when neither is set).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
     /// Bring the database schema up to date and exit.
     Migrate,
     /// Operator commands.
@@ -123,12 +127,13 @@ pub async fn execute(cli: Cli) -> Result<(), CliError> {
         Command::Serve { listen } | Command::Api { listen } if listen.is_some() => {
             config.listen = listen.expect("checked").to_string();
         }
+        Command::Worker { listen: Some(listen) } => config.worker_listen = Some(listen.to_string()),
         _ => {}
     }
     match cli.command {
         Command::Serve { .. } => runtime::run(config, Roles::All).await?,
         Command::Api { .. } => runtime::run(config, Roles::Api).await?,
-        Command::Worker => runtime::run(config, Roles::Worker).await?,
+        Command::Worker { .. } => runtime::run(config, Roles::Worker).await?,
         Command::Migrate => {
             runtime::open_hub(&config, Arc::new(NoJobQueue)).await?;
             eprintln!("database schema is up to date");

@@ -21,6 +21,8 @@ pub struct Config {
     /// The queue's name in Redis: hubs sharing one Redis need one each.
     pub redis_queue: String,
     pub listen: String,
+    /// Where `ihub worker` answers `/healthz` and `/readyz` (nothing else); no listener when unset.
+    pub worker_listen: Option<String>,
     /// The address browsers and providers reach this hub at (OAuth redirects come back here); `http://<listen>`
     /// when unset.
     pub public_url: Option<String>,
@@ -64,6 +66,7 @@ impl Default for Config {
             redis_url: None,
             redis_queue: ihub_worker::job_queue::REDIS_QUEUE.into(),
             listen: "127.0.0.1:8080".into(),
+            worker_listen: None,
             public_url: None,
             secret_key: None,
             environment: Environment::Production,
@@ -128,6 +131,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.worker_listen_addr()?;
         if let Some(url) = &self.database_url
             && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"))
         {
@@ -185,6 +189,19 @@ impl Config {
                 self.listen
             ))
         })
+    }
+
+    pub fn worker_listen_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        self.worker_listen
+            .as_deref()
+            .map(|listen| {
+                listen.parse().map_err(|_| {
+                    ConfigError(format!(
+                        "IHUB_WORKER_LISTEN `{listen}` is not an address like 127.0.0.1:8081"
+                    ))
+                })
+            })
+            .transpose()
     }
 
     pub fn worker_settings(&self) -> ihub_worker::WorkerSettings {
@@ -338,6 +355,11 @@ mod tests {
             assert!(err.contains("IHUB_LISTEN"), "{err}");
 
             jail.set_env("IHUB_LISTEN", "127.0.0.1:9000");
+            jail.set_env("IHUB_WORKER_LISTEN", "nowhere");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("IHUB_WORKER_LISTEN"), "{err}");
+
+            jail.set_env("IHUB_WORKER_LISTEN", "127.0.0.1:9001");
             jail.set_env("IHUB_MAX_BODY_BYTES", "lots");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("IHUB_MAX_BODY_BYTES"), "{err}");

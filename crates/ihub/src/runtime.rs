@@ -41,6 +41,7 @@ pub async fn open_hub(config: &Config, job_queue: Arc<dyn JobQueue>) -> Result<H
         environment: config.environment,
         tokens: TokenSettings::default(),
         job_queue,
+        consumer: Default::default(),
         public_url: config.public_url(),
     })
 }
@@ -110,14 +111,21 @@ pub async fn run(config: Config, roles: Roles) -> Result<(), StartError> {
             .await
         })
     });
-    let server = if roles != Roles::Worker {
+    let server = if roles == Roles::Worker {
+        match config.worker_listen_addr()? {
+            Some(listen) => {
+                let (server, handle, bound) = app::serve_health(hub.clone(), std::net::TcpListener::bind(listen)?)?;
+                tracing::info!(address = %bound, "worker health listening on http://{bound}");
+                Some((tokio::spawn(server), handle))
+            }
+            None => None,
+        }
+    } else {
         let listen = config.listen_addr()?;
         let (server, handle, bound) = app::serve(app_context(&config, hub.clone()), listen)?;
         tracing::info!(address = %bound, database = if database::is_postgres(&hub.db) { "postgres" } else { "sqlite" },
             queue = queue.kind(), "Integration Hub listening on http://{bound}");
         Some((tokio::spawn(server), handle))
-    } else {
-        None
     };
     drop(stop_rx);
     shutdown_signal().await;

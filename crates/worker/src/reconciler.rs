@@ -25,11 +25,16 @@ pub async fn pass(hub: &Hub, settings: &ReconcilerSettings) -> ihub_domain::Resu
     }
     push(hub, stuck).await;
     push(hub, lifecycle::due_retries(&hub.db, BATCH).await?).await;
+    // One run per idle integration (the next in its order); the rest follow as each run ends.
     let lost = lifecycle::lost_in_queue(&hub.db, settings.requeue_after, BATCH).await?;
     if !lost.is_empty() {
         tracing::info!(runs = lost.len(), "pushing queued runs to the queue again");
     }
-    push(hub, lost).await;
+    for run_id in lost {
+        if let Err(e) = hub.job_queue.push_again(Job::Run { run_id }).await {
+            tracing::warn!(%run_id, error = %e, "could not push; the next pass tries again");
+        }
+    }
     let reclaimed = processing::reclaim_stale(hub, settings.stuck_after).await?;
     if reclaimed > 0 {
         tracing::warn!(

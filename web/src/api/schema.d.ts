@@ -800,7 +800,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database and the job queue are reachable. */
+        /** The database and the job queue are reachable, and this process's job consumer (if it runs one) takes jobs. */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -1616,6 +1616,11 @@ export interface components {
         /** @enum {string} */
         QueueStatus: "pending" | "processing" | "done" | "failed";
         Readiness: {
+            /**
+             * @description This process's job consumer: `ok`, `down` (ended, being started again) or `none` (no worker here).
+             * @example ok
+             */
+            consumer: string;
             /** @example ok */
             database: string;
             /** @example ok */

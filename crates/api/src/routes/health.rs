@@ -23,6 +23,9 @@ pub struct Readiness {
     pub database: String,
     #[schema(example = "ok")]
     pub queue: String,
+    /// This process's job consumer: `ok`, `down` (ended, being started again) or `none` (no worker here).
+    #[schema(example = "ok")]
+    pub consumer: &'static str,
 }
 
 /// The process is up.
@@ -32,7 +35,7 @@ async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The database and the job queue are reachable.
+/// The database and the job queue are reachable, and this process's job consumer (if it runs one) takes jobs.
 #[utoipa::path(tag = "health", responses(
     (status = 200, description = "Ready", body = Readiness),
     (status = 503, description = "A dependency is unreachable", body = Readiness),
@@ -50,11 +53,17 @@ async fn readyz(hub: web::Data<Hub>) -> HttpResponse {
         tracing::warn!(error = %e, "readiness: queue unreachable");
         "unreachable".to_owned()
     });
-    let ready = database == "ok" && queue == "ok";
+    let consumer = match hub.consumer.is_up() {
+        None => "none",
+        Some(true) => "ok",
+        Some(false) => "down",
+    };
+    let ready = database == "ok" && queue == "ok" && consumer != "down";
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },
         database,
         queue,
+        consumer,
     };
     if ready {
         HttpResponse::Ok().json(body)

@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -15,8 +15,9 @@ use super::RunStatus;
 use crate::entities::run;
 use crate::error::Result;
 
-/// Takes the run for `worker` if it is waiting and due, and no other run of its integration is running (two runs
-/// of one integration at once would race between looking a user up and creating it); `None` otherwise. A stuck
+/// Takes the run for `worker` if it is waiting and due, no other run of its integration is running (two runs of
+/// one integration at once would race between looking a user up and creating it) and none older is waiting;
+/// `None` otherwise. A stuck
 /// run is first put back to `queued` by the reconciler, never taken over here.
 pub async fn claim(
     db: &sea_orm::DatabaseConnection,
@@ -42,6 +43,22 @@ pub async fn claim(
             [key.into()],
         ))
         .await?;
+    }
+    // In order: an older run of the integration waiting to run goes first (its job, or the next-run push of the
+    // run going now, brings it); this one's job is dropped and it is pushed when its turn comes.
+    let Some(this) = run::Entity::find_by_id(run_id).one(&txn).await? else {
+        return Ok(None);
+    };
+    let older = run::Entity::find()
+        .filter(run::Column::IntegrationId.eq(this.integration_id))
+        .filter(run::Column::Number.lt(this.number))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
+        .filter(run::Column::NotBefore.lte(now))
+        .filter(run::Column::CancelRequested.eq(false))
+        .count(&txn)
+        .await?;
+    if older > 0 {
+        return Ok(None);
     }
     let running = run::Entity::find()
         .select_only()
@@ -237,19 +254,49 @@ pub async fn fail(
     })
 }
 
-/// Runs the queue may have lost: `queued` (or `retry` and due) for longer than `after` since they were last
-/// dispatched. Answers their ids and marks them dispatched now, so each is pushed again at most once per `after`.
+/// Runs the queue may have lost: the oldest waiting run (`queued`, or `retry` and due) of each integration with
+/// no run going, when it was last dispatched longer than `after` ago. Only the oldest: the others could not be
+/// claimed before it (`claim`), and each is pushed when the run before it ends (`next_waiting`). Answers their ids
+/// and marks them dispatched now, so each is pushed again at most once per `after` (`JobQueue::push_again`: a job
+/// taken by a worker killed before it started the run leaves a pending mark behind).
 pub async fn lost_in_queue(db: &impl ConnectionTrait, after: Duration, limit: u64) -> Result<Vec<Uuid>> {
     let now = Utc::now();
     let cutoff = now - chrono::Duration::from_std(after).unwrap_or_default();
+    let running = run::Entity::find()
+        .select_only()
+        .column(run::Column::IntegrationId)
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .into_query();
+    let heads: Vec<(Uuid, i64)> = run::Entity::find()
+        .select_only()
+        .column(run::Column::IntegrationId)
+        .expr(Func::min(Expr::col(run::Column::Number)))
+        .filter(run::Column::IntegrationId.not_in_subquery(running))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
+        .filter(run::Column::NotBefore.lte(now))
+        .filter(run::Column::CancelRequested.eq(false))
+        .group_by(run::Column::IntegrationId)
+        .order_by_asc(Func::min(Expr::col(run::Column::QueuedAt)))
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if heads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut which = Condition::any();
+    for (integration, number) in heads {
+        which = which.add(
+            Condition::all()
+                .add(run::Column::IntegrationId.eq(integration))
+                .add(run::Column::Number.eq(number)),
+        );
+    }
     let ids: Vec<Uuid> = run::Entity::find()
         .select_only()
         .column(run::Column::Id)
-        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
-        .filter(run::Column::NotBefore.lte(now))
+        .filter(which)
         .filter(run::Column::QueuedAt.lte(cutoff))
-        .order_by_asc(run::Column::QueuedAt)
-        .limit(limit)
         .into_tuple()
         .all(db)
         .await?;
@@ -261,6 +308,40 @@ pub async fn lost_in_queue(db: &impl ConnectionTrait, after: Duration, limit: u6
             .await?;
     }
     Ok(ids)
+}
+
+/// The run to push when a run of this integration ended: its oldest waiting run (`queued`, or `retry` and due; by
+/// number), unless another of its runs is running (that one pushes the next when it ends). Runs that found their
+/// integration busy dropped their job; this is how they are taken again, one at a time and in order.
+pub async fn next_waiting(db: &impl ConnectionTrait, ended: Uuid) -> Result<Option<Uuid>> {
+    let Some(integration) = run::Entity::find_by_id(ended)
+        .select_only()
+        .column(run::Column::IntegrationId)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let running = run::Entity::find()
+        .filter(run::Column::IntegrationId.eq(integration))
+        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .count(db)
+        .await?;
+    if running > 0 {
+        return Ok(None);
+    }
+    Ok(run::Entity::find()
+        .select_only()
+        .column(run::Column::Id)
+        .filter(run::Column::IntegrationId.eq(integration))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry]))
+        .filter(run::Column::NotBefore.lte(Utc::now()))
+        .filter(run::Column::CancelRequested.eq(false))
+        .order_by_asc(run::Column::Number)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// Retries whose backoff just ended: they were never in the queue, so they are dispatched when due.

@@ -1,6 +1,7 @@
 //! The in-process job queue of `ihub serve`: a channel whose sending end any task may clone, and whose receiving end
 //! this process's worker takes once. Jobs live in memory only; after a restart the reconciler pushes again every
-//! run the database says is waiting.
+//! run the database says is waiting. As in Redis, one job per run waits at most (`pending`, cleared when taken).
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use apalis::prelude::{MemorySink, MemoryStorage, MemoryStorageError, Task, WorkerBuilder, WorkerBuilderExt};
@@ -9,11 +10,12 @@ use futures::channel::mpsc::UnboundedSender;
 use futures::future::BoxFuture;
 use ihub_domain::job_queue::{Job, JobQueue, JobQueueError};
 
-use super::{Consumer, QueueError, WorkerQueue, handle, stopped};
+use super::{Consumer, Handler, JobHandler, QueueError, WorkerQueue, handle, stopped};
 
 pub struct EmbeddedQueue {
     sender: UnboundedSender<Task<Job>>,
     storage: Mutex<Option<MemoryStorage<Job>>>,
+    pending: Arc<Mutex<HashSet<String>>>,
 }
 
 impl EmbeddedQueue {
@@ -28,6 +30,7 @@ impl EmbeddedQueue {
         Self {
             sender: tx,
             storage: Mutex::new(Some(MemoryStorage::new_with(sink, Box::pin(rx)))),
+            pending: Arc::default(),
         }
     }
 }
@@ -41,9 +44,19 @@ impl Default for EmbeddedQueue {
 #[async_trait::async_trait]
 impl JobQueue for EmbeddedQueue {
     async fn push(&self, job: Job) -> Result<(), JobQueueError> {
-        self.sender
-            .unbounded_send(Task::new(job))
-            .map_err(|e| JobQueueError::Refused(e.to_string()))
+        let key = job.key();
+        if !self.pending.lock().expect("lock").insert(key.clone()) {
+            return Ok(());
+        }
+        self.sender.unbounded_send(Task::new(job)).map_err(|e| {
+            self.pending.lock().expect("lock").remove(&key);
+            JobQueueError::Refused(e.to_string())
+        })
+    }
+
+    async fn push_again(&self, job: Job) -> Result<(), JobQueueError> {
+        self.pending.lock().expect("lock").remove(&job.key());
+        self.push(job).await
     }
 
     async fn ping(&self) -> Result<(), JobQueueError> {
@@ -64,13 +77,31 @@ impl WorkerQueue for EmbeddedQueue {
             .expect("lock")
             .take()
             .ok_or(QueueError::AlreadyConsumed)?;
+        let handler = Handler(Arc::new(Taking {
+            pending: self.pending.clone(),
+            inner: consumer.handler,
+        }));
         WorkerBuilder::new(consumer.name)
             .backend(storage)
-            .data(consumer.handler)
+            .data(handler)
             .concurrency(consumer.concurrency.max(1))
             .build(handle)
             .run_until(stopped(stop))
             .await
             .map_err(|e| QueueError::Consumer(e.to_string()))
+    }
+}
+
+/// Clears the job's pending mark before handling it: from then on a push for the same run is a new job.
+struct Taking {
+    pending: Arc<Mutex<HashSet<String>>>,
+    inner: Handler,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for Taking {
+    async fn handle(&self, job: Job) {
+        self.pending.lock().expect("lock").remove(&job.key());
+        self.inner.0.handle(job).await;
     }
 }

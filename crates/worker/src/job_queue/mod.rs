@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use ihub_domain::job_queue::{Job, JobQueue};
 
 pub use self::embedded::EmbeddedQueue;
-pub use self::redis::{REDIS_QUEUE, RedisQueue};
+pub use self::redis::{REDIS_QUEUE, RedisQueue, push_as_apalis};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -70,10 +70,12 @@ pub fn connect(redis_url: Option<&str>, queue: &str) -> Result<Arc<dyn WorkerQue
     })
 }
 
-/// The apalis service both backends run: each job goes to the consumer's handler.
+/// The apalis service both backends run: each job goes to the consumer's handler, on a task of its own. apalis
+/// drops the jobs in flight when its worker ends on an error (Redis flushed or restarted); a run dropped mid-way
+/// would leave its spawned heartbeat beating for a run nobody executes, and its integration blocked behind it.
 async fn handle(job: Job, handler: Data<Handler>) -> Result<(), BoxDynError> {
-    let Handler(inner) = &*handler;
-    inner.handle(job).await;
+    let Handler(inner) = (*handler).clone();
+    tokio::spawn(async move { inner.handle(job).await }).await?;
     Ok(())
 }
 
