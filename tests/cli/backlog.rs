@@ -260,7 +260,15 @@ fn redis_cli(url: &str, args: &[&str]) -> String {
 
 /// Fast reconciler and heartbeats, and more runs at once than the default so that the drain is quick.
 fn settings() -> Vec<(&'static str, &'static str)> {
-    [QUICK, &[("IHUB_WORKER_RUNS_AT_ONCE", "8")]].concat()
+    // A run counts as stuck after 10 s without a heartbeat, not QUICK's 2: on a loaded machine (the whole suite at
+    // once) a heartbeat can be late by more than 2 s, and a resumed run reads its source twice, which the
+    // once-per-run count would take for a job run twice.
+    QUICK
+        .iter()
+        .filter(|(name, _)| *name != "IHUB_STUCK_AFTER_SECS")
+        .copied()
+        .chain([("IHUB_STUCK_AFTER_SECS", "10"), ("IHUB_WORKER_RUNS_AT_ONCE", "8")])
+        .collect()
 }
 
 async fn drains_with(workers: usize, label: &str) {
