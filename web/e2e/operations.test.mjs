@@ -263,8 +263,9 @@ describe("an administrator operating the hub", () => {
 
   test("a record the target refuses: partial run, the failure filtered, as CSV, replayed", async () => {
     const { page } = admin;
-    // The next SCIM request is answered 400: the person it was for fails; the others are written.
-    await hub.control("PUT", "/faults/scim", { scripted: [{ status: 400 }] });
+    // The next two SCIM requests are answered 400. The first is the look-up of the run's new people at once: the hub
+    // then looks each of them up alone, and the person the second was for fails; the others are written.
+    await hub.control("PUT", "/faults/scim", { scripted: [{ status: 400 }, { status: 400 }] });
     try {
       partialRunUrl = await runNowAndFollow(page);
       assert.equal(await waitForRunEnd(page), "partial");
