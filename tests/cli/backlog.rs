@@ -94,15 +94,22 @@ impl Drop for PrivateRedis {
     }
 }
 
+/// One backlog at a time in this process (under `cargo test`; nextest runs them apart through its `backlog` test
+/// group): each runs an API and workers with 20 PostgreSQL connections apiece, and two at once pass PostgreSQL's
+/// 100.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A cluster with `runs` queued runs and their jobs in Redis as an older hub left them.
 struct Backlog {
     hub: Cluster,
     db: PgPool,
     runs: usize,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Backlog {
     async fn make(label: &str, redis: &str, runs: usize) -> Self {
+        let turn = ONE_AT_A_TIME.lock().await;
         let hub = Cluster::start_on(label, 1, redis).await;
         let first = hub.admin.integration(&hub.sims, "EH → LMS 0", json!({})).await;
         let shown = hub.admin.get(&format!("/api/v1/integrations/{first}")).await;
@@ -172,7 +179,12 @@ impl Backlog {
         );
         // From here on the source is read by runs only.
         hub.sims.reset_request_counts();
-        Self { hub, db, runs }
+        Self {
+            hub,
+            db,
+            runs,
+            _turn: turn,
+        }
     }
 
     async fn counts(&self) -> Vec<(String, i64)> {
