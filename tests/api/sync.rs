@@ -38,6 +38,7 @@ with_worker_on_both_backends!(
     every_record_lands_through_429s_and_503_storms,
     a_queued_run_whose_job_was_lost_is_pushed_again,
     a_source_that_refuses_access_fails_the_run_after_retries,
+    a_source_failing_mid_read_keeps_what_was_written_before,
     a_stopping_worker_gives_its_run_back_and_another_finishes_it,
     cancel_stops_a_running_run_and_resume_takes_a_stuck_one,
     incremental_runs_read_only_the_changed_since_the_last_complete_run,
@@ -591,4 +592,44 @@ async fn a_source_that_refuses_access_fails_the_run_after_retries(t: TestHub) {
         .expect(200)
         .clone();
     assert_eq!(critical["items"].as_array().unwrap().len(), 1);
+}
+
+/// Pages are read ahead and written in batches: a read that fails behind them still leaves every page before it
+/// written and recorded, and the next run creates only the rest.
+async fn a_source_failing_mid_read_keeps_what_was_written_before(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(350);
+    let integration = enabled_integration(&t, &admin, json!({})).await;
+    // Two pages of 100 come through, then the source fails every request until the run has given up.
+    t.sims.fail_after(System::EmploymentHero, 2, 10_000, 500);
+    let failed = run_now(&t, &admin, &integration).await;
+    t.sims.clear_faults(System::EmploymentHero);
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let lines = records(&t, &admin, &failed, "").await;
+    assert_eq!(lines.len(), 200, "a line for each person of the two pages read");
+    let created = count(&lines, "outcome", "created");
+    assert!(created > 150, "most of them are created (leavers are not): {created}");
+    assert_eq!(count(&lines, "outcome", "failed"), 0);
+    assert_eq!(failed["records_written"], created as i64, "{failed}");
+    assert_eq!(t.sims.scim_users().len(), created);
+    let first: std::collections::HashSet<String> = lines
+        .iter()
+        .map(|l| l["source_id"].as_str().unwrap().to_owned())
+        .collect();
+
+    let next = run_now(&t, &admin, &integration).await;
+    assert_eq!(next["status"], "done", "{next}");
+    let lines = records(&t, &admin, &next, "").await;
+    assert_eq!(lines.len(), 350);
+    let rewritten: Vec<&Value> = lines
+        .iter()
+        .filter(|l| first.contains(l["source_id"].as_str().unwrap()) && l["outcome"] != "unchanged")
+        .collect();
+    assert!(
+        rewritten.is_empty(),
+        "the people written before are not written again: {rewritten:?}"
+    );
+    let written = next["records_written"].as_i64().unwrap() as usize;
+    assert!(written > 100, "the rest are created: {next}");
+    assert_eq!(t.sims.scim_users().len(), created + written, "nobody twice");
 }

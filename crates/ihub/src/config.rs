@@ -75,7 +75,7 @@ impl Default for Config {
             login_attempts_per_email_per_minute: 10,
             login_attempts_per_ip_per_minute: 60,
             worker_runs_at_once: 4,
-            sync_concurrency: 8,
+            sync_concurrency: 32,
             worker_tick_ms: 5_000,
             heartbeat_ms: 5_000,
             stuck_after_secs: 60,

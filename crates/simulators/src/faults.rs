@@ -99,6 +99,9 @@ pub struct FaultPlan {
     /// Answered, in order, by the next requests.
     #[serde(default)]
     pub scripted: VecDeque<ScriptedFailure>,
+    /// Requests that pass before the scripted failures begin (a source failing on its third page, say).
+    #[serde(default)]
+    pub scripted_after: u32,
     /// A share (0.0–1.0) of requests answered with `status`, spread evenly rather than at random, so runs
     /// repeat.
     #[serde(default)]
@@ -226,8 +229,12 @@ impl Faults {
         let state = systems.entry(system).or_default();
         state.requests += 1;
         let latency = state.plan.latency;
-        if let Some(failure) = state.plan.scripted.pop_front() {
-            return (latency, Verdict::Fail(failure), None);
+        if !state.plan.scripted.is_empty() {
+            if state.plan.scripted_after > 0 {
+                state.plan.scripted_after -= 1;
+            } else if let Some(failure) = state.plan.scripted.pop_front() {
+                return (latency, Verdict::Fail(failure), None);
+            }
         }
         let mut announced = None;
         if let Some(per_minute) = state.plan.rate_limit_per_minute {

@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use futures::StreamExt;
 use ihub_domain::connections::people::{FieldChange, Person, PersonStatus, TargetUser, UserField};
 use ihub_domain::connections::ports::{ConnectorError, Lookup, UserTarget};
 use serde_json::{Map, Value, json};
@@ -14,6 +15,8 @@ pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// People per `or` filter: 50 quoted ids or emails keep the query string under the 8 KB that servers commonly take.
 const LOOKUP_CHUNK: usize = 50;
+/// Groups of `LOOKUP_CHUNK` looked up at once (the connection's rate limit paces them further).
+const LOOKUPS_AT_ONCE: usize = 4;
 
 pub struct ScimTarget {
     pub(super) http: Http,
@@ -93,6 +96,51 @@ impl ScimTarget {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// One group of `find_many`: `None` when the service refuses `or` filters.
+    async fn find_chunk(&self, chunk: &[Lookup]) -> Result<Option<HashMap<String, TargetUser>>, ConnectorError> {
+        if self.no_or_filters.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let mut found: HashMap<String, TargetUser> = HashMap::with_capacity(chunk.len());
+        let ids: Vec<&str> = chunk.iter().map(|l| l.external_id.as_str()).collect();
+        let Some(users) = self.query_any("externalId", &ids).await? else {
+            return Ok(None);
+        };
+        for user in users.iter().filter_map(to_target_user) {
+            if let Some(id) = user.external_id.clone()
+                && ids.contains(&id.as_str())
+            {
+                found.entry(id).or_insert(user);
+            }
+        }
+        let by_email: Vec<(&str, &str)> = chunk
+            .iter()
+            .filter(|l| !found.contains_key(&l.external_id))
+            .filter_map(|l| l.email.as_deref().map(|e| (l.external_id.as_str(), e)))
+            .collect();
+        if by_email.is_empty() {
+            return Ok(Some(found));
+        }
+        let emails: Vec<&str> = by_email.iter().map(|(_, e)| *e).collect();
+        let Some(users) = self.query_any("userName", &emails).await? else {
+            return Ok(None);
+        };
+        // userName is not case-exact (RFC 7643 §4.1.1).
+        let mut by_user_name: HashMap<String, TargetUser> = HashMap::new();
+        for user in &users {
+            if let (Some(name), Some(found_user)) = (user.get("userName").and_then(Value::as_str), to_target_user(user))
+            {
+                by_user_name.entry(name.to_lowercase()).or_insert(found_user);
+            }
+        }
+        for (id, email) in by_email {
+            if let Some(user) = by_user_name.get(&email.to_lowercase()) {
+                found.insert(id.to_owned(), user.clone());
+            }
+        }
+        Ok(Some(found))
     }
 
     /// The enterprise `manager`: the link to the manager's user where the hub has written them (a manager not in
@@ -301,50 +349,21 @@ impl UserTarget for ScimTarget {
         }
     }
 
-    /// Two requests per 50 people (external ids, then the emails of those not found) instead of two per person.
+    /// Two requests per 50 people (external ids, then the emails of those not found) instead of two per person;
+    /// a few groups of 50 at once.
     async fn find_many(&self, lookups: &[Lookup]) -> Result<Option<HashMap<String, TargetUser>>, ConnectorError> {
+        // Boxed, because a closure over `chunks()` is not general enough for the `Send` check of async_trait.
+        let finds: Vec<futures::future::BoxFuture<'_, _>> = lookups
+            .chunks(LOOKUP_CHUNK)
+            .map(|chunk| Box::pin(self.find_chunk(chunk)) as _)
+            .collect();
+        let mut chunks = futures::stream::iter(finds).buffer_unordered(LOOKUPS_AT_ONCE);
         let mut found: HashMap<String, TargetUser> = HashMap::with_capacity(lookups.len());
-        for chunk in lookups.chunks(LOOKUP_CHUNK) {
-            if self.no_or_filters.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            let ids: Vec<&str> = chunk.iter().map(|l| l.external_id.as_str()).collect();
-            let Some(users) = self.query_any("externalId", &ids).await? else {
+        while let Some(chunk) = chunks.next().await {
+            let Some(chunk) = chunk? else {
                 return Ok(None);
             };
-            for user in users.iter().filter_map(to_target_user) {
-                if let Some(id) = user.external_id.clone()
-                    && ids.contains(&id.as_str())
-                {
-                    found.entry(id).or_insert(user);
-                }
-            }
-            let by_email: Vec<(&str, &str)> = chunk
-                .iter()
-                .filter(|l| !found.contains_key(&l.external_id))
-                .filter_map(|l| l.email.as_deref().map(|e| (l.external_id.as_str(), e)))
-                .collect();
-            if by_email.is_empty() {
-                continue;
-            }
-            let emails: Vec<&str> = by_email.iter().map(|(_, e)| *e).collect();
-            let Some(users) = self.query_any("userName", &emails).await? else {
-                return Ok(None);
-            };
-            // userName is not case-exact (RFC 7643 §4.1.1).
-            let mut by_user_name: HashMap<String, TargetUser> = HashMap::new();
-            for user in &users {
-                if let (Some(name), Some(found_user)) =
-                    (user.get("userName").and_then(Value::as_str), to_target_user(user))
-                {
-                    by_user_name.entry(name.to_lowercase()).or_insert(found_user);
-                }
-            }
-            for (id, email) in by_email {
-                if let Some(user) = by_user_name.get(&email.to_lowercase()) {
-                    found.insert(id.to_owned(), user.clone());
-                }
-            }
+            found.extend(chunk);
         }
         Ok(Some(found))
     }

@@ -307,6 +307,20 @@ impl SimState {
         });
     }
 
+    /// After `passes` more requests pass, the next `times` requests to `system` answer `status`.
+    pub fn fail_after(&self, system: System, passes: u32, times: usize, status: u16) {
+        self.faults.update(system, |plan| {
+            plan.scripted_after = passes;
+            plan.scripted.extend(std::iter::repeat_n(
+                ScriptedFailure {
+                    status,
+                    retry_after: None,
+                },
+                times,
+            ));
+        });
+    }
+
     /// Every answer from `system` waits `latency` first.
     pub fn set_latency(&self, system: System, latency: Duration) {
         self.faults.update(system, |plan| plan.latency = latency);

@@ -4,7 +4,8 @@
 //! manager's name and email), `write` (step 5, with bounded concurrency and retries), `record` (step 6: binding and
 //! record line saved together right after the write), `heartbeat` (alive, cancel, shutdown) and `conclude` (how the
 //! run ended, the watermark, retries). A crash loses nothing and a rerun writes nothing twice. Memory holds one
-//! page, the page's bindings and a bounded manager cache.
+//! batch (the pages read so far, up to 500 people) with its bindings, a few pages read ahead, and a bounded manager
+//! cache.
 mod conclude;
 mod decide;
 mod heartbeat;
@@ -60,7 +61,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            concurrency: 8,
+            concurrency: 32,
             heartbeat: Duration::from_secs(5),
             record_attempts: 4,
             retry_base: Duration::from_secs(30),
@@ -191,49 +192,123 @@ struct Steps {
     dry_run: bool,
 }
 
-/// Page after page until the source has no more or the run is halted; the position is saved after each. The next
-/// page is read while this one is written.
+/// Source pages read ahead of the writer.
+const READ_AHEAD: usize = 8;
+/// The most people written as one batch: the pages already read, up to this, share one bindings read, one look-up
+/// in the target, one concurrent write and one transaction with the position after them.
+const BATCH: usize = 500;
+
+/// What the reader hands the writer: a page and where the one after it is.
+type Read = std::result::Result<(Vec<Person>, Option<Position>), Abort>;
+
+/// Batch after batch until the source has no more or the run is halted; the position is saved with each batch. The
+/// source is read a few pages ahead while batches are written.
 async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::result::Result<(), Abort> {
-    let mut at = Position::start(run);
-    let mut read = steps.reader.page(&at).await;
-    loop {
-        if steps.flags.halted() {
-            return Ok(());
-        }
-        let (people, next) = read?;
-        let read_next = async {
-            match &next {
-                Some(next) if !steps.flags.halted() => Some(steps.reader.page(next).await),
-                _ => None,
+    let start = Position::start(run);
+    let (pages_read, mut read) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let reader = read_ahead(steps, start.clone(), pages_read);
+    let writer = async {
+        let mut at = start;
+        // A failed read behind the pages of a batch: it stops the run once they are saved.
+        let mut failed = None;
+        loop {
+            if steps.flags.halted() {
+                return Ok(());
             }
-        };
-        let (written, read_next) = tokio::join!(page(steps, run, people, concurrency), read_next);
-        written?;
-        if steps.flags.halted() {
-            // Records done in this page are skipped on resume; the page is read again from its start.
-            steps.recorder.checkpoint(Some(&at.encode())).await?;
-            return Ok(());
-        }
-        match next {
-            Some(next) => {
-                if !steps.recorder.checkpoint(Some(&next.encode())).await? {
-                    Flags::raise(&steps.flags.lost);
-                    return Ok(());
+            // The reader stops only at a halt, after the last page or after a failure, all seen here first.
+            let Some(first) = read.recv().await else {
+                return Ok(());
+            };
+            let (mut people, mut next) = first?;
+            while people.len() < BATCH && next.is_some() {
+                match read.try_recv() {
+                    Ok(Ok((more, after))) => {
+                        people.extend(more);
+                        next = after;
+                    }
+                    Ok(Err(abort)) => {
+                        failed = Some(abort);
+                        break;
+                    }
+                    Err(_) => break,
                 }
-                read = match read_next {
-                    Some(read) => read,
-                    None => steps.reader.page(&next).await,
-                };
-                at = next;
             }
-            None => return link_the_rest(steps).await,
+            batch(steps, run, last_of_each_person(people), concurrency).await?;
+            if steps.flags.halted() {
+                // Records done in this batch are skipped on resume; its pages are read again from the first.
+                steps.recorder.flush().await?;
+                steps.recorder.checkpoint(Some(&at.encode())).await?;
+                return Ok(());
+            }
+            let Some(next) = next else {
+                steps.recorder.flush().await?;
+                return link_the_rest(steps).await;
+            };
+            if !steps.recorder.flush_and_checkpoint(&next.encode()).await? {
+                Flags::raise(&steps.flags.lost);
+                return Ok(());
+            }
+            if let Some(abort) = failed.take() {
+                return Err(abort);
+            }
+            at = next;
+        }
+    };
+    // The writer decides when the run ends; the reader, if still reading, is dropped with it.
+    tokio::pin!(reader, writer);
+    let mut reading = true;
+    loop {
+        tokio::select! {
+            () = &mut reader, if reading => reading = false,
+            ended = &mut writer => return ended,
         }
     }
 }
 
-/// One page: wave after wave (managers before their reports), each wave's new people looked up in the target at
-/// once, its people written concurrently, and its bindings and lines saved together.
-async fn page(
+/// Reads page after page from `at` into the channel, which holds a few: it stops after the last page, a failed
+/// read, a halt, or when the writer is gone.
+async fn read_ahead(steps: &Steps, mut at: Position, pages: tokio::sync::mpsc::Sender<Read>) {
+    loop {
+        if steps.flags.halted() {
+            return;
+        }
+        let read = steps.reader.page(&at).await;
+        let next = match &read {
+            Ok((_, next)) => next.clone(),
+            Err(_) => None,
+        };
+        if pages.send(read).await.is_err() {
+            return;
+        }
+        match next {
+            Some(next) => at = next,
+            None => return,
+        }
+    }
+}
+
+/// A person on two pages of one batch (the source's pages shifted while read) is written once, as last read.
+fn last_of_each_person(people: Vec<Person>) -> Vec<Person> {
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(people.len());
+    for (i, person) in people.iter().enumerate() {
+        last.insert(person.source_id.as_str(), i);
+    }
+    if last.len() == people.len() {
+        return people;
+    }
+    let keep: std::collections::HashSet<usize> = last.into_values().collect();
+    people
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, person)| person)
+        .collect()
+}
+
+/// One batch: wave after wave (managers before their reports), each wave's new people looked up in the target at
+/// once and written concurrently; a wave's bindings are saved before the next wave reads them. What the last wave
+/// wrote is saved by the caller, with the position.
+async fn batch(
     steps: &Steps,
     run: &run::Model,
     people: Vec<Person>,
@@ -247,10 +322,11 @@ async fn page(
     } else {
         links::waves(people)
     };
+    let last = waves.len().saturating_sub(1);
     let mut stale = false;
-    for wave in waves {
+    for (i, wave) in waves.into_iter().enumerate() {
         // A wave reads the bindings again after one before it saved some: its people's managers are there now.
-        // A page with nothing to write (an unchanged resync) reads them once.
+        // A batch with nothing to write (an unchanged resync) reads them once.
         if stale {
             written.extend(record::bindings(steps.recorder.db(), run.integration_id, &wave).await?);
         }
@@ -261,13 +337,14 @@ async fn page(
             .buffer_unordered(concurrency.max(1))
             .collect()
             .await;
-        stale = steps.recorder.flush_written().await?;
         if let Some(abort) = results.into_iter().find_map(std::result::Result::err) {
             steps.recorder.flush().await?;
             return Err(abort);
         }
+        if i < last || !steps.waiting.is_empty() {
+            stale = steps.recorder.flush_written().await?;
+        }
     }
-    steps.recorder.flush().await?;
     revisit_waiting(steps).await
 }
 
@@ -423,4 +500,34 @@ async fn relink(
     let manager = person.manager.as_ref().map(|m| m.source_id.clone());
     steps.recorder.save_over(line, binding, manager.as_deref(), replaces);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(id: &str, title: &str) -> Person {
+        let mut person = Person::new(id);
+        person.job_title = Some(title.to_owned());
+        person
+    }
+
+    #[test]
+    fn a_person_on_two_pages_of_a_batch_is_kept_once_as_last_read() {
+        let people = vec![named("a", "old"), named("b", "b"), named("a", "new"), named("c", "c")];
+        let kept = last_of_each_person(people);
+        let seen: Vec<(&str, &str)> = kept
+            .iter()
+            .map(|p| (p.source_id.as_str(), p.job_title.as_deref().unwrap()))
+            .collect();
+        assert_eq!(seen, [("b", "b"), ("a", "new"), ("c", "c")]);
+    }
+
+    #[test]
+    fn a_batch_without_repeats_is_kept_as_read() {
+        let people = vec![named("a", "1"), named("b", "2")];
+        let kept = last_of_each_person(people);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].source_id, "a");
+    }
 }

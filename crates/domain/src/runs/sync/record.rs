@@ -303,11 +303,36 @@ impl Recorder {
             insert_lines(&txn, self.run_id, lines).await?;
             txn.commit().await?;
         }
+        self.tally(tally);
+        Ok(())
+    }
+
+    /// Saves what waited and the position to go on from, in one transaction; false when the run is no longer this
+    /// worker's. What was written is saved either way: the target holds it.
+    pub async fn flush_and_checkpoint(&self, next: &str) -> Result<bool> {
+        let Pending { lines, bindings, tally } = std::mem::take(&mut *self.pending.lock().expect("lock"));
+        let mut counts = self.counts();
+        for (decision, outcome, n) in &tally {
+            counts.add(*decision, *outcome, *n);
+        }
+        let txn = crate::database::begin_write(&self.db).await?;
+        if !bindings.is_empty() {
+            upsert_bindings(&txn, self.integration_id, bindings).await?;
+        }
+        if !lines.is_empty() {
+            insert_lines(&txn, self.run_id, lines).await?;
+        }
+        let held = lifecycle::checkpoint(&txn, self.run_id, &self.worker, counts, Some(next)).await?;
+        txn.commit().await?;
+        self.tally(tally);
+        Ok(held)
+    }
+
+    fn tally(&self, tally: Vec<(Decision, Outcome, i64)>) {
         let mut counts = self.counts.lock().expect("lock");
         for (decision, outcome, n) in tally {
             counts.add(decision, outcome, n);
         }
-        Ok(())
     }
 
     /// The person's line in this run so far, if it has one (a resumed run revisiting someone an earlier attempt
@@ -347,11 +372,16 @@ impl Recorder {
     }
 }
 
+/// Rows per insert statement: each size of statement is prepared and cached per database connection, and a few
+/// hundred rows' worth of statement costs megabytes there (a batch of 500 in one statement raised the hub's peak
+/// memory by 70 MB).
+const ROWS_PER_STATEMENT: usize = 100;
+
 /// Saves bindings; one already there for the person is replaced. A person saved twice since the last flush keeps
 /// the later (one statement may not touch a row twice).
 async fn upsert_bindings(db: &impl ConnectionTrait, integration_id: Uuid, bindings: Vec<Bound>) -> Result<()> {
     let now = Utc::now();
-    let models = last_of_each(bindings, |b| b.source_id.clone()).map(|b| {
+    let mut models = last_of_each(bindings, |b| b.source_id.clone()).map(|b| {
         let fields = b.written.fields();
         binding::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -366,23 +396,28 @@ async fn upsert_bindings(db: &impl ConnectionTrait, integration_id: Uuid, bindin
             updated_at: Set(now),
         }
     });
-    binding::Entity::insert_many(models)
-        .on_conflict(
-            OnConflict::columns([binding::Column::IntegrationId, binding::Column::SourceId])
-                .update_columns([
-                    binding::Column::TargetId,
-                    binding::Column::Hash,
-                    binding::Column::Written,
-                    binding::Column::Active,
-                    binding::Column::ManagerSourceId,
-                    binding::Column::ManagerTargetId,
-                    binding::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec(db)
-        .await?;
-    Ok(())
+    loop {
+        let rows: Vec<binding::ActiveModel> = models.by_ref().take(ROWS_PER_STATEMENT).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        binding::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([binding::Column::IntegrationId, binding::Column::SourceId])
+                    .update_columns([
+                        binding::Column::TargetId,
+                        binding::Column::Hash,
+                        binding::Column::Written,
+                        binding::Column::Active,
+                        binding::Column::ManagerSourceId,
+                        binding::Column::ManagerTargetId,
+                        binding::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+    }
 }
 
 /// The items in their order, each key's last only.
@@ -401,7 +436,7 @@ fn last_of_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> impl Iterator<I
 /// Inserts lines; a line already there for the person (a page read again after a resume) is replaced.
 async fn insert_lines(db: &impl ConnectionTrait, run_id: Uuid, lines: Vec<Line>) -> Result<()> {
     let now = Utc::now();
-    let records = last_of_each(lines, |l| l.source_id.clone()).map(|line| run_record::ActiveModel {
+    let mut records = last_of_each(lines, |l| l.source_id.clone()).map(|line| run_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         run_id: Set(run_id),
         source_id: Set(line.source_id),
@@ -414,21 +449,26 @@ async fn insert_lines(db: &impl ConnectionTrait, run_id: Uuid, lines: Vec<Line>)
         changes: Set(serde_json::to_value(&line.changes).expect("changes serialise")),
         created_at: Set(now),
     });
-    run_record::Entity::insert_many(records)
-        .on_conflict(
-            OnConflict::columns([run_record::Column::RunId, run_record::Column::SourceId])
-                .update_columns([
-                    run_record::Column::TargetId,
-                    run_record::Column::Name,
-                    run_record::Column::Decision,
-                    run_record::Column::Reason,
-                    run_record::Column::Outcome,
-                    run_record::Column::Error,
-                    run_record::Column::Changes,
-                ])
-                .to_owned(),
-        )
-        .exec(db)
-        .await?;
-    Ok(())
+    loop {
+        let rows: Vec<run_record::ActiveModel> = records.by_ref().take(ROWS_PER_STATEMENT).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        run_record::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([run_record::Column::RunId, run_record::Column::SourceId])
+                    .update_columns([
+                        run_record::Column::TargetId,
+                        run_record::Column::Name,
+                        run_record::Column::Decision,
+                        run_record::Column::Reason,
+                        run_record::Column::Outcome,
+                        run_record::Column::Error,
+                        run_record::Column::Changes,
+                    ])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+    }
 }
