@@ -127,9 +127,10 @@ impl RedisQueue {
         }
     }
 
-    /// Wakes the consumer when a job is pushed (published by `push.lua`) and moves due scheduled jobs on every
-    /// poll, until the consumer ends (this task is then aborted) or Redis drops the subscription (the consumer
-    /// then falls back to polling until it is restarted).
+    /// Wakes the consumer when a job is pushed onto an empty list (published by `push.lua`; a consumer only sleeps
+    /// after a fetch found nothing) and moves due scheduled jobs on every poll, until the consumer ends (this task is
+    /// then aborted) or Redis drops the subscription (the consumer then falls back to polling until it is
+    /// restarted).
     async fn wake_and_promote(self, poll: Duration, wake: futures::channel::mpsc::Sender<()>) {
         let mut subscription = match self.client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(self.wake_channel()).await {
