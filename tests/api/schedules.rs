@@ -17,6 +17,7 @@ on_both_backends!(
     fields_are_validated_by_name,
     support_reads_and_other_organisations_see_nothing,
     racing_ticks_queue_one_run,
+    a_storm_of_due_schedules_fires_each_once_across_racing_ticks,
     missed_occurrences_run_once_or_are_skipped,
     sydney_daily_fires_at_the_right_local_time_across_spring_forward,
     disabled_integrations_and_call_limits,
@@ -424,6 +425,77 @@ async fn racing_ticks_queue_one_run(t: TestHub) {
     assert_eq!(runs_of(&t, &schedule).await.len(), 6);
     assert_eq!(stored(&t, &schedule).await.calls, 6);
     assert_eq!(run::Entity::find().count(&t.hub.db).await.unwrap(), 6);
+}
+
+/// Fires batch after batch until nothing more is queued, as the worker's scheduler does in one pass.
+async fn fire_all(t: &TestHub, tick: DateTime<Utc>) -> Vec<run::Model> {
+    let mut queued = Vec::new();
+    loop {
+        let batch = fire_due(&t.hub, tick).await.unwrap();
+        if batch.is_empty() {
+            return queued;
+        }
+        queued.extend(batch);
+    }
+}
+
+/// More schedules due at once than one batch fires (several per integration, one integration not enabled), with
+/// three schedulers racing: every occurrence is queued once, and each integration's runs are numbered 1, 2, 3…
+async fn a_storm_of_due_schedules_fires_each_once_across_racing_ticks(t: TestHub) {
+    const INTEGRATIONS: usize = 3;
+    const PER_INTEGRATION: usize = 45;
+    let admin = t.organisation("Acme").await;
+    let due = in_an_hour();
+    let mut integrations = Vec::new();
+    for n in 0..INTEGRATIONS {
+        integrations.push(enabled_integration(&t, &admin, &format!("HR to LMS {n}")).await);
+    }
+    let (_, _, inactive) = t.integration(&admin, "Not enabled").await;
+    let mut schedules = Vec::new();
+    for integration in integrations.iter().chain([&inactive]) {
+        for _ in 0..PER_INTEGRATION {
+            let body = json!({"every": {"n": 15, "unit": "minutes"}, "next_run_at": due});
+            schedules.push(create(&t, &admin, integration, body).await);
+        }
+    }
+    assert!(schedules.len() as u64 > ihub_domain::integrations::schedules::TICK_BATCH);
+    let tick = due + Duration::seconds(2);
+    let (a, b, c) = tokio::join!(fire_all(&t, tick), fire_all(&t, tick), fire_all(&t, tick));
+    let queued: Vec<run::Model> = [a, b, c].into_iter().flatten().collect();
+    assert_eq!(
+        queued.len(),
+        INTEGRATIONS * PER_INTEGRATION,
+        "one run per enabled schedule"
+    );
+    for schedule in &schedules {
+        let after = stored(&t, schedule).await;
+        assert_eq!(
+            after.next_run_at,
+            Some(due + Duration::minutes(15)),
+            "every schedule moved on"
+        );
+        let runs = runs_of(&t, schedule).await;
+        if schedule["integration_id"] == inactive["id"] {
+            assert_eq!((after.calls, runs.len()), (0, 0), "not enabled: moved on without a run");
+        } else {
+            assert_eq!((after.calls, runs.len()), (1, 1));
+            assert_eq!(runs[0].status, ihub_domain::runs::RunStatus::Queued);
+            assert!(queued.iter().any(|q| q.id == runs[0].id), "answered as queued");
+        }
+    }
+    for integration in &integrations {
+        let mut numbers: Vec<i64> = run::Entity::find()
+            .filter(run::Column::IntegrationId.eq(Uuid::parse_str(id(integration)).unwrap()))
+            .all(&t.hub.db)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.number)
+            .collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=PER_INTEGRATION as i64).collect::<Vec<_>>());
+    }
+    assert!(fire_all(&t, tick).await.is_empty(), "nothing left due");
 }
 
 /// The hub was down for a month: with repeat_missed the schedule runs once on start, without it it only moves on.

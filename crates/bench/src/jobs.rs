@@ -17,9 +17,11 @@ use crate::machine::{self, CpuOf};
 
 /// Dispatches at once in the concurrent push, as many API processes and reconcilers would.
 pub const PUSHERS: usize = 16;
-/// As the hub's worker: `IHUB_WORKER_RUNS_AT_ONCE` and the poll interval of `WorkerSettings`.
-const CONSUMER_CONCURRENCY: usize = 4;
-const POLL: Duration = Duration::from_millis(250);
+/// As the hub's worker: `IHUB_WORKER_RUNS_AT_ONCE` and the poll interval, from `WorkerSettings`' defaults.
+pub fn consumer() -> (usize, Duration) {
+    let runs = ihub_worker::settings::RunSettings::default();
+    (runs.at_once, runs.poll)
+}
 /// A drain that makes no progress for this long is stuck.
 const STALL: Duration = Duration::from_secs(30);
 /// Jobs pushed one at a time, `LATENCY_GAP` apart, to an idle do-nothing worker for push → start latency.
@@ -202,8 +204,8 @@ impl BenchQueue {
                 self.name,
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
-            concurrency: CONSUMER_CONCURRENCY,
-            poll: POLL,
+            concurrency: consumer().0,
+            poll: consumer().1,
             handler: Handler(nothing),
         };
         let backend = self.backend.clone();

@@ -357,8 +357,10 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
         ),
         (
             format!(
-                "a backlog of {jobs} jobs taken by one apalis worker that does nothing (concurrency 4, poll 250 ms, \
-                 as the hub's worker)"
+                "a backlog of {jobs} jobs taken by one apalis worker that does nothing (concurrency {}, poll {} ms, \
+                 as the hub's worker)",
+                crate::jobs::consumer().0,
+                crate::jobs::consumer().1.as_millis()
             ),
             drained(&j.backlog_one),
         ),

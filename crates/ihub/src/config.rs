@@ -74,7 +74,7 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             login_attempts_per_email_per_minute: 10,
             login_attempts_per_ip_per_minute: 60,
-            worker_runs_at_once: 4,
+            worker_runs_at_once: ihub_worker::settings::RUNS_AT_ONCE,
             sync_concurrency: 32,
             worker_tick_ms: 5_000,
             heartbeat_ms: 5_000,

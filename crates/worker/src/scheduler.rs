@@ -30,15 +30,10 @@ pub async fn run(hub: Hub, settings: SchedulerSettings, mut stop: watch::Receive
     }
 }
 
-/// Fires everything due now, a batch at a time (a storm of a thousand schedules in one minute is fired at once,
-/// not a batch per tick), and answers when the next one is due.
+/// Fires everything due now, a batch (one transaction) at a time until nothing more is queued: a storm of a
+/// thousand schedules in one minute is fired at once, not a batch per tick. Answers when the next one is due.
 async fn pass(hub: &Hub) -> ihub_domain::Result<Option<chrono::DateTime<Utc>>> {
-    loop {
-        let fired = schedules::fire_due(hub, Utc::now()).await?;
-        if (fired.len() as u64) < schedules::TICK_BATCH {
-            break;
-        }
-    }
+    while !schedules::fire_due(hub, Utc::now()).await?.is_empty() {}
     schedules::next_due(hub).await
 }
 

@@ -22,10 +22,18 @@ pub struct RunSettings {
     pub sync: sync::Options,
 }
 
+/// Runs one worker executes at once unless configured. A run mostly waits on its source and target (each paced by
+/// its connection's rate limit, shared by every run) and on short database statements, so 4 left a worker idle
+/// while a minute's schedules queued behind each other. Memory grows with each run's page of people and manager
+/// cache, so a worker running many large syncs at once needs the setting lowered; the database pools (8 SQLite, 20
+/// PostgreSQL connections) are shared by the runs, which hold a connection only for a statement or a short
+/// transaction.
+pub const RUNS_AT_ONCE: usize = 16;
+
 impl Default for RunSettings {
     fn default() -> Self {
         Self {
-            at_once: 4,
+            at_once: RUNS_AT_ONCE,
             poll: Duration::from_millis(250),
             sync: sync::Options::default(),
         }

@@ -54,7 +54,16 @@ impl RedisQueue {
         // back; a worker refuses to start until it can ping.
         let conn = ConnectionManager::new_lazy_with_config(client.clone(), redis::aio::ConnectionManagerConfig::new())
             .map_err(|e| QueueError::Unreachable(e.to_string()))?;
-        let storage = RedisStorage::new(conn.clone()).with_config(apalis_redis::Config::default().queue(queue));
+        let config = apalis_redis::Config::default()
+            .queue(queue)
+            // apalis's lease takes each started job out of the active list with an LREM, which scans the whole list
+            // (the fetch already took the job off it): behind a backlog of 100,000 that was ~1.7 ms of Redis per
+            // job and capped the queue near 1,000 jobs/s. A fetched job is in its worker's inflight set either way,
+            // which is what a dead worker's jobs are given back from; the lease only marked it `Running`.
+            .lock_tasks(false)
+            // Nobody subscribes to apalis's per-job events; pushes wake consumers through `lua/push.lua`.
+            .emit_events(false);
+        let storage = RedisStorage::new(conn.clone()).with_config(config);
         Ok(Self {
             client,
             conn,
@@ -118,9 +127,10 @@ impl RedisQueue {
         }
     }
 
-    /// Wakes the consumer when a job is pushed (published by `push.lua`) and moves due scheduled jobs on every
-    /// poll, until the consumer ends (this task is then aborted) or Redis drops the subscription (the consumer
-    /// then falls back to polling until it is restarted).
+    /// Wakes the consumer when a job is pushed onto an empty list (published by `push.lua`; a consumer only sleeps
+    /// after a fetch found nothing) and moves due scheduled jobs on every poll, until the consumer ends (this task is
+    /// then aborted) or Redis drops the subscription (the consumer then falls back to polling until it is
+    /// restarted).
     async fn wake_and_promote(self, poll: Duration, wake: futures::channel::mpsc::Sender<()>) {
         let mut subscription = match self.client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(self.wake_channel()).await {
@@ -178,7 +188,6 @@ impl JobQueue for RedisQueue {
             .key(self.marker(&job))
             .key(config.job_data_hash())
             .key(config.active_jobs_list())
-            .key(config.signal_list())
             .key(config.job_meta_hash())
             .arg(MARKER_TTL.as_secs())
             .arg(ulid::Ulid::generate().to_string())

@@ -6,12 +6,14 @@
 //! a conditional update of the schedule in the same transaction that queues its run, so exactly one tick wins it.
 pub mod timing;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Timelike, Utc};
 use chrono_tz::Tz;
 use futures::StreamExt;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{DatabaseTransaction, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -32,10 +34,11 @@ pub const ACTION_SYNC: &str = "sync";
 pub const DEFAULT_PRIORITY: i32 = 5;
 /// How often a scheduled run is tried before it fails for good.
 pub const SCHEDULED_RUN_MAX_ATTEMPTS: i32 = 3;
-/// How many due schedules one tick handles; the rest wait for the next tick.
+/// How many due schedules one transaction fires; the scheduler fires batch after batch while schedules are due,
+/// and the first batch's runs start while the next is fired.
 pub const TICK_BATCH: u64 = 100;
-/// Due schedules fired at once by one scheduler.
-const FIRE_AT_ONCE: usize = 8;
+/// Jobs pushed at once after a batch is committed: each push is a round trip to Redis.
+const PUSH_AT_ONCE: usize = 16;
 /// An occurrence handled later than this after its time was missed (the hub was down or the tick far behind):
 /// it runs late only if the schedule repeats missed occurrences.
 pub const MISSED_AFTER_SECS: i64 = 5 * 60;
@@ -458,6 +461,10 @@ pub async fn delete(hub: &Hub, who: &Principal, id: Uuid) -> Result<()> {
 ///   were missed, if the schedule repeats missed occurrences; otherwise it is skipped without a run.
 /// - A schedule of an integration that is not enabled moves on without a run.
 /// - A schedule that reaches its `max_calls` deactivates itself.
+///
+/// The batch is one transaction (its claims, the runs' numbers, one insert of the runs): a thousand schedules
+/// due in the same minute were a thousand transactions, and on SQLite each waited for the one writer behind the
+/// runs already going.
 pub async fn fire_due(hub: &Hub, now: DateTime<Utc>) -> Result<Vec<run::Model>> {
     let due = schedule::Entity::find()
         .filter(schedule::Column::Active.eq(true))
@@ -468,28 +475,38 @@ pub async fn fire_due(hub: &Hub, now: DateTime<Utc>) -> Result<Vec<run::Model>> 
         .limit(TICK_BATCH)
         .all(&hub.db)
         .await?;
-    // A few at once: each firing is a transaction and a push, mostly waiting on round trips, and a thousand
-    // schedules due in one minute should all be queued within it, not one after another.
-    let fired: Vec<Option<run::Model>> = futures::stream::iter(due)
-        .map(|schedule| async move {
-            match fire_one(hub, &schedule, now).await {
-                Ok(Some(run)) => {
-                    if let Err(e) = hub.job_queue.push(Job::Run { run_id: run.id }).await {
-                        tracing::warn!(run_id = %run.id, error = %e, "scheduled run queued but not dispatched; the reconciler will");
-                    }
-                    Some(run)
-                }
-                Ok(None) => None,
-                Err(e) => {
-                    tracing::warn!(schedule_id = %schedule.id, error = %e, "could not fire a due schedule");
-                    None
-                }
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let states: HashMap<Uuid, IntegrationState> = integration::Entity::find()
+        .select_only()
+        .column(integration::Column::Id)
+        .column(integration::Column::State)
+        .filter(integration::Column::Id.is_in(due.iter().map(|s| s.integration_id)))
+        .into_tuple::<(Uuid, IntegrationState)>()
+        .all(&hub.db)
+        .await?
+        .into_iter()
+        .collect();
+    // Claims go in the order read, the same in every process, so racing ticks wait on each other's rows rather
+    // than deadlock.
+    let txn = crate::database::begin_write(&hub.db).await?;
+    let mut specs = Vec::new();
+    for s in &due {
+        if let Some(spec) = claim(&txn, s, states.get(&s.integration_id).copied(), now).await? {
+            specs.push(spec);
+        }
+    }
+    let queued = runs::insert_queued_many(&txn, specs).await?;
+    txn.commit().await?;
+    futures::stream::iter(&queued)
+        .for_each_concurrent(PUSH_AT_ONCE, |run| async move {
+            if let Err(e) = hub.job_queue.push(Job::Run { run_id: run.id }).await {
+                tracing::warn!(run_id = %run.id, error = %e, "scheduled run queued but not dispatched; the reconciler will");
             }
         })
-        .buffered(FIRE_AT_ONCE)
-        .collect()
         .await;
-    Ok(fired.into_iter().flatten().collect())
+    Ok(queued)
 }
 
 /// When the next active schedule is due, so the scheduler can wake for it rather than a tick later.
@@ -507,9 +524,14 @@ pub async fn next_due(hub: &Hub) -> Result<Option<DateTime<Utc>>> {
         .flatten())
 }
 
-/// Claims one due occurrence and queues its run in one transaction. `None`: another tick won it, or it was
-/// skipped.
-async fn fire_one(hub: &Hub, s: &schedule::Model, now: DateTime<Utc>) -> Result<Option<run::Model>> {
+/// Claims one due occurrence inside `txn`: moves the schedule on and answers the run to queue, if it runs.
+/// `None`: another tick won it, or it was skipped.
+async fn claim(
+    txn: &DatabaseTransaction,
+    s: &schedule::Model,
+    state: Option<IntegrationState>,
+    now: DateTime<Utc>,
+) -> Result<Option<RunSpec>> {
     let Some(due) = s.next_run_at else {
         return Ok(None);
     };
@@ -520,17 +542,12 @@ async fn fire_one(hub: &Hub, s: &schedule::Model, now: DateTime<Utc>) -> Result<
             None
         }
     };
-    let state = integration::Entity::find_by_id(s.integration_id)
-        .one(&hub.db)
-        .await?
-        .map(|i| i.state);
     let enabled = state.is_some_and(IntegrationState::is_enabled);
     let missed = now - due > Duration::seconds(MISSED_AFTER_SECS);
     let runs = enabled && (s.repeat_missed || !missed);
     let calls = s.calls + i64::from(runs);
     let active = next.is_some() && (s.max_calls == -1 || calls < s.max_calls);
     let next_run_at = next.filter(|_| active);
-    let txn = crate::database::begin_write(&hub.db).await?;
     let mut claim = schedule::Entity::update_many()
         .col_expr(schedule::Column::NextRunAt, Expr::value(next_run_at))
         .col_expr(schedule::Column::Active, Expr::value(active))
@@ -544,15 +561,10 @@ async fn fire_one(hub: &Hub, s: &schedule::Model, now: DateTime<Utc>) -> Result<
             .col_expr(schedule::Column::LastRunAt, Expr::value(now));
     }
     // Whoever moves the schedule off `due` first owns the occurrence; the others update nothing.
-    if claim.exec(&txn).await?.rows_affected != 1 {
-        txn.rollback().await?;
+    if claim.exec(txn).await?.rows_affected != 1 || !runs {
         return Ok(None);
     }
-    if !runs {
-        txn.commit().await?;
-        return Ok(None);
-    }
-    let spec = RunSpec {
+    Ok(Some(RunSpec {
         organisation_id: s.organisation_id,
         integration_id: s.integration_id,
         schedule_id: Some(s.id),
@@ -563,8 +575,5 @@ async fn fire_one(hub: &Hub, s: &schedule::Model, now: DateTime<Utc>) -> Result<
         source_ids: None,
         replay_of: None,
         max_attempts: SCHEDULED_RUN_MAX_ATTEMPTS,
-    };
-    let run = runs::insert_queued(&txn, spec).await?;
-    txn.commit().await?;
-    Ok(Some(run))
+    }))
 }
