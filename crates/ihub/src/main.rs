@@ -28,20 +28,8 @@ fn init_logging() -> Result<(), String> {
     Ok(())
 }
 
-/// mimalloc's arena option by its number in `mi_option_e` (the same in its v2 and v3).
-const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
-
-fn main() -> std::process::ExitCode {
-    // An eagerly committed arena keeps every page it ever touched: the hub idled at ~70 MB instead of ~40 MB.
-    // Committed on demand, freed pages go back to the OS. `MIMALLOC_ARENA_EAGER_COMMIT` still overrides it.
-    if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
-        // SAFETY: sets a plain integer option; mimalloc reads it when it next reserves or purges memory.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
-    }
-    actix_web::rt::System::new().block_on(run())
-}
-
-async fn run() -> std::process::ExitCode {
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     if let Err(e) = init_logging() {
         eprintln!("ihub: {e}");
