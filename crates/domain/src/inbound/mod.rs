@@ -151,9 +151,16 @@ pub async fn process_now(hub: &Hub, who: &Principal, id: Uuid) -> Result<QueueIt
         .filter(queue_item::Column::ExecuteAt.gt(now))
         .exec(&hub.db)
         .await?;
+    // The answer is the item as handed over, not read back: a worker may already have taken it by then.
+    let handed_over = QueueItem {
+        status: QueueStatus::Pending,
+        execute_at: now,
+        error: None,
+        ..QueueItem::from(current)
+    };
     // Lost, the job is no loss: the item is due now and any inbound processor takes it on its next pass.
     if let Err(e) = hub.job_queue.push(Job::ProcessInbound { item_id: id }).await {
         tracing::warn!(item_id = %id, error = %e, "could not push the job; an inbound processor takes the item");
     }
-    get(hub, who, id).await
+    Ok(handed_over)
 }

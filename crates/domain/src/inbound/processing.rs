@@ -73,14 +73,15 @@ pub async fn claim(hub: &Hub, worker: &str, persons: u64, now: DateTime<Utc>) ->
     Ok(items)
 }
 
-/// Items a processor took and never finished (its process died): back to pending, unless their run is still
-/// going (a slow target is not a dead processor).
+/// Items a processor took and never finished (its process died): back to pending, unless their run is still to
+/// end — running, or waiting its turn or its retry (a slow target or a busy integration is not a dead processor;
+/// taken again, the items would only queue another run behind the same wait, and under load those piled up).
 pub async fn reclaim_stale(hub: &Hub, older_than: std::time::Duration) -> Result<u64> {
     let cutoff = Utc::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
     let running = run::Entity::find()
         .select_only()
         .column(run::Column::Id)
-        .filter(run::Column::Status.eq(RunStatus::InProgress))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::InProgress, RunStatus::Retry]))
         .into_query();
     let updated = queue_item::Entity::update_many()
         .col_expr(queue_item::Column::Status, Expr::value(QueueStatus::Pending))
