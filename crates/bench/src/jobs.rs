@@ -198,14 +198,15 @@ impl BenchQueue {
         nothing: Arc<Nothing>,
     ) -> Result<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (concurrency, poll) = consumer();
         let consumer = Consumer {
             name: format!(
                 "{}-nothing-{}",
                 self.name,
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
-            concurrency: consumer().0,
-            poll: consumer().1,
+            concurrency,
+            poll,
             handler: Handler(nothing),
         };
         let backend = self.backend.clone();

@@ -337,6 +337,7 @@ pub fn jobs_section(j: &JobsResult) -> String {
 }
 
 fn jobs_table(md: &mut String, j: &JobsResult) {
+    let (concurrency, poll) = crate::jobs::consumer();
     let _ = writeln!(md, "{JOBS_HEADING}\n");
     let _ = writeln!(
         md,
@@ -357,10 +358,9 @@ fn jobs_table(md: &mut String, j: &JobsResult) {
         ),
         (
             format!(
-                "a backlog of {jobs} jobs taken by one apalis worker that does nothing (concurrency {}, poll {} ms, \
-                 as the hub's worker)",
-                crate::jobs::consumer().0,
-                crate::jobs::consumer().1.as_millis()
+                "a backlog of {jobs} jobs taken by one apalis worker that does nothing (concurrency {concurrency}, poll \
+                 {} ms, as the hub's worker)",
+                poll.as_millis()
             ),
             drained(&j.backlog_one),
         ),

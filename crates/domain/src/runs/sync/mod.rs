@@ -289,20 +289,7 @@ async fn read_ahead(steps: &Steps, mut at: Position, pages: tokio::sync::mpsc::S
 
 /// A person on two pages of one batch (the source's pages shifted while read) is written once, as last read.
 fn last_of_each_person(people: Vec<Person>) -> Vec<Person> {
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(people.len());
-    for (i, person) in people.iter().enumerate() {
-        last.insert(person.source_id.as_str(), i);
-    }
-    if last.len() == people.len() {
-        return people;
-    }
-    let keep: std::collections::HashSet<usize> = last.into_values().collect();
-    people
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep.contains(i))
-        .map(|(_, person)| person)
-        .collect()
+    record::last_of_each(people, |p| p.source_id.clone()).collect()
 }
 
 /// One batch: wave after wave (managers before their reports), each wave's new people looked up in the target at

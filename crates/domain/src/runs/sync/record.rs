@@ -381,7 +381,7 @@ const ROWS_PER_STATEMENT: usize = 100;
 /// the later (one statement may not touch a row twice).
 async fn upsert_bindings(db: &impl ConnectionTrait, integration_id: Uuid, bindings: Vec<Bound>) -> Result<()> {
     let now = Utc::now();
-    let mut models = last_of_each(bindings, |b| b.source_id.clone()).map(|b| {
+    let models = last_of_each(bindings, |b| b.source_id.clone()).map(|b| {
         let fields = b.written.fields();
         binding::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -396,32 +396,43 @@ async fn upsert_bindings(db: &impl ConnectionTrait, integration_id: Uuid, bindin
             updated_at: Set(now),
         }
     });
+    let conflict = OnConflict::columns([binding::Column::IntegrationId, binding::Column::SourceId])
+        .update_columns([
+            binding::Column::TargetId,
+            binding::Column::Hash,
+            binding::Column::Written,
+            binding::Column::Active,
+            binding::Column::ManagerSourceId,
+            binding::Column::ManagerTargetId,
+            binding::Column::UpdatedAt,
+        ])
+        .to_owned();
+    upsert_in_statements(db, models, conflict).await
+}
+
+/// Inserts the rows `ROWS_PER_STATEMENT` a statement, replacing on `conflict`.
+async fn upsert_in_statements<A>(
+    db: &impl ConnectionTrait,
+    mut rows: impl Iterator<Item = A>,
+    conflict: OnConflict,
+) -> Result<()>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
     loop {
-        let rows: Vec<binding::ActiveModel> = models.by_ref().take(ROWS_PER_STATEMENT).collect();
-        if rows.is_empty() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        if chunk.is_empty() {
             return Ok(());
         }
-        binding::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([binding::Column::IntegrationId, binding::Column::SourceId])
-                    .update_columns([
-                        binding::Column::TargetId,
-                        binding::Column::Hash,
-                        binding::Column::Written,
-                        binding::Column::Active,
-                        binding::Column::ManagerSourceId,
-                        binding::Column::ManagerTargetId,
-                        binding::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
+        A::Entity::insert_many(chunk)
+            .on_conflict(conflict.clone())
             .exec(db)
             .await?;
     }
 }
 
 /// The items in their order, each key's last only.
-fn last_of_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> impl Iterator<Item = T> {
+pub(super) fn last_of_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> impl Iterator<Item = T> {
     let mut last: HashMap<String, usize> = HashMap::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         last.insert(key(item), i);
@@ -436,7 +447,7 @@ fn last_of_each<T>(items: Vec<T>, key: impl Fn(&T) -> String) -> impl Iterator<I
 /// Inserts lines; a line already there for the person (a page read again after a resume) is replaced.
 async fn insert_lines(db: &impl ConnectionTrait, run_id: Uuid, lines: Vec<Line>) -> Result<()> {
     let now = Utc::now();
-    let mut records = last_of_each(lines, |l| l.source_id.clone()).map(|line| run_record::ActiveModel {
+    let records = last_of_each(lines, |l| l.source_id.clone()).map(|line| run_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         run_id: Set(run_id),
         source_id: Set(line.source_id),
@@ -449,26 +460,16 @@ async fn insert_lines(db: &impl ConnectionTrait, run_id: Uuid, lines: Vec<Line>)
         changes: Set(serde_json::to_value(&line.changes).expect("changes serialise")),
         created_at: Set(now),
     });
-    loop {
-        let rows: Vec<run_record::ActiveModel> = records.by_ref().take(ROWS_PER_STATEMENT).collect();
-        if rows.is_empty() {
-            return Ok(());
-        }
-        run_record::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([run_record::Column::RunId, run_record::Column::SourceId])
-                    .update_columns([
-                        run_record::Column::TargetId,
-                        run_record::Column::Name,
-                        run_record::Column::Decision,
-                        run_record::Column::Reason,
-                        run_record::Column::Outcome,
-                        run_record::Column::Error,
-                        run_record::Column::Changes,
-                    ])
-                    .to_owned(),
-            )
-            .exec(db)
-            .await?;
-    }
+    let conflict = OnConflict::columns([run_record::Column::RunId, run_record::Column::SourceId])
+        .update_columns([
+            run_record::Column::TargetId,
+            run_record::Column::Name,
+            run_record::Column::Decision,
+            run_record::Column::Reason,
+            run_record::Column::Outcome,
+            run_record::Column::Error,
+            run_record::Column::Changes,
+        ])
+        .to_owned();
+    upsert_in_statements(db, records, conflict).await
 }
