@@ -120,7 +120,7 @@ impl PeopleSource for BambooHrSource {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(SourcePage { people, next: None })
+        Ok(SourcePage::chained(people, None))
     }
 
     async fn changed_page(
@@ -164,10 +164,10 @@ impl PeopleSource for BambooHrSource {
             }
         }
         let next = offset + CHANGED_PAGE_SIZE;
-        Ok(Some(SourcePage {
+        Ok(Some(SourcePage::chained(
             people,
-            next: (next < entries.len()).then(|| next.to_string()),
-        }))
+            (next < entries.len()).then(|| next.to_string()),
+        )))
     }
 
     async fn fetch(&self, source_id: &str) -> Result<Option<Person>, ConnectorError> {

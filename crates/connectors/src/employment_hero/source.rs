@@ -223,6 +223,7 @@ impl PeopleSource for EmploymentHeroSource {
         Ok(SourcePage {
             people: items.into_iter().map(|e| e.into_person(today)).collect(),
             next: (u64::from(page_index) < total_pages).then(|| (page_index + 1).to_string()),
+            numbered: Some(total_pages),
         })
     }
 

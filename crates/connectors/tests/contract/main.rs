@@ -79,7 +79,7 @@ pub async fn read_all(source: &dyn PeopleSource) -> (Vec<Person>, usize) {
     let mut pages = 0;
     let mut cursor: Option<String> = None;
     loop {
-        let SourcePage { people: page, next } = source.list_page(cursor.as_deref()).await.expect("a page");
+        let SourcePage { people: page, next, .. } = source.list_page(cursor.as_deref()).await.expect("a page");
         pages += 1;
         people.extend(page);
         match next {

@@ -95,6 +95,21 @@ pub struct SourcePage {
     pub people: Vec<Person>,
     /// Opaque to the caller; `None` on the last page.
     pub next: Option<String>,
+    /// When the source numbers its pages, how many it said there are: the cursor of page `n` is then `n` in decimal,
+    /// and the pages after `next` may be read before `next` answers (several at once). `None` when each page must
+    /// wait for the one before it.
+    pub numbered: Option<u64>,
+}
+
+impl SourcePage {
+    /// A page whose successor only it can name.
+    pub fn chained(people: Vec<Person>, next: Option<String>) -> Self {
+        Self {
+            people,
+            next,
+            numbered: None,
+        }
+    }
 }
 
 /// A change the source reported, by webhook or by its change feed.

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use self::decide::Written;
 use self::heartbeat::Flags;
 use self::managers::Managers;
-use self::read::{Position, Reader};
+use self::read::{Page, Position, Reader};
 use self::record::{Line, Recorder};
 use self::write::{Owners, Writer};
 use crate::Hub;
@@ -194,12 +194,14 @@ struct Steps {
 
 /// Source pages read ahead of the writer.
 const READ_AHEAD: usize = 8;
+/// Numbered source pages read at once (the source connection's rate limit paces them further).
+const PAGES_AT_ONCE: usize = 4;
 /// The most people written as one batch: the pages already read, up to this, share one bindings read, one look-up
 /// in the target, one concurrent write and one transaction with the position after them.
 const BATCH: usize = 500;
 
 /// What the reader hands the writer: a page and where the one after it is.
-type Read = std::result::Result<(Vec<Person>, Option<Position>), Abort>;
+type Read = std::result::Result<Page, Abort>;
 
 /// Batch after batch until the source has no more or the run is halted; the position is saved with each batch. The
 /// source is read a few pages ahead while batches are written.
@@ -219,12 +221,14 @@ async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::resu
             let Some(first) = read.recv().await else {
                 return Ok(());
             };
-            let (mut people, mut next) = first?;
+            let Page {
+                mut people, mut next, ..
+            } = first?;
             while people.len() < BATCH && next.is_some() {
                 match read.try_recv() {
-                    Ok(Ok((more, after))) => {
-                        people.extend(more);
-                        next = after;
+                    Ok(Ok(more)) => {
+                        people.extend(more.people);
+                        next = more.next;
                     }
                     Ok(Err(abort)) => {
                         failed = Some(abort);
@@ -266,25 +270,40 @@ async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::resu
 }
 
 /// Reads page after page from `at` into the channel, which holds a few: it stops after the last page, a failed
-/// read, a halt, or when the writer is gone.
+/// read, a halt, or when the writer is gone. Pages the source numbers are read several at once, handed on in order.
 async fn read_ahead(steps: &Steps, mut at: Position, pages: tokio::sync::mpsc::Sender<Read>) {
     loop {
         if steps.flags.halted() {
             return;
         }
         let read = steps.reader.page(&at).await;
-        let next = match &read {
-            Ok((_, next)) => next.clone(),
-            Err(_) => None,
-        };
-        if pages.send(read).await.is_err() {
+        let later = read.as_ref().map(Page::numbered_from_next).unwrap_or_default();
+        let Some(next) = hand_on(read, &pages).await else {
             return;
-        }
-        match next {
-            Some(next) => at = next,
-            None => return,
+        };
+        at = next;
+        let mut reads = futures::stream::iter(later)
+            .map(|at| async move { steps.reader.page(&at).await })
+            .buffered(PAGES_AT_ONCE);
+        while let Some(read) = reads.next().await {
+            if steps.flags.halted() {
+                return;
+            }
+            // A numbered page that says it is the last (the source shrank while read) ends the read early; after
+            // the last numbered one, one that names a next (it grew) is followed in turn from there.
+            let Some(next) = hand_on(read, &pages).await else {
+                return;
+            };
+            at = next;
         }
     }
+}
+
+/// Gives the writer a read; where to read next, unless the read failed, was the last or the writer is gone.
+async fn hand_on(read: Read, pages: &tokio::sync::mpsc::Sender<Read>) -> Option<Position> {
+    let next = read.as_ref().ok().and_then(|page| page.next.clone());
+    pages.send(read).await.ok()?;
+    next
 }
 
 /// A person on two pages of one batch (the source's pages shifted while read) is written once, as last read.

@@ -53,6 +53,36 @@ impl Position {
     }
 }
 
+/// A page read, where the next one is, and, when the source numbers its pages, the positions of the pages after
+/// `next` up to the last it said it has (they can be read before `next` answers).
+pub(super) struct Page {
+    pub people: Vec<Person>,
+    pub next: Option<Position>,
+    pub numbered_until: Option<u64>,
+}
+
+impl Page {
+    fn chained(people: Vec<Person>, next: Option<Position>) -> Self {
+        Self {
+            people,
+            next,
+            numbered_until: None,
+        }
+    }
+
+    /// The positions of the numbered pages from `next` to the last the source said it has; empty when the source
+    /// pages in a chain or this was its last page.
+    pub fn numbered_from_next(&self) -> Vec<Position> {
+        let (Some(Position::Full(Some(next))), Some(last)) = (&self.next, self.numbered_until) else {
+            return Vec::new();
+        };
+        let Ok(first) = next.parse::<u64>() else {
+            return Vec::new();
+        };
+        (first..=last).map(|n| Position::Full(Some(n.to_string()))).collect()
+    }
+}
+
 const IDS_PAGE: usize = 100;
 /// Named people fetched at once (the connection's rate limit paces them further).
 const IDS_AT_ONCE: usize = 8;
@@ -107,7 +137,7 @@ impl Reader {
     }
 
     /// The page at `at`, and where the next one is.
-    pub async fn page(&self, at: &Position) -> Result<(Vec<Person>, Option<Position>), Abort> {
+    pub async fn page(&self, at: &Position) -> Result<Page, Abort> {
         let source_error = |e| classify(self.source_connection, e);
         match at {
             Position::Ids(offset) => {
@@ -145,7 +175,10 @@ impl Reader {
                     }
                 }
                 let next = offset + IDS_PAGE;
-                Ok((people, (next < self.ids.len()).then_some(Position::Ids(next))))
+                Ok(Page::chained(
+                    people,
+                    (next < self.ids.len()).then_some(Position::Ids(next)),
+                ))
             }
             Position::Changed(cursor) => {
                 let since = self.since.expect("an incremental read has a watermark");
@@ -155,16 +188,58 @@ impl Reader {
                     .await
                     .map_err(source_error)?
                 {
-                    Some(SourcePage { people, next }) => Ok((people, next.map(|c| Position::Changed(Some(c))))),
+                    Some(SourcePage { people, next, .. }) => {
+                        Ok(Page::chained(people, next.map(|c| Position::Changed(Some(c)))))
+                    }
                     // The source cannot say what changed: read everyone instead.
                     None => Box::pin(self.page(&Position::Full(None))).await,
                 }
             }
             Position::Full(cursor) => {
-                let SourcePage { people, next } =
+                let SourcePage { people, next, numbered } =
                     self.source.list_page(cursor.as_deref()).await.map_err(source_error)?;
-                Ok((people, next.map(|c| Position::Full(Some(c)))))
+                Ok(Page {
+                    people,
+                    next: next.map(|c| Position::Full(Some(c))),
+                    numbered_until: numbered,
+                })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full(n: u64) -> Position {
+        Position::Full(Some(n.to_string()))
+    }
+
+    #[test]
+    fn numbered_pages_name_every_page_from_next_to_the_last() {
+        let page = Page {
+            people: Vec::new(),
+            next: Some(full(2)),
+            numbered_until: Some(4),
+        };
+        assert_eq!(page.numbered_from_next(), [full(2), full(3), full(4)]);
+    }
+
+    #[test]
+    fn chained_or_last_pages_name_none_ahead() {
+        assert!(Page::chained(Vec::new(), Some(full(2))).numbered_from_next().is_empty());
+        let last = Page {
+            people: Vec::new(),
+            next: None,
+            numbered_until: Some(4),
+        };
+        assert!(last.numbered_from_next().is_empty());
+        let opaque = Page {
+            people: Vec::new(),
+            next: Some(Position::Full(Some("abc".into()))),
+            numbered_until: Some(4),
+        };
+        assert!(opaque.numbered_from_next().is_empty());
     }
 }
