@@ -79,6 +79,9 @@ pub enum Plan {
     Skip(String),
 }
 
+/// The reason of a skip because the target already holds what was read.
+pub const UNCHANGED: &str = "unchanged";
+
 pub fn fields(person: &Person) -> UserFields {
     let manager = person.manager.as_ref();
     BTreeMap::from([
@@ -211,7 +214,7 @@ pub fn decide(
         };
     };
     if written.active && written.hash == hash(fields, true) {
-        return Plan::Skip("unchanged".into());
+        return Plan::Skip(UNCHANGED.into());
     }
     let mut changes: Vec<FieldChange> = fields
         .iter()
@@ -230,7 +233,7 @@ pub fn decide(
         });
     }
     if changes.is_empty() {
-        Plan::Skip("unchanged".into())
+        Plan::Skip(UNCHANGED.into())
     } else {
         Plan::Update { changes }
     }

@@ -144,7 +144,7 @@ pub async fn execute(
     let endpoints = started.endpoints;
     let steps = Steps {
         reader: Reader::new(&run, endpoints.source.clone(), endpoints.source_connection),
-        managers: Managers::new(endpoints.source),
+        managers: Managers::new(endpoints.source, run.dry_run),
         settings: started.settings,
         today: Utc::now().date_naive(),
         writer: Writer::new(
@@ -372,14 +372,24 @@ async fn person(
     if steps.flags.halted() || steps.recorder.is_done(&person.source_id) {
         return Ok(());
     }
-    steps.managers.resolve(&mut person).await;
+    steps.managers.resolve(&mut person, written).await;
     let link = links::resolve(&mut person, written);
     let fields = decide::fields(&person);
     let current = written.get(&person.source_id);
     let plan = decide::decide(&person, &fields, current, &steps.settings, steps.today);
+    let unchanged = matches!(&plan, decide::Plan::Skip(reason) if reason == decide::UNCHANGED);
     let Some((mut line, binding)) = steps.writer.write(&person, &fields, current, plan).await? else {
         return Ok(());
     };
+    // Their binding now holds what was read of them only if it was written or found equal.
+    let bound = match line.outcome {
+        Outcome::Created | Outcome::Updated => true,
+        Outcome::Unchanged => unchanged,
+        _ => false,
+    };
+    if !bound {
+        steps.managers.distrust(&person.source_id);
+    }
     let wrote = matches!(line.outcome, Outcome::Created | Outcome::Updated | Outcome::DryRun);
     if wrote && let Some(note) = links::note(&person, &link, &steps.managers) {
         links::add_reason(&mut line, note);
@@ -459,7 +469,7 @@ async fn relink(
     earlier: Option<Line>,
     written: &HashMap<String, Written>,
 ) -> std::result::Result<(), Abort> {
-    steps.managers.resolve(&mut person).await;
+    steps.managers.resolve(&mut person, written).await;
     let link = links::resolve(&mut person, written);
     let fields = decide::fields(&person);
     let current = written.get(&person.source_id);

@@ -161,7 +161,7 @@ impl Writer {
                 Ok(None)
             }
             Plan::Skip(reason) => {
-                line.reason = (reason != "unchanged").then_some(reason);
+                line.reason = (reason != decide::UNCHANGED).then_some(reason);
                 Ok(None)
             }
             Plan::Create => self.create(person, fields, &mut line).await,
