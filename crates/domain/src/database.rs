@@ -25,11 +25,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
         });
     } else {
-        // Prepared statements are cached per connection; PostgreSQL's generic plan for "bindings of these people"
-        // was made when the table was empty and kept scanning every binding as it grew (found by the benchmark).
-        options
-            .max_connections(20)
-            .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+        // PostgreSQL plans statements the usual way (custom plans first, a cached generic one when it is as good).
+        // Forcing custom plans, once a fix for a generic plan of the bindings read made on an empty table, re-planned
+        // every insert of a hundred rows: a third of PostgreSQL's CPU in a full sync. The sync now renews the
+        // bindings' statistics as it grows them, which also invalidates plans made on old ones
+        // (`crates/domain/src/runs/sync/record.rs`, `Growth`).
+        options.max_connections(20);
     }
     Database::connect(options).await
 }
