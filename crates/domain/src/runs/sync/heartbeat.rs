@@ -34,7 +34,23 @@ impl Flags {
     }
 }
 
-pub(super) async fn run(every: Duration, recorder: Arc<Recorder>, flags: Arc<Flags>, mut stop: watch::Receiver<bool>) {
+/// The heartbeat's task, stopped when dropped: a run whose future is dropped mid-way (its worker's task torn down)
+/// must not go on looking alive, or nobody would ever resume it.
+pub(super) struct Beating(tokio::task::JoinHandle<()>);
+
+impl Beating {
+    pub fn start(every: Duration, recorder: Arc<Recorder>, flags: Arc<Flags>, stop: watch::Receiver<bool>) -> Self {
+        Self(tokio::spawn(run(every, recorder, flags, stop)))
+    }
+}
+
+impl Drop for Beating {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run(every: Duration, recorder: Arc<Recorder>, flags: Arc<Flags>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
@@ -60,5 +76,35 @@ pub(super) async fn run(every: Duration, recorder: Arc<Recorder>, flags: Arc<Fla
             }
             Err(e) => tracing::warn!(run_id = %recorder.run_id(), error = %e, "heartbeat failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_dropped_guard_stops_its_task() {
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let counted = ticks.clone();
+        let guard = Beating(tokio::spawn(async move {
+            loop {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        drop(guard);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let after_drop = ticks.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert!(after_drop > 0);
+        assert_eq!(
+            ticks.load(Ordering::SeqCst),
+            after_drop,
+            "the task went on after its guard was dropped"
+        );
     }
 }

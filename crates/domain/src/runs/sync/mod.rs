@@ -161,9 +161,9 @@ pub async fn execute(
         integration_id: run.integration_id,
         dry_run: run.dry_run,
     };
-    let beat = tokio::spawn(heartbeat::run(options.heartbeat, recorder.clone(), flags.clone(), stop));
+    let beat = heartbeat::Beating::start(options.heartbeat, recorder.clone(), flags.clone(), stop);
     let outcome = pages(&steps, &run, options.concurrency).await;
-    beat.abort();
+    drop(beat);
     match outcome {
         Ok(()) => conclude::conclude(&run, &flags, &recorder).await,
         Err(abort) => conclude::give_up(hub, &run, worker, options, abort).await,
