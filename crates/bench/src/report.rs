@@ -435,7 +435,38 @@ pub fn merge(existing: Option<&str>, generated: &str) -> String {
         .and_then(|text| text.split_once(KEEP_MARKER))
         .map(|(_, after)| after.trim_start_matches('\n').to_owned())
         .unwrap_or_else(|| "## Notes\n\n(Hand-written notes go here; the benchmark keeps them.)\n".to_owned());
-    format!("{generated}{KEEP_MARKER}\n\n{kept}")
+    let mut generated = generated.trim_end_matches('\n').to_owned() + "\n";
+    // A part not measured this time (its flag at 0) keeps the section of its last measurement, which says when and
+    // by what command it was made; only the sync's sections are always new.
+    if let Some(earlier) = existing.map(|text| text.split_once(KEEP_MARKER).map_or(text, |(g, _)| g)) {
+        for heading in PARTS_MEASURED_ALONE {
+            if !generated.contains(heading)
+                && let Some(section) = section_of(earlier, heading)
+            {
+                generated.push('\n');
+                generated.push_str(section.trim_end_matches('\n'));
+                generated.push('\n');
+            }
+        }
+    }
+    format!("{generated}\n{KEEP_MARKER}\n\n{kept}")
+}
+
+/// The sections a run may leave out, each measured on its own (`--only`) or skipped with its flag at 0.
+const PARTS_MEASURED_ALONE: [&str; 5] = [
+    WEBHOOKS_HEADING,
+    crate::drain::HEADING,
+    JOBS_HEADING,
+    crate::storm::HEADING,
+    RATE_LIMIT_HEADING,
+];
+
+/// The section under `heading`, up to the next `## ` heading.
+fn section_of<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
+    let start = text.find(&format!("{heading}\n"))?;
+    let rest = &text[start + heading.len()..];
+    let end = rest.find("\n## ").map_or(text.len(), |i| start + heading.len() + i + 1);
+    Some(&text[start..end])
 }
 
 pub const AIM_DELIVERIES_PER_SEC: f64 = 1_500.0;
@@ -584,5 +615,28 @@ pub fn merge_named(existing: Option<&str>, heading: &str, section: &str) -> Stri
     match kept {
         Some(k) => format!("{updated}{KEEP_MARKER}{k}"),
         None => merge(None, &updated),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_skips_a_part_keeps_its_last_section_and_the_notes() {
+        let existing = format!(
+            "# Benchmarks\n\n## Sync of 10 people\n\nold sync\n\n{JOBS_HEADING}\n\njobs of yesterday\n\n\
+             {RATE_LIMIT_HEADING}\n\nlimits of yesterday\n\n{KEEP_MARKER}\n\n## Notes\n\nby hand\n"
+        );
+        let generated =
+            format!("# Benchmarks\n\n## Sync of 10 people\n\nnew sync\n\n{JOBS_HEADING}\n\njobs of today\n");
+        let merged = merge(Some(&existing), &generated);
+        assert!(merged.contains("new sync") && !merged.contains("old sync"));
+        assert!(merged.contains("jobs of today") && !merged.contains("jobs of yesterday"));
+        assert!(merged.contains("limits of yesterday"), "{merged}");
+        assert_eq!(merged.matches(RATE_LIMIT_HEADING).count(), 1);
+        let (above, notes) = merged.split_once(KEEP_MARKER).unwrap();
+        assert!(above.contains("limits of yesterday"));
+        assert!(notes.contains("by hand"));
     }
 }
