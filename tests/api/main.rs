@@ -13,6 +13,7 @@ mod oauth;
 mod records;
 mod roles;
 mod schedules;
+mod security;
 mod sync;
 mod sync_edges;
 mod tenancy;
