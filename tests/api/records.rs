@@ -9,7 +9,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::harness::{Resp, Session, TestHub};
+use crate::harness::journeys::{parse_csv, records_csv};
+use crate::harness::{Session, TestHub};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -89,27 +90,6 @@ fn lines(n: usize, at: DateTime<Utc>, name: impl Fn(usize) -> String) -> Vec<run
         .collect()
 }
 
-async fn csv(t: &TestHub, admin: &Session, run: Uuid, query: &str) -> Resp {
-    t.send(t.request(
-        reqwest::Method::GET,
-        &format!("/api/v1/runs/{run}/records.csv{query}"),
-        Some(&admin.token),
-    ))
-    .await
-}
-
-fn parse(resp: &Resp) -> Vec<csv::StringRecord> {
-    assert_eq!(resp.status, 200, "{}", resp.text);
-    assert!(resp.content_type().starts_with("text/csv"));
-    let mut reader = csv::Reader::from_reader(resp.text.as_bytes());
-    let header = reader.headers().unwrap().iter().collect::<Vec<_>>().join(",");
-    assert_eq!(
-        header,
-        "name,source_id,target_id,decision,reason,outcome,error,changes,time_utc,time_local"
-    );
-    reader.records().map(|r| r.expect("well-formed CSV")).collect()
-}
-
 async fn the_csv_export_streams_every_line_once_in_order(t: TestHub) {
     let admin = t.organisation("Acme").await;
     let (_, _, integration) = t.integration(&admin, "Export").await;
@@ -124,10 +104,10 @@ async fn the_csv_export_streams_every_line_once_in_order(t: TestHub) {
     let at = Utc.with_ymd_and_hms(2026, 7, 1, 9, 30, 0).unwrap();
     let run = insert_run(&t, &admin, integration, RunStatus::Done, at, lines(5_000, at, name)).await;
 
-    let all = csv(&t, &admin, run.id, "").await;
+    let all = records_csv(&t, &admin, run.id, "").await;
     // Streamed: sent in chunks as pages are read, so no length is known up front.
     assert!(all.header("content-length").is_none(), "{:?}", all.headers);
-    let rows = parse(&all);
+    let rows = parse_csv(&all);
     assert_eq!(rows.len(), 5_000, "every line once");
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(&row[1], format!("p{i:05}"), "in order, none twice");
@@ -141,19 +121,21 @@ async fn the_csv_export_streams_every_line_once_in_order(t: TestHub) {
         "the organisation's zone by default"
     );
 
-    let failed = parse(&csv(&t, &admin, run.id, "?outcome=failed&tz=Europe/London").await);
+    let failed = parse_csv(&records_csv(&t, &admin, run.id, "?outcome=failed&tz=Europe/London").await);
     assert_eq!(failed.len(), 1_000);
     for (n, row) in failed.iter().enumerate() {
         assert_eq!(&row[1], format!("p{:05}", n * 5));
         assert_eq!((&row[3], &row[5]), ("update", "failed"));
         assert_eq!(&row[9], "2026-07-01T10:30:00+01:00");
     }
-    let created = parse(&csv(&t, &admin, run.id, "?decision=create").await);
+    let created = parse_csv(&records_csv(&t, &admin, run.id, "?decision=create").await);
     assert_eq!(created.len(), 4_000);
 
     // Another organisation's run is not found, before any byte of CSV.
     let other = t.organisation("Other").await;
-    csv(&t, &other, run.id, "").await.expect_problem(404, "not_found");
+    records_csv(&t, &other, run.id, "")
+        .await
+        .expect_problem(404, "not_found");
 }
 
 async fn retention_removes_old_runs_lines_in_batches_and_the_report_says_so(t: TestHub) {
@@ -218,7 +200,9 @@ async fn retention_removes_old_runs_lines_in_batches_and_the_report_says_so(t: T
                 problem["detail"].as_str().unwrap().contains("removed by retention"),
                 "{problem}"
             );
-            csv(&t, &admin, *run, "").await.expect_problem(410, "records_removed");
+            records_csv(&t, &admin, *run, "")
+                .await
+                .expect_problem(410, "records_removed");
             t.post_empty(&format!("/api/v1/runs/{run}/replay-failed"), &admin.token)
                 .await
                 .expect_problem(410, "records_removed");

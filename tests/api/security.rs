@@ -2,7 +2,7 @@
 use serde_json::json;
 
 use crate::harness::TestHub;
-use crate::harness::journeys::{enabled_integration, run_now};
+use crate::harness::journeys::{enabled_integration, parse_csv, records_csv, run_now};
 use crate::with_worker_on_both_backends;
 
 with_worker_on_both_backends!(a_formula_planted_in_an_hr_name_is_exported_as_text,);
@@ -22,25 +22,9 @@ async fn a_formula_planted_in_an_hr_name_is_exported_as_text(t: TestHub) {
     let integration = enabled_integration(&t, &admin, json!({})).await;
     let run = run_now(&t, &admin, &integration).await;
     assert_eq!(run["status"], "done", "{run}");
-    let resp = t
-        .send(t.request(
-            reqwest::Method::GET,
-            &format!("/api/v1/runs/{}/records.csv", run["id"].as_str().unwrap()),
-            Some(&admin.token),
-        ))
-        .await;
-    assert_eq!(resp.status, 200, "{}", resp.text);
-    let mut reader = csv::Reader::from_reader(resp.text.as_bytes());
-    let cells: Vec<String> = reader
-        .records()
-        .flat_map(|r| {
-            r.expect("well-formed CSV")
-                .iter()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let named: Vec<&String> = cells.iter().filter(|c| c.contains("HYPERLINK")).collect();
+    let rows = parse_csv(&records_csv(&t, &admin, run["id"].as_str().unwrap(), "").await);
+    let cells: Vec<&str> = rows.iter().flat_map(|row| row.iter()).collect();
+    let named: Vec<&&str> = cells.iter().filter(|c| c.contains("HYPERLINK")).collect();
     assert!(!named.is_empty(), "the planted name is in the export: {cells:?}");
     for cell in named {
         assert!(

@@ -602,14 +602,8 @@ pub fn merge_named(existing: Option<&str>, heading: &str, section: &str) -> Stri
         Some((g, k)) => (g, Some(k)),
         None => (text, None),
     };
-    let updated = match generated.find(heading) {
-        Some(start) => {
-            let rest = &generated[start + heading.len()..];
-            let end = rest
-                .find("\n## ")
-                .map_or(generated.len(), |i| start + heading.len() + i + 1);
-            format!("{}{section}{}", &generated[..start], &generated[end..])
-        }
+    let updated = match section_of(generated, heading) {
+        Some(old) => generated.replacen(old, section, 1),
         None => format!("{}\n{section}", generated.trim_end_matches('\n').to_owned() + "\n"),
     };
     match kept {
@@ -638,5 +632,21 @@ mod tests {
         let (above, notes) = merged.split_once(KEEP_MARKER).unwrap();
         assert!(above.contains("limits of yesterday"));
         assert!(notes.contains("by hand"));
+    }
+
+    #[test]
+    fn an_only_run_replaces_its_own_section_in_place() {
+        let existing = format!(
+            "# Benchmarks\n\n{WEBHOOKS_HEADING}\n\nold hooks\n\n{JOBS_HEADING}\n\nold jobs\n\n\
+             {KEEP_MARKER}\n\n## Notes\n\nby hand\n"
+        );
+        let merged = merge_named(
+            Some(&existing),
+            JOBS_HEADING,
+            &format!("{JOBS_HEADING}\n\nnew jobs\n\n"),
+        );
+        assert!(merged.contains("old hooks") && merged.contains("new jobs") && !merged.contains("old jobs"));
+        assert!(merged.find("old hooks") < merged.find("new jobs"), "{merged}");
+        assert!(merged.split_once(KEEP_MARKER).unwrap().1.contains("by hand"));
     }
 }

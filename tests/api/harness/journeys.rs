@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use ihub_simulators::Accepted;
 use serde_json::{Value, json};
 
-use super::{Session, TestHub};
+use super::{Resp, Session, TestHub};
 
 /// BambooHR → SCIM from the simulators, both connections tested, `settings` patched in, enabled; its id.
 pub async fn enabled_bamboohr_integration(t: &TestHub, admin: &Session, settings: Value) -> String {
@@ -242,4 +242,27 @@ pub fn scim_users(t: &TestHub) -> std::collections::BTreeMap<String, ScimUser> {
         assert!(users.insert(key.clone(), user).is_none(), "{key} holds two users");
     }
     users
+}
+
+/// A run's record lines as the CSV export answers them.
+pub async fn records_csv(t: &TestHub, admin: &Session, run: impl std::fmt::Display, query: &str) -> Resp {
+    t.send(t.request(
+        reqwest::Method::GET,
+        &format!("/api/v1/runs/{run}/records.csv{query}"),
+        Some(&admin.token),
+    ))
+    .await
+}
+
+/// The rows of a CSV export, after checking it is one, with the columns it promises.
+pub fn parse_csv(resp: &Resp) -> Vec<csv::StringRecord> {
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert!(resp.content_type().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(resp.text.as_bytes());
+    let header = reader.headers().unwrap().iter().collect::<Vec<_>>().join(",");
+    assert_eq!(
+        header,
+        "name,source_id,target_id,decision,reason,outcome,error,changes,time_utc,time_local"
+    );
+    reader.records().map(|r| r.expect("well-formed CSV")).collect()
 }

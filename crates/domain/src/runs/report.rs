@@ -369,9 +369,9 @@ fn csv_line(r: RunRecord) -> [String; 10] {
 /// Rows as CSV bytes (quoted where a field needs it), every cell inert in a spreadsheet.
 fn csv_rows(rows: impl IntoIterator<Item = [String; 10]>) -> Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        out.write_record(row.iter().map(|cell| inert(cell).into_owned()))
-            .map_err(csv_error)?;
+    for mut row in rows {
+        row.iter_mut().for_each(make_inert);
+        out.write_record(&row).map_err(csv_error)?;
     }
     out.into_inner()
         .map_err(|e| DomainError::Internal(format!("writing CSV: {e}")))
@@ -394,11 +394,9 @@ pub(crate) fn kept(run: &run::Model) -> Result<()> {
 
 /// A cell a spreadsheet would read as a formula (names and errors come from the HR system and the target, which an
 /// outsider may write to) is given a leading `'`, which spreadsheets show as text (OWASP, "CSV Injection").
-fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+fn make_inert(cell: &mut String) {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
+        cell.insert(0, '\'');
     }
 }
 
@@ -412,6 +410,11 @@ mod tests {
 
     #[test]
     fn cells_that_a_spreadsheet_would_run_are_exported_as_text() {
+        let inert = |cell: &str| {
+            let mut cell = cell.to_owned();
+            make_inert(&mut cell);
+            cell
+        };
         for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
             assert_eq!(inert(formula), format!("'{formula}"));
         }

@@ -327,7 +327,8 @@ impl Recorder {
             txn.commit().await?;
         }
         self.tally(tally);
-        self.grew(saved).await
+        self.grew(saved).await;
+        Ok(())
     }
 
     /// Saves what waited and the position to go on from, in one transaction; false when the run is no longer this
@@ -349,12 +350,13 @@ impl Recorder {
         let held = lifecycle::checkpoint(&txn, self.run_id, &self.worker, counts, Some(next)).await?;
         txn.commit().await?;
         self.tally(tally);
-        self.grew(saved).await?;
+        self.grew(saved).await;
         Ok(held)
     }
 
-    /// Renews PostgreSQL's statistics of the bindings once those this run saved have doubled (see `Growth`).
-    async fn grew(&self, saved: usize) -> Result<()> {
+    /// Renews PostgreSQL's statistics of the bindings once those this run saved have doubled (see `Growth`). Only
+    /// a speed-up: a refusal (a database user that may not ANALYZE, say) is logged and the run goes on.
+    async fn grew(&self, saved: usize) {
         let due = {
             let mut grown = self.grown.lock().expect("lock");
             grown.saved += saved as u64;
@@ -364,12 +366,15 @@ impl Recorder {
             }
             due
         };
-        if due && crate::database::is_postgres(&self.db) {
-            self.db
+        if due
+            && crate::database::is_postgres(&self.db)
+            && let Err(e) = self
+                .db
                 .execute_unprepared("ANALYZE bindings (integration_id, source_id)")
-                .await?;
+                .await
+        {
+            tracing::warn!(error = %e, "could not renew the bindings' statistics");
         }
-        Ok(())
     }
 
     fn tally(&self, tally: Vec<(Decision, Outcome, i64)>) {
