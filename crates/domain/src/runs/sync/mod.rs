@@ -143,7 +143,7 @@ pub async fn execute(
     let flags = Arc::new(Flags::default());
     let endpoints = started.endpoints;
     let steps = Steps {
-        reader: Reader::new(&run, endpoints.source.clone(), endpoints.source_connection),
+        reader: Arc::new(Reader::new(&run, endpoints.source.clone(), endpoints.source_connection)),
         managers: Managers::new(endpoints.source, run.dry_run),
         settings: started.settings,
         today: Utc::now().date_naive(),
@@ -180,7 +180,7 @@ fn describe(run: &run::Model) -> String {
 
 /// The steps of one run, each holding its own state.
 struct Steps {
-    reader: Reader,
+    reader: Arc<Reader>,
     managers: Managers,
     settings: IntegrationSettings,
     today: NaiveDate,
@@ -204,89 +204,96 @@ const BATCH: usize = 500;
 type Read = std::result::Result<Page, Abort>;
 
 /// Batch after batch until the source has no more or the run is halted; the position is saved with each batch. The
-/// source is read a few pages ahead while batches are written.
+/// source is read a few pages ahead by a task of its own, so parsing pages and deciding on people use two cores.
 async fn pages(steps: &Steps, run: &run::Model, concurrency: usize) -> std::result::Result<(), Abort> {
     let start = Position::start(run);
     let (pages_read, mut read) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let reader = read_ahead(steps, start.clone(), pages_read);
-    let writer = async {
-        let mut at = start;
-        // A failed read behind the pages of a batch: it stops the run once they are saved.
-        let mut failed = None;
-        loop {
-            if steps.flags.halted() {
-                return Ok(());
-            }
-            // The reader stops only at a halt, after the last page or after a failure, all seen here first.
-            let Some(first) = read.recv().await else {
-                return Ok(());
-            };
-            let Page {
-                mut people, mut next, ..
-            } = first?;
-            while people.len() < BATCH && next.is_some() {
-                match read.try_recv() {
-                    Ok(Ok(more)) => {
-                        people.extend(more.people);
-                        next = more.next;
-                    }
-                    Ok(Err(abort)) => {
-                        failed = Some(abort);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            batch(steps, run, last_of_each_person(people), concurrency).await?;
-            if steps.flags.halted() {
-                // Records done in this batch are skipped on resume; its pages are read again from the first.
-                steps.recorder.flush().await?;
-                steps.recorder.checkpoint(Some(&at.encode())).await?;
-                return Ok(());
-            }
-            let Some(next) = next else {
-                steps.recorder.flush().await?;
-                return link_the_rest(steps).await;
-            };
-            if !steps.recorder.flush_and_checkpoint(&next.encode()).await? {
-                Flags::raise(&steps.flags.lost);
-                return Ok(());
-            }
-            if let Some(abort) = failed.take() {
-                return Err(abort);
-            }
-            at = next;
-        }
-    };
-    // The writer decides when the run ends; the reader, if still reading, is dropped with it.
-    tokio::pin!(reader, writer);
-    let mut reading = true;
+    // The writer decides when the run ends; the reader, if still reading, is stopped with it.
+    let _reader = Reading(tokio::spawn(read_ahead(
+        steps.reader.clone(),
+        steps.flags.clone(),
+        start.clone(),
+        pages_read,
+    )));
+    let mut at = start;
+    // A failed read behind the pages of a batch: it stops the run once they are saved.
+    let mut failed = None;
     loop {
-        tokio::select! {
-            () = &mut reader, if reading => reading = false,
-            ended = &mut writer => return ended,
+        if steps.flags.halted() {
+            return Ok(());
         }
+        // The reader stops only at a halt, after the last page or after a failure, all seen here first.
+        let Some(first) = read.recv().await else {
+            return Ok(());
+        };
+        let Page {
+            mut people, mut next, ..
+        } = first?;
+        while people.len() < BATCH && next.is_some() {
+            match read.try_recv() {
+                Ok(Ok(more)) => {
+                    people.extend(more.people);
+                    next = more.next;
+                }
+                Ok(Err(abort)) => {
+                    failed = Some(abort);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        batch(steps, run, last_of_each_person(people), concurrency).await?;
+        if steps.flags.halted() {
+            // Records done in this batch are skipped on resume; its pages are read again from the first.
+            steps.recorder.flush().await?;
+            steps.recorder.checkpoint(Some(&at.encode())).await?;
+            return Ok(());
+        }
+        let Some(next) = next else {
+            steps.recorder.flush().await?;
+            return link_the_rest(steps).await;
+        };
+        if !steps.recorder.flush_and_checkpoint(&next.encode()).await? {
+            Flags::raise(&steps.flags.lost);
+            return Ok(());
+        }
+        if let Some(abort) = failed.take() {
+            return Err(abort);
+        }
+        at = next;
+    }
+}
+
+/// The reading task, stopped when the run's writer is done with it.
+struct Reading(tokio::task::JoinHandle<()>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
 /// Reads page after page from `at` into the channel, which holds a few: it stops after the last page, a failed
 /// read, a halt, or when the writer is gone. Pages the source numbers are read several at once, handed on in order.
-async fn read_ahead(steps: &Steps, mut at: Position, pages: tokio::sync::mpsc::Sender<Read>) {
+async fn read_ahead(reader: Arc<Reader>, flags: Arc<Flags>, mut at: Position, pages: tokio::sync::mpsc::Sender<Read>) {
     loop {
-        if steps.flags.halted() {
+        if flags.halted() {
             return;
         }
-        let read = steps.reader.page(&at).await;
+        let read = reader.page(&at).await;
         let later = read.as_ref().map(Page::numbered_from_next).unwrap_or_default();
         let Some(next) = hand_on(read, &pages).await else {
             return;
         };
         at = next;
         let mut reads = futures::stream::iter(later)
-            .map(|at| async move { steps.reader.page(&at).await })
+            .map(|at| {
+                let reader = reader.clone();
+                async move { reader.page(&at).await }
+            })
             .buffered(PAGES_AT_ONCE);
         while let Some(read) = reads.next().await {
-            if steps.flags.halted() {
+            if flags.halted() {
                 return;
             }
             // A numbered page that says it is the last (the source shrank while read) ends the read early; after
