@@ -19,7 +19,7 @@ cleanup() { kill $(jobs -p) 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 target/debug/ihub-sim --port "$SIM_PORT" -n "${DEMO_EMPLOYEES:-200}" --json > "$DIR/sim.json" 2> "$DIR/sim.log" &
-export IHUB_DATA_DIR="$DIR/data" IHUB_LISTEN="127.0.0.1:$HUB_PORT" IHUB_PUBLIC_URL="http://127.0.0.1:$HUB_PORT"
+export IHUB_ALLOW_PRIVATE_NETWORKS=true IHUB_DATA_DIR="$DIR/data" IHUB_LISTEN="127.0.0.1:$HUB_PORT" IHUB_PUBLIC_URL="http://127.0.0.1:$HUB_PORT"
 "$IHUB" serve > "$DIR/hub.log" 2>&1 &
 for _ in $(seq 1 60); do
   curl -sf "http://127.0.0.1:$HUB_PORT/readyz" >/dev/null && [ -s "$DIR/sim.json" ] && break

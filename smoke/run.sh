@@ -151,6 +151,8 @@ export IHUB_CONFIG="$TMP/ihub.toml"
 export IHUB_DATA_DIR="$TMP/data"
 export IHUB_LISTEN="127.0.0.1:$PORT"
 export IHUB_SECRET_KEY="smoke-test-secret-key-not-for-production-0123456789"
+# The simulators listen on loopback, which the hub refuses to call unless allowed.
+export IHUB_ALLOW_PRIVATE_NETWORKS=true
 cd "$TMP"
 
 log "starting $BIN serve on $BASE ($DB_KIND)"

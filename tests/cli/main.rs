@@ -5,6 +5,7 @@ mod backlog;
 mod harness;
 mod rate_limits;
 mod scaled_out;
+mod security;
 mod serve_sync;
 mod webhooks;
 

@@ -95,6 +95,8 @@ export async function startHub({ people = 25 } = {}) {
     IHUB_LISTEN: `127.0.0.1:${port}`,
     IHUB_PUBLIC_URL: base,
     IHUB_WEB_DIR: join(WEB, "dist"),
+    // The simulators listen on loopback, which the hub refuses to call unless allowed.
+    IHUB_ALLOW_PRIVATE_NETWORKS: "true",
     IHUB_LOG: process.env.IHUB_LOG ?? "info",
     // Short worker ticks so a run the browser starts is picked up at once.
     IHUB_WORKER_TICK_MS: "200",

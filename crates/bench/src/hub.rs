@@ -31,6 +31,8 @@ impl HubConfig {
             ("IHUB_PUBLIC_URL".to_owned(), format!("http://127.0.0.1:{port}")),
             ("IHUB_SECRET_KEY".to_owned(), secret),
             ("IHUB_LOG".to_owned(), "info".to_owned()),
+            // The simulators listen on loopback.
+            ("IHUB_ALLOW_PRIVATE_NETWORKS".to_owned(), "true".to_owned()),
         ];
         env.extend(extra);
         Ok(Self {

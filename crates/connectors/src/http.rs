@@ -8,6 +8,7 @@ use ihub_domain::connections::ports::ConnectorError;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use uuid::Uuid;
 
+use crate::egress;
 pub use crate::limits::RateLimit;
 use crate::limits::{self, Budget};
 
@@ -32,6 +33,8 @@ pub fn client() -> reqwest::Client {
                 .user_agent(USER_AGENT)
                 .connect_timeout(Duration::from_secs(10))
                 .timeout(Duration::from_secs(30))
+                .dns_resolver(egress::CheckedResolver)
+                .redirect(egress::redirects())
                 .build()
                 .expect("the HTTP client configuration is valid")
         })
@@ -138,7 +141,14 @@ impl Http {
                     retry_after: Some(paused),
                 });
             }
-            let failure = match build(&self.client).send().await {
+            let request = build(&self.client)
+                .build()
+                .map_err(|_| ConnectorError::Config(format!("{}: the request could not be made", self.system)))?;
+            if let Err(refused) = egress::policy().check_url(request.url()) {
+                return Err(ConnectorError::Config(format!("{}: {refused}", self.system)));
+            }
+            let call = Call::of(&request);
+            let failure = match self.client.execute(request).await {
                 Ok(response) => {
                     // A refusal's Retry-After pauses the whole connection's budget, so the retry below and every
                     // other request wait it out in `acquire`.
@@ -147,7 +157,7 @@ impl Http {
                         return Ok(response);
                     }
                     let status = response.status();
-                    let error = classify(self.system, response).await;
+                    let error = classify(self.system, &call, status);
                     let worth_retrying = match status {
                         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,
                         s if s.is_server_error() => idempotence == Idempotence::Idempotent,
@@ -162,6 +172,9 @@ impl Http {
                 Err(e) => {
                     // Refused connections never reached the server; anything later may have.
                     let safe = e.is_connect() || idempotence == Idempotence::Idempotent;
+                    if let Some(refused) = egress::refusal(&e) {
+                        return Err(ConnectorError::Config(format!("{}: {refused}", self.system)));
+                    }
                     let error = transport_error(self.system, e);
                     if !safe {
                         return Err(error);
@@ -222,19 +235,32 @@ pub fn transport_error(system: &str, err: reqwest::Error) -> ConnectorError {
     ConnectorError::retryable(format!("{system}: {what} ({host})"))
 }
 
-/// Turns a non-success answer into the error class the caller acts on.
-pub async fn classify(system: &str, response: Response) -> ConnectorError {
-    let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    let snippet: String = body.chars().take(200).collect();
-    let message = format!(
-        "{system} answered {status}{}",
-        if snippet.is_empty() {
-            String::new()
-        } else {
-            format!(": {snippet}")
+/// Which request failed, as a tenant may be told: the method and the path, never the query (it may carry secrets)
+/// nor anything the remote answered.
+pub struct Call {
+    method: reqwest::Method,
+    path: String,
+}
+
+impl Call {
+    pub fn of(request: &reqwest::Request) -> Self {
+        Self {
+            method: request.method().clone(),
+            path: request.url().path().to_owned(),
         }
-    );
+    }
+}
+
+impl std::fmt::Display for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// Turns a non-success answer into the error class the caller acts on. The answer's body is not quoted: whatever a
+/// remote server says (an internal page, a stack trace) is not passed on to the organisation.
+pub fn classify(system: &str, call: &Call, status: StatusCode) -> ConnectorError {
+    let message = format!("{system} answered {status} to {call}");
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ConnectorError::Auth(message),
         StatusCode::NOT_FOUND => ConnectorError::NotFound(message),
@@ -264,6 +290,8 @@ mod tests {
         retry_after: Option<&'static str>,
         headers: &'static [(&'static str, &'static str)],
     ) -> (String, Arc<AtomicU32>) {
+        // These servers listen on loopback, which the hub calls only when allowed.
+        crate::egress::configure(crate::egress::Egress::open());
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let server = HttpServer::new(move || {
@@ -297,6 +325,7 @@ mod tests {
     }
 
     fn http() -> Http {
+        crate::egress::configure(crate::egress::Egress::open());
         let retry = RetryPolicy {
             base_delay: Duration::from_millis(10),
             ..RetryPolicy::default()

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ihub_domain::connections::ports::{Catalog, Connector};
 
 pub mod bamboohr;
+pub mod egress;
 pub mod employment_hero;
 pub mod http;
 pub mod limits;

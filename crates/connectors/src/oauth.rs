@@ -117,7 +117,15 @@ fn token_error<E: std::error::Error + 'static>(
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default()
         )),
-        RequestTokenError::Request(e) => ConnectorError::retryable(format!("the token endpoint was unreachable: {e}")),
+        RequestTokenError::Request(e) => {
+            let transport: &dyn std::error::Error = &e;
+            match transport.downcast_ref::<TokenTransportError>() {
+                Some(TokenTransportError::Refused(refused)) => {
+                    ConnectorError::Config(format!("the token endpoint was not called: {refused}"))
+                }
+                _ => ConnectorError::retryable(format!("the token endpoint was unreachable: {e}")),
+            }
+        }
         RequestTokenError::Parse(e, _) => {
             ConnectorError::Rejected(format!("the token endpoint's answer is not OAuth: {e}"))
         }
@@ -128,19 +136,28 @@ fn token_error<E: std::error::Error + 'static>(
 /// The `oauth2` crate's HTTP seam, over the shared reqwest client. Redirects are not followed: a token endpoint
 /// that redirects is misconfigured, and following could leak the client secret elsewhere.
 async fn send(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, TokenTransportError> {
-    let request = reqwest::Request::try_from(request).map_err(|e| TokenTransportError(e.to_string()))?;
+    let request = reqwest::Request::try_from(request).map_err(|e| TokenTransportError::Failed(e.to_string()))?;
+    crate::egress::policy()
+        .check_url(request.url())
+        .map_err(TokenTransportError::Refused)?;
     let response = token_client()
         .execute(request)
         .await
-        .map_err(|e| TokenTransportError(e.to_string()))?;
+        .map_err(|e| match crate::egress::refusal(&e) {
+            Some(refused) => TokenTransportError::Refused(refused),
+            None => TokenTransportError::Failed(e.to_string()),
+        })?;
     let mut builder = http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
         builder = builder.header(name, value);
     }
-    let body = response.bytes().await.map_err(|e| TokenTransportError(e.to_string()))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| TokenTransportError::Failed(e.to_string()))?;
     builder
         .body(body.to_vec())
-        .map_err(|e| TokenTransportError(e.to_string()))
+        .map_err(|e| TokenTransportError::Failed(e.to_string()))
 }
 
 fn token_client() -> &'static reqwest::Client {
@@ -150,6 +167,7 @@ fn token_client() -> &'static reqwest::Client {
         reqwest::Client::builder()
             .user_agent(crate::http::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(crate::egress::CheckedResolver)
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("the HTTP client configuration is valid")
@@ -157,5 +175,9 @@ fn token_client() -> &'static reqwest::Client {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct TokenTransportError(String);
+pub enum TokenTransportError {
+    #[error(transparent)]
+    Refused(crate::egress::Refused),
+    #[error("{0}")]
+    Failed(String),
+}

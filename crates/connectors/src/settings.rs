@@ -16,10 +16,16 @@ pub fn schema<T: JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialise")
 }
 
-/// An absolute http(s) URL (paths are appended to it, so a trailing slash is tolerated and trimmed at use).
+/// An absolute https URL (paths are appended to it, so a trailing slash is tolerated and trimmed at use) that this
+/// hub may call: not an internal address, and http only where the operator allows it. Host names are checked
+/// again at each request, when resolved.
 pub fn check_base_url(field: &str, value: &str, errors: &mut Vec<FieldError>) {
     match url::Url::parse(value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            if let Err(refused) = crate::egress::policy().check_url(&url) {
+                errors.push(FieldError::new(field, refused.to_string()));
+            }
+        }
         _ => errors.push(FieldError::new(field, "must be an absolute http(s) URL")),
     }
 }

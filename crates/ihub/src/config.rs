@@ -56,6 +56,32 @@ pub struct Config {
     pub records_keep_runs: u64,
     /// …and for this many days, whichever keeps more.
     pub records_keep_days: u32,
+    /// Lets connections reach private, loopback and link-local addresses and plain http hosts: for a hub whose
+    /// systems are all inside its own network, local development and the simulators.
+    pub allow_private_networks: bool,
+    /// Host names, IP addresses or networks (`10.1.0.0/16`) connections may reach although private, over http
+    /// too; a comma-separated list in `IHUB_ALLOWED_HOSTS`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// A list from TOML, or the comma-separated text an environment variable holds.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::List(list) => list,
+        Either::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 impl Default for Config {
@@ -85,6 +111,8 @@ impl Default for Config {
             queue_pass_ms: 1_000,
             records_keep_runs: 100,
             records_keep_days: 30,
+            allow_private_networks: false,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -176,6 +204,7 @@ impl Config {
                 "IHUB_STUCK_AFTER_SECS must be longer than IHUB_HEARTBEAT_MS, or every run looks stuck".into(),
             ));
         }
+        self.egress()?;
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("IHUB_MAX_BODY_BYTES must be at least 1024".into()));
         }
@@ -241,6 +270,12 @@ impl Config {
                 ..Default::default()
             },
         }
+    }
+
+    /// Where connections may send requests (`ihub_connectors::egress`).
+    pub fn egress(&self) -> Result<ihub_connectors::egress::Egress, ConfigError> {
+        ihub_connectors::egress::Egress::new(self.allow_private_networks, &self.allowed_hosts)
+            .map_err(|e| ConfigError(format!("IHUB_ALLOWED_HOSTS: {e}")))
     }
 
     pub fn public_url(&self) -> String {

@@ -32,6 +32,7 @@ pub async fn open_hub(config: &Config, job_queue: Arc<dyn JobQueue>) -> Result<H
         config.ensure_data_dir()?;
     }
     let secret = config.secret()?;
+    ihub_connectors::egress::configure(config.egress()?);
     let db = database::connect(&config.database_url()).await?;
     database::migrate(&db).await?;
     Ok(Hub {

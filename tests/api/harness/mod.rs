@@ -253,6 +253,8 @@ impl TestHub {
             max_body_bytes: options.max_body_bytes,
             web_dir: Some(dir.path().join("no-web")),
             public_url: Some(format!("http://{addr}")),
+            // The simulators listen on loopback.
+            allow_private_networks: true,
             ..Config::default()
         };
         // A worker on PostgreSQL takes its jobs from Redis, in a queue of its own so parallel tests never take

@@ -1,4 +1,5 @@
 //! Connections: configured accounts of a connector. Credentials are write-only and sealed at rest.
+mod origins;
 pub mod people;
 pub mod ports;
 use chrono::Utc;
@@ -237,6 +238,13 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: ConnectionCha
     }
     problems.finish()?;
     let settings_changed = changes.settings.as_ref().is_some_and(|s| *s != current.settings);
+    let moved = changes
+        .settings
+        .as_ref()
+        .map(|s| origins::moved(&current.settings, s))
+        .unwrap_or_default();
+    let dropped = !moved.is_empty() && current.credentials.is_some();
+    let (organisation_id, connection_name) = (current.organisation_id, current.name.clone());
     let mut model: connection::ActiveModel = current.into();
     if let Some(name) = &name {
         model.name = Set(name.clone());
@@ -247,11 +255,46 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: ConnectionCha
     if settings_changed {
         mark_unverified(&mut model);
     }
+    let notice = dropped.then(|| {
+        let names: Vec<&str> = moved.iter().map(|m| m.setting.as_str()).collect();
+        format!(
+            "the stored credentials were removed because {} now points to another host; enter them again",
+            names.join(" and ")
+        )
+    });
+    if let Some(notice) = &notice {
+        model.credentials = Set(None);
+        model.last_error = Set(Some(notice.clone()));
+    }
     model.updated_at = Set(Utc::now());
+    let txn = crate::database::begin_write(&hub.db).await?;
     let updated = model
-        .update(&hub.db)
+        .update(&txn)
         .await
         .map_err(|e| name_taken(e, name.as_deref().unwrap_or_default()))?;
+    if let Some(notice) = notice {
+        let hosts: Vec<Value> = moved
+            .iter()
+            .map(|m| serde_json::json!({"setting": m.setting, "from": m.from, "to": m.to}))
+            .collect();
+        crate::logs::write(
+            &txn,
+            crate::logs::NewLogEntry {
+                organisation_id,
+                level: crate::logs::LogLevel::Warning,
+                message: format!("connection `{connection_name}`: {notice}"),
+                details: Some(serde_json::json!({
+                    "connection_id": id, "moved": hosts,
+                    "changed_by_user_id": who.user_id, "changed_by_api_key_id": who.api_key_id,
+                })),
+                integration_id: None,
+                run_id: None,
+                source_id: None,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
     Ok(updated.into())
 }
 
