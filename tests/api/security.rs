@@ -6,7 +6,9 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::TestHub;
-use crate::harness::journeys::{enabled_integration, parse_csv, records_csv, run_now};
+use crate::harness::journeys::{
+    connected, employment_hero_connection, enabled_integration, parse_csv, records, records_csv, run_now,
+};
 use crate::{on_both_backends, with_worker_on_both_backends};
 
 with_worker_on_both_backends!(a_formula_planted_in_an_hr_name_is_exported_as_text,);
@@ -130,4 +132,183 @@ async fn listener() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
         }
     });
     (addr, heard)
+}
+
+with_worker_on_both_backends!(an_hr_email_cannot_take_over_or_revive_someone_elses_odoo_employee,);
+
+/// Someone edits their HR email to `%@acme.example`, a pattern that Odoo's `=ilike` would match against every Acme
+/// address, hoping to be linked to the CEO's employee (and later to have it archived when they leave). Another
+/// takes the email of a former employee whose record is archived. Neither may happen: the first is created as
+/// themselves, the second is refused until the integration allows reactivation.
+async fn an_hr_email_cannot_take_over_or_revive_someone_elses_odoo_employee(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(2);
+    for (index, email) in [(0, "%@acme.example"), (1, "former@acme.example")] {
+        t.sims
+            .update_employee(index, |p| {
+                p.work_email = Some(email.to_owned());
+                p.manager = None;
+            })
+            .expect("person");
+    }
+    let odoo = Odoo::connect(&t).await;
+    let ceo = odoo
+        .create(json!({"name": "Chief Executive", "work_email": "ceo@acme.example"}))
+        .await;
+    let former = odoo
+        .create(json!({"name": "Former Employee", "work_email": "former@acme.example", "active": false}))
+        .await;
+
+    let accepted = Accepted::default();
+    let source = employment_hero_connection(&t, &admin).await;
+    let target = t
+        .post(
+            "/api/v1/connections",
+            &admin.token,
+            json!({"name": "Odoo", "connector": "odoo",
+                   "settings": {"base_url": t.sims.odoo_base_url(), "database": accepted.odoo_database},
+                   "credentials": {"login": accepted.odoo_login, "api_key": accepted.odoo_api_key}}),
+        )
+        .await
+        .expect(201)
+        .clone();
+    connected(&t, &admin, &[&source, &target]).await;
+    let created = t
+        .post(
+            "/api/v1/integrations",
+            &admin.token,
+            json!({"name": "EH → Odoo", "kind": "employees_to_users", "source_connection_id": source["id"],
+                   "target_connection_id": target["id"], "settings": {}}),
+        )
+        .await;
+    let integration = created.expect(201)["id"].as_str().unwrap().to_owned();
+    t.post_empty(&format!("/api/v1/integrations/{integration}/enable"), &admin.token)
+        .await
+        .expect(200);
+
+    let run = run_now(&t, &admin, &integration).await;
+    let lines = records(&t, &admin, &run, "").await;
+    // Each line lists the person's fields as its changes, their email among them.
+    let line_of = |email: &str| {
+        lines
+            .iter()
+            .find(|l| {
+                l["changes"]
+                    .as_array()
+                    .is_some_and(|changes| changes.iter().any(|c| c["field"] == "email" && c["new"] == email))
+            })
+            .unwrap_or_else(|| panic!("a line for {email}: {lines:?}"))
+            .clone()
+    };
+    let wildcard = line_of("%@acme.example");
+    assert_eq!(wildcard["outcome"], "created", "{wildcard}");
+    assert_ne!(wildcard["target_id"], json!(ceo.to_string()), "{wildcard}");
+    let ceo_now = odoo.read(ceo).await;
+    assert_eq!(ceo_now["name"], "Chief Executive", "{ceo_now}");
+    assert_eq!(ceo_now["barcode"], false, "the CEO's employee was linked: {ceo_now}");
+
+    let revived = line_of("former@acme.example");
+    assert_eq!(revived["outcome"], "failed", "{revived}");
+    assert!(
+        revived["error"].as_str().unwrap_or_default().contains("archived"),
+        "{revived}"
+    );
+    assert_eq!(
+        odoo.read(former).await["active"],
+        false,
+        "the archived employee was revived"
+    );
+
+    // Allowed by the integration, the archived employee is taken back.
+    t.patch(
+        &format!("/api/v1/integrations/{integration}"),
+        &admin.token,
+        json!({"settings": {"reactivate_archived_users": true}}),
+    )
+    .await
+    .expect(200);
+    let again = run_now(&t, &admin, &integration).await;
+    assert_eq!(again["status"], "done", "{again}");
+    let back = odoo.read(former).await;
+    assert_eq!(back["active"], true, "{back}");
+}
+
+/// Odoo's JSON-RPC as a test sets up records the hub did not make.
+struct Odoo {
+    http: reqwest::Client,
+    url: String,
+    uid: i64,
+}
+
+impl Odoo {
+    async fn connect(t: &TestHub) -> Self {
+        let accepted = Accepted::default();
+        let mut odoo = Self {
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            url: format!("{}/jsonrpc", t.sims.odoo_base_url().trim_end_matches('/')),
+            uid: 0,
+        };
+        odoo.uid = odoo
+            .call(
+                "common",
+                "authenticate",
+                json!([accepted.odoo_database, accepted.odoo_login, accepted.odoo_api_key, {}]),
+            )
+            .await
+            .as_i64()
+            .expect("authenticated");
+        odoo
+    }
+
+    async fn call(&self, service: &str, method: &str, args: serde_json::Value) -> serde_json::Value {
+        let answer: serde_json::Value = self
+            .http
+            .post(&self.url)
+            .json(&json!({"jsonrpc": "2.0", "method": "call", "id": 1,
+                          "params": {"service": service, "method": method, "args": args}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(answer.get("error").is_none(), "{answer}");
+        answer["result"].clone()
+    }
+
+    async fn execute(&self, method: &str, args: serde_json::Value, kwargs: serde_json::Value) -> serde_json::Value {
+        let accepted = Accepted::default();
+        self.call(
+            "object",
+            "execute_kw",
+            json!([
+                accepted.odoo_database,
+                self.uid,
+                accepted.odoo_api_key,
+                "hr.employee",
+                method,
+                args,
+                kwargs
+            ]),
+        )
+        .await
+    }
+
+    async fn create(&self, values: serde_json::Value) -> i64 {
+        self.execute("create", json!([values]), json!({}))
+            .await
+            .as_i64()
+            .expect("an id")
+    }
+
+    async fn read(&self, id: i64) -> serde_json::Value {
+        let rows = self
+            .execute(
+                "read",
+                json!([[id]]),
+                json!({"fields": ["name", "work_email", "active", "barcode"], "context": {"active_test": false}}),
+            )
+            .await;
+        rows[0].clone()
+    }
 }

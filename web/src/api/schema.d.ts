@@ -1085,6 +1085,12 @@ export interface components {
             mandatory_fields?: components["schemas"]["PersonField"][];
             new_person_trigger?: components["schemas"]["NewPersonTrigger"];
             /**
+             * @description Whether a new person whose email matches an archived (deactivated) user in the target is linked to that
+             *     user and reactivates it. Off: the person's record fails with the reason, and the archived user stays as it
+             *     is. Users the hub created for the person themselves are reactivated either way.
+             */
+            reactivate_archived_users?: boolean;
+            /**
              * Format: int32
              * @description Seconds a webhook event waits before it is processed; a burst of events for one person within it becomes
              *     one sync of their latest state (0–3600).

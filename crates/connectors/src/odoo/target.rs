@@ -19,20 +19,47 @@ fn with_archived() -> Value {
     json!({"context": {"active_test": false}})
 }
 
+/// Odoo has no exact case-insensitive operator: `=ilike` is SQL `ILIKE`, where `%` and `_` are wildcards, so an
+/// HR email holding them would match other people's. They are escaped, and the rows are compared again here.
+fn ilike_literal(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Of the rows found by email, the one whose email is the same, case-folded; an active one before an archived one.
+fn same_email(rows: Vec<Map<String, Value>>, email: &str) -> Option<Map<String, Value>> {
+    let wanted = email.trim().to_lowercase();
+    let mut same: Vec<Map<String, Value>> = rows
+        .into_iter()
+        .filter(|row| {
+            row.get("work_email")
+                .and_then(Value::as_str)
+                .is_some_and(|e| e.trim().to_lowercase() == wanted)
+        })
+        .collect();
+    same.sort_by_key(|row| !row.get("active").and_then(Value::as_bool).unwrap_or(true));
+    same.into_iter().next()
+}
+
 impl OdooTarget {
-    async fn search(&self, domain: Value) -> Result<Option<Map<String, Value>>, ConnectorError> {
+    async fn search(&self, domain: Value, limit: u32) -> Result<Vec<Map<String, Value>>, ConnectorError> {
         let mut kwargs = with_archived();
         kwargs["fields"] = json!(["id", "work_email", "active", self.external_id_field]);
-        kwargs["limit"] = json!(1);
+        kwargs["limit"] = json!(limit);
         let found = self
             .rpc
             .execute_kw(MODEL, "search_read", json!([domain]), kwargs, Idempotence::Idempotent)
             .await?;
         Ok(found
             .as_array()
-            .and_then(|rows| rows.first())
-            .and_then(Value::as_object)
-            .cloned())
+            .map(|rows| rows.iter().filter_map(Value::as_object).cloned().collect())
+            .unwrap_or_default())
     }
 
     /// The manager's employee, where the hub has written them; `false` (no manager) otherwise.
@@ -76,11 +103,18 @@ impl OdooTarget {
 #[async_trait::async_trait]
 impl UserTarget for OdooTarget {
     async fn find(&self, external_id: &str, email: Option<&str>) -> Result<Option<TargetUser>, ConnectorError> {
-        let mut found = self.search(json!([[self.external_id_field, "=", external_id]])).await?;
+        let mut found = self
+            .search(json!([[self.external_id_field, "=", external_id]]), 1)
+            .await?
+            .into_iter()
+            .next();
         if found.is_none()
             && let Some(email) = email
         {
-            found = self.search(json!([["work_email", "=ilike", email]])).await?;
+            let rows = self
+                .search(json!([["work_email", "=ilike", ilike_literal(email)]]), 10)
+                .await?;
+            found = same_email(rows, email);
         }
         Ok(found.and_then(|row| {
             Some(TargetUser {
@@ -153,5 +187,32 @@ impl OdooTarget {
             )
             .await
             .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_in_an_email_are_taken_literally() {
+        assert_eq!(ilike_literal("a_b%c\\d@x.example"), "a\\_b\\%c\\\\d@x.example");
+    }
+
+    #[test]
+    fn only_the_same_email_matches_and_active_comes_first() {
+        let row = |id: i64, email: &str, active: bool| {
+            json!({"id": id, "work_email": email, "active": active})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        let rows = vec![
+            row(1, "ceo@acme.example", true),
+            row(2, "Pat@Acme.example", false),
+            row(3, "pat@acme.example", true),
+        ];
+        assert_eq!(same_email(rows.clone(), "PAT@acme.example").unwrap()["id"], 3);
+        assert!(same_email(rows, "%@acme.example").is_none());
     }
 }

@@ -78,6 +78,11 @@ pub struct IntegrationSettings {
     #[serde(default = "default_webhook_delay")]
     #[schema(minimum = 0, maximum = 3600, example = 10)]
     pub webhook_delay_seconds: u32,
+    /// Whether a new person whose email matches an archived (deactivated) user in the target is linked to that
+    /// user and reactivates it. Off: the person's record fails with the reason, and the archived user stays as it
+    /// is. Users the hub created for the person themselves are reactivated either way.
+    #[serde(default)]
+    pub reactivate_archived_users: bool,
 }
 
 fn default_webhook_delay() -> u32 {
@@ -96,6 +101,7 @@ impl Default for IntegrationSettings {
             deactivation_policy: DeactivationPolicy::default(),
             error_notification_email: None,
             webhook_delay_seconds: default_webhook_delay(),
+            reactivate_archived_users: false,
         }
     }
 }

@@ -113,14 +113,19 @@ fn like(text: &str, pattern: &str, insensitive: bool) -> bool {
     } else {
         (text.chars().collect(), pattern.chars().collect())
     };
-    // Iterative wildcard matching with backtracking to the last `%`.
+    // Iterative wildcard matching with backtracking to the last `%`. A backslash makes the next character literal
+    // (PostgreSQL's default LIKE escape, which Odoo passes through).
     let (mut t, mut p) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '_' || pattern[p] == text[t]) {
+        let escaped = p + 1 < pattern.len() && pattern[p] == '\\';
+        if escaped && pattern[p + 1] == text[t] {
+            t += 1;
+            p += 2;
+        } else if !escaped && p < pattern.len() && (pattern[p] == '_' || pattern[p] == text[t]) {
             t += 1;
             p += 1;
-        } else if p < pattern.len() && pattern[p] == '%' {
+        } else if !escaped && p < pattern.len() && pattern[p] == '%' {
             star = Some((p, t));
             p += 1;
         } else if let Some((sp, st)) = star {
@@ -245,5 +250,9 @@ mod tests {
         assert!(like("peggy@acme.example", "peggy@acme.example", true));
         assert!(like("abc", "a_c", false));
         assert!(!like("abcd", "a_c", false));
+        assert!(like("a_c", "a\\_c", false));
+        assert!(!like("abc", "a\\_c", false));
+        assert!(!like("ceo@acme.example", "\\%@acme.example", true));
+        assert!(like("%@acme.example", "\\%@acme.example", true));
     }
 }

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import type { Connection, ConnectorInfo, DeactivationPolicy, Integration, IntegrationSettings, NewPersonTrigger, PersonField, Schemas } from "../../api/client";
-import { CheckboxGroup, FormActions, RadioGroup, SelectField, TextField } from "../../components/fields";
+import { CheckboxField, CheckboxGroup, FormActions, RadioGroup, SelectField, TextField } from "../../components/fields";
 import { useApiForm } from "../../components/useApiForm";
 import { Card } from "../../components/Card";
 import { ErrorAlert } from "../../components/alerts";
@@ -18,6 +18,7 @@ export interface IntegrationFormValues {
   error_notification_email: string;
   /** Seconds, as typed. */
   webhook_delay_seconds: string;
+  reactivate_archived_users: boolean;
 }
 
 export const DEFAULT_WEBHOOK_DELAY_SECONDS = 10;
@@ -33,6 +34,7 @@ export const DEFAULT_VALUES: IntegrationFormValues = {
   deactivation_policy: "on_termination",
   error_notification_email: "",
   webhook_delay_seconds: String(DEFAULT_WEBHOOK_DELAY_SECONDS),
+  reactivate_archived_users: false,
 };
 
 export function valuesFromIntegration(i: Integration): IntegrationFormValues {
@@ -46,6 +48,7 @@ export function valuesFromIntegration(i: Integration): IntegrationFormValues {
     deactivation_policy: i.settings.deactivation_policy ?? DEFAULT_VALUES.deactivation_policy,
     error_notification_email: i.settings.error_notification_email ?? "",
     webhook_delay_seconds: String(i.settings.webhook_delay_seconds ?? DEFAULT_WEBHOOK_DELAY_SECONDS),
+    reactivate_archived_users: i.settings.reactivate_archived_users ?? false,
   };
 }
 
@@ -56,6 +59,7 @@ export function settingsFromValues(v: IntegrationFormValues): IntegrationSetting
     deactivation_policy: v.deactivation_policy,
     error_notification_email: v.error_notification_email.trim() || null,
     webhook_delay_seconds: Number(v.webhook_delay_seconds.trim()),
+    reactivate_archived_users: v.reactivate_archived_users,
   };
 }
 
@@ -83,6 +87,7 @@ const KNOWN = [
   "settings.deactivation_policy",
   "settings.error_notification_email",
   "settings.webhook_delay_seconds",
+  "settings.reactivate_archived_users",
 ];
 
 function connectionOptions(connections: readonly Connection[], connectors: readonly ConnectorInfo[], role: "source" | "target") {
@@ -201,6 +206,15 @@ export function IntegrationForm({
           value={v.deactivation_policy}
           onChange={(x) => set("deactivation_policy", x)}
           error={errors["settings.deactivation_policy"]}
+          disabled={disabled}
+        />
+        <CheckboxField
+          path="settings.reactivate_archived_users"
+          label="Reactivate archived users found by email"
+          checked={v.reactivate_archived_users}
+          onChange={(x) => set("reactivate_archived_users", x)}
+          error={errors["settings.reactivate_archived_users"]}
+          help="A new person whose email belongs to an archived user in the target takes that user over and brings it back. Off: their record fails with the reason, and the archived user is left alone."
           disabled={disabled}
         />
         <TextField

@@ -142,6 +142,7 @@ pub async fn execute(
     recorder.log(LogLevel::Info, message, None).await;
     let flags = Arc::new(Flags::default());
     let endpoints = started.endpoints;
+    let reactivate_archived = started.settings.reactivate_archived_users;
     let steps = Steps {
         reader: Arc::new(Reader::new(&run, endpoints.source.clone(), endpoints.source_connection)),
         managers: Managers::new(endpoints.source, run.dry_run),
@@ -154,7 +155,8 @@ pub async fn execute(
             options,
             flags.clone(),
             Owners::new(hub.db.clone(), run.integration_id),
-        ),
+        )
+        .reactivating_archived(reactivate_archived),
         recorder: recorder.clone(),
         flags: flags.clone(),
         waiting: links::Waiting::default(),

@@ -84,6 +84,8 @@ pub(super) struct Writer {
     wrote_any: AtomicBool,
     /// What the wave's look-up found in the target for the people about to be created (none: not there).
     found: Mutex<HashMap<String, Option<TargetUser>>>,
+    /// Whether an archived user found by email may be reactivated for the person (the integration's setting).
+    reactivate_archived: bool,
 }
 
 impl Writer {
@@ -106,7 +108,14 @@ impl Writer {
             refusals: AtomicU32::new(0),
             wrote_any: AtomicBool::new(false),
             found: Mutex::default(),
+            reactivate_archived: false,
         }
+    }
+
+    /// Lets an archived user found by the person's email be reactivated and linked (off unless set).
+    pub fn reactivating_archived(mut self, allowed: bool) -> Self {
+        self.reactivate_archived = allowed;
+        self
     }
 
     /// Looks up the wave's new people in the target at once, where the target can, so that each create need not
@@ -186,6 +195,17 @@ impl Writer {
     /// A user found by the person's email may be linked to them only if no other person of the source holds it:
     /// never two people on one user.
     async fn linkable(&self, existing: &TargetUser, person: &Person) -> Result<(), WriteError> {
+        let ours = existing.external_id.as_deref() == Some(person.source_id.as_str());
+        // An archived account that merely shares the email may be someone else's past account (an email reused,
+        // a contractor's old login): bringing it back takes the integration's say-so. One that carries this
+        // person's id is theirs, deactivated when they left.
+        if !existing.active && !ours && !self.reactivate_archived {
+            return Err(WriteError::Connector(ConnectorError::Rejected(format!(
+                "refused: the target user with the email {} is archived, and this integration does not reactivate \
+                 archived users (settings.reactivate_archived_users)",
+                person.email.as_deref().unwrap_or("?")
+            ))));
+        }
         let holder = match existing.external_id.as_deref() {
             Some(other) if other != person.source_id => Some(other.to_owned()),
             _ => self.owners.claim(&existing.target_id, &person.source_id).await?,
