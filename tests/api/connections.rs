@@ -79,11 +79,19 @@ async fn connection_lifecycle(t: TestHub) {
         .await;
     assert_eq!(moved.expect(200)["status"], "disconnected");
 
-    // Unreachable systems are an error status with a reason, not a failed request.
+    // Unreachable systems are an error status with a reason, not a failed request. (Another host drops the
+    // stored credentials, so they are given again.)
     t.patch(
         &path,
         &admin.token,
         json!({"settings": {"base_url": "http://127.0.0.1:9/scim/v2"}}),
+    )
+    .await
+    .expect(200);
+    t.put(
+        &format!("{path}/credentials"),
+        &admin.token,
+        json!({"credentials": {"token": Accepted::default().scim_token}}),
     )
     .await
     .expect(200);

@@ -1,6 +1,7 @@
 //! Attacks on the hub's promises, each test named after what it tries; SECURITY.md lists what they prove.
 use std::sync::{Arc, Mutex};
 
+use ihub_domain::integrations::schedules;
 use ihub_simulators::Accepted;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -310,5 +311,161 @@ impl Odoo {
             )
             .await;
         rows[0].clone()
+    }
+}
+
+on_both_backends!(schedules_cannot_pile_runs_behind_a_waiting_one_or_multiply_without_limit,);
+
+/// An operator (or a key) adds schedule after schedule, all due at once, while the integration's run is stuck in
+/// the queue: each tick would add another run behind it. A firing while a run waits or runs is skipped and
+/// logged; two schedules due together start one run; and an integration's schedules stop at the ceiling.
+async fn schedules_cannot_pile_runs_behind_a_waiting_one_or_multiply_without_limit(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    t.sims.seed(1);
+    let integration = enabled_integration(&t, &admin, json!({})).await;
+    // No worker here: a run started now waits in the queue.
+    let waiting = t
+        .post(
+            &format!("/api/v1/integrations/{integration}/run"),
+            &admin.token,
+            json!({}),
+        )
+        .await
+        .expect(202)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+    let schedules_path = format!("/api/v1/integrations/{integration}/schedules");
+    let mut schedules = Vec::new();
+    for _ in 0..2 {
+        let created = t
+            .post(
+                &schedules_path,
+                &admin.token,
+                json!({"every": {"n": 1, "unit": "hours"}, "next_run_at": due}),
+            )
+            .await;
+        schedules.push(created.expect(201)["id"].as_str().unwrap().to_owned());
+    }
+    let fired = schedules::fire_due(&t.hub, chrono::Utc::now()).await.unwrap();
+    assert!(fired.is_empty(), "runs piled behind the waiting one: {fired:?}");
+    let runs = t
+        .get(&format!("/api/v1/integrations/{integration}/runs"), &admin.token)
+        .await;
+    assert_eq!(runs.expect(200)["items"].as_array().unwrap().len(), 1, "{}", runs.text);
+    for id in &schedules {
+        let schedule = t.get(&format!("/api/v1/schedules/{id}"), &admin.token).await;
+        let next = schedule.expect(200)["next_run_at"].as_str().unwrap().to_owned();
+        assert!(next > due, "the skipped occurrence moved on: {}", schedule.text);
+    }
+    let logs = t.get("/api/v1/logs", &admin.token).await;
+    assert!(logs.text.contains("scheduled sync was skipped"), "{}", logs.text);
+
+    // Once nothing waits, both schedules due together start one run, not two.
+    t.post_empty(&format!("/api/v1/runs/{waiting}/cancel"), &admin.token)
+        .await
+        .expect(200);
+    for id in &schedules {
+        t.patch(
+            &format!("/api/v1/schedules/{id}"),
+            &admin.token,
+            json!({"next_run_at": due}),
+        )
+        .await
+        .expect(200);
+    }
+    let fired = schedules::fire_due(&t.hub, chrono::Utc::now()).await.unwrap();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+
+    // The ceiling: the default allows 20 schedules an integration.
+    for n in 2..20 {
+        t.post(&schedules_path, &admin.token, json!({"cron": format!("{n} 3 * * *")}))
+            .await
+            .expect(201);
+    }
+    let refused = t
+        .post(&schedules_path, &admin.token, json!({"cron": "30 4 * * *"}))
+        .await;
+    refused.expect_problem(409, "too_many_schedules");
+    let listed = t.get(&format!("{schedules_path}?limit=100"), &admin.token).await;
+    assert_eq!(listed.expect(200)["items"].as_array().unwrap().len(), 20);
+}
+
+on_both_backends!(webhook_tokens_and_oauth_codes_never_reach_the_request_log,);
+
+/// The hub's log is read by more people than its admins (a log platform, a support engineer). A webhook URL's
+/// token is the only secret a source sends with its deliveries, and the OAuth callback's code and state finish a
+/// connect: none of them may be written there. A delivery is refused on purpose so that the request logs a
+/// warning inside its span.
+async fn webhook_tokens_and_oauth_codes_never_reach_the_request_log(t: TestHub) {
+    let log = captured_log();
+    let admin = t.organisation("Acme").await;
+    let integration = enabled_integration(&t, &admin, json!({})).await;
+    let url = t
+        .get(&format!("/api/v1/integrations/{integration}"), &admin.token)
+        .await
+        .expect(200)["webhook_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = url.rsplit('/').next().unwrap().to_owned();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let refused = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"not\": \"an event\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let code = format!("code-{}", uuid::Uuid::new_v4().simple());
+    client
+        .get(format!(
+            "{}/api/v1/oauth/callback?code={code}&state=state-{code}",
+            t.base
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    let ours: Vec<&str> = text.lines().filter(|l| l.contains(&integration)).collect();
+    assert!(
+        ours.iter()
+            .any(|l| l.contains("webhook delivery refused") && l.contains("/api/v1/hooks/{")),
+        "the refusal is logged inside its request, by route: {ours:?}"
+    );
+    assert!(!text.contains(&token), "the webhook token is in the log");
+    assert!(!text.contains(&code), "the OAuth code is in the log");
+}
+
+/// Everything the process logs at info and above, from the first call on (one subscriber per process).
+fn captured_log() -> Arc<Mutex<Vec<u8>>> {
+    static LOG: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_ansi(false)
+            .with_writer(move || Capture(writer.clone()))
+            .finish();
+        tracing_subscriber::util::SubscriberInitExt::try_init(subscriber).expect("no other subscriber is set first");
+        buffer
+    })
+    .clone()
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -92,7 +92,7 @@ pub fn build(
                 Ok(res)
             }
         })
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<crate::request_log::RedactedRootSpan>::new())
 }
 
 /// Unknown API paths answer a problem document; everything else belongs to the SPA's client-side routes.

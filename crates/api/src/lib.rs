@@ -5,6 +5,7 @@ pub mod app;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+mod request_log;
 pub mod routes;
 pub mod spa;
 pub mod state;

@@ -30,4 +30,20 @@ pub struct Hub {
     pub consumer: ConsumerStatus,
     /// Where sources and browsers reach this hub (`https://hub.example.com`), for the URLs it hands out.
     pub public_url: String,
+    pub quotas: Quotas,
+}
+
+/// Ceilings on what one organisation can pile up, each configurable by the operator.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    /// Schedules one integration may have.
+    pub schedules_per_integration: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            schedules_per_integration: 20,
+        }
+    }
 }

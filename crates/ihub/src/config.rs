@@ -63,6 +63,8 @@ pub struct Config {
     /// too; a comma-separated list in `IHUB_ALLOWED_HOSTS`.
     #[serde(deserialize_with = "list_or_commas")]
     pub allowed_hosts: Vec<String>,
+    /// Schedules one integration may have.
+    pub schedules_per_integration: u64,
 }
 
 /// A list from TOML, or the comma-separated text an environment variable holds.
@@ -113,6 +115,7 @@ impl Default for Config {
             records_keep_days: 30,
             allow_private_networks: false,
             allowed_hosts: Vec::new(),
+            schedules_per_integration: ihub_domain::hub::Quotas::default().schedules_per_integration,
         }
     }
 }
@@ -194,6 +197,7 @@ impl Config {
             ("IHUB_QUEUE_PASS_MS", self.queue_pass_ms),
             ("IHUB_RECORDS_KEEP_RUNS", self.records_keep_runs),
             ("IHUB_RECORDS_KEEP_DAYS", u64::from(self.records_keep_days)),
+            ("IHUB_SCHEDULES_PER_INTEGRATION", self.schedules_per_integration),
         ] {
             if value == 0 {
                 return Err(ConfigError(format!("{name} must be at least 1")));

@@ -44,6 +44,9 @@ pub async fn open_hub(config: &Config, job_queue: Arc<dyn JobQueue>) -> Result<H
         job_queue,
         consumer: Default::default(),
         public_url: config.public_url(),
+        quotas: ihub_domain::hub::Quotas {
+            schedules_per_integration: config.schedules_per_integration,
+        },
     })
 }
 

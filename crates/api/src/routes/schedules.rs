@@ -37,7 +37,8 @@ async fn list_integration_schedules(
 /// IANA time zone (the organisation's by default). The answer says when it runs next.
 #[utoipa::path(tag = "schedules", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Integration id")),
     request_body = ScheduleInput,
-    responses((status = 201, description = "Created", body = Schedule)))]
+    responses((status = 201, description = "Created", body = Schedule),
+        (status = 409, description = "The integration has as many schedules as it may (`too_many_schedules`)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/integrations/{id}/schedules")]
 async fn create_schedule(
     hub: web::Data<Hub>,

@@ -6,7 +6,7 @@
 //! a conditional update of the schedule in the same transaction that queues its run, so exactly one tick wins it.
 pub mod timing;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use chrono_tz::Tz;
@@ -23,7 +23,7 @@ use crate::error::{DomainError, Problems, Result};
 use crate::integrations::IntegrationState;
 use crate::job_queue::Job;
 use crate::pagination::{self, Page, PageRequest};
-use crate::runs::{self, RunSpec, RunTrigger};
+use crate::runs::{self, RunSpec, RunStatus, RunTrigger};
 use crate::{Hub, validate};
 pub use timing::IntervalUnit;
 use timing::{CronExpr, Recurrence, Timing};
@@ -298,6 +298,7 @@ fn first_run(recurrence: &Recurrence, now: DateTime<Utc>) -> Result<DateTime<Utc
 pub async fn create(hub: &Hub, who: &Principal, integration_id: Uuid, input: ScheduleInput) -> Result<Schedule> {
     who.require_operator()?;
     let integration = find_integration(hub, who, integration_id).await?;
+    let cap = hub.quotas.schedules_per_integration;
     let mut problems = Problems::default();
     let timezone = match &input.timezone {
         Some(tz) => tz.clone(),
@@ -319,6 +320,29 @@ pub async fn create(hub: &Hub, who: &Principal, integration_id: Uuid, input: Sch
         (true, Some(at)) => Some(whole_seconds(at)),
         (true, None) => Some(first_run(&timing.recurrence, now)?),
     };
+    // Counted and inserted in one write transaction, the integration's row locked on PostgreSQL (SQLite has one
+    // writer), so that creates racing each other cannot pass the ceiling together.
+    let txn = crate::database::begin_write(&hub.db).await?;
+    if crate::database::is_postgres(&hub.db) {
+        integration::Entity::find_by_id(integration.id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
+    let existing = schedule::Entity::find()
+        .filter(schedule::Column::IntegrationId.eq(integration.id))
+        .count(&txn)
+        .await?;
+    if existing >= cap {
+        return Err(DomainError::conflict(
+            "too_many_schedules",
+            format!(
+                "integration `{}` already has {existing} schedules, the most one integration may have ({cap}); \
+                 change or delete one instead",
+                integration.name
+            ),
+        ));
+    }
     let model = schedule::ActiveModel {
         id: Set(Uuid::now_v7()),
         organisation_id: Set(who.organisation_id),
@@ -339,8 +363,9 @@ pub async fn create(hub: &Hub, who: &Principal, integration_id: Uuid, input: Sch
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&hub.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(model.into())
 }
 
@@ -461,6 +486,7 @@ pub async fn delete(hub: &Hub, who: &Principal, id: Uuid) -> Result<()> {
 ///   were missed, if the schedule repeats missed occurrences; otherwise it is skipped without a run.
 /// - A schedule of an integration that is not enabled moves on without a run.
 /// - A schedule that reaches its `max_calls` deactivates itself.
+/// - An occurrence whose integration already has a run waiting or running moves on without a run, logged.
 ///
 /// The batch is one transaction (its claims, the runs' numbers, one insert of the runs): a thousand schedules
 /// due in the same minute were a thousand transactions, and on SQLite each waited for the one writer behind the
@@ -491,11 +517,59 @@ pub async fn fire_due(hub: &Hub, now: DateTime<Utc>) -> Result<Vec<run::Model>> 
     // Claims go in the order read, the same in every process, so racing ticks wait on each other's rows rather
     // than deadlock.
     let txn = crate::database::begin_write(&hub.db).await?;
+    // An integration with a run waiting or running gets no second one from a schedule: the occurrence is skipped
+    // (and logged), so a slow sync or a stopped worker cannot pile runs up behind it. On PostgreSQL the
+    // integrations are locked first (in id order, so racing ticks queue rather than deadlock): a tick whose batch
+    // holds other schedules of the same integration then sees the run the first one queued.
+    if crate::database::is_postgres(&hub.db) {
+        let mut ids: Vec<Uuid> = due.iter().map(|s| s.integration_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        integration::Entity::find()
+            .select_only()
+            .column(integration::Column::Id)
+            .filter(integration::Column::Id.is_in(ids))
+            .order_by_asc(integration::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .all(&txn)
+            .await?;
+    }
+    let mut busy: HashSet<Uuid> = run::Entity::find()
+        .select_only()
+        .column(run::Column::IntegrationId)
+        .filter(run::Column::IntegrationId.is_in(due.iter().map(|s| s.integration_id)))
+        .filter(run::Column::Status.is_in([RunStatus::Queued, RunStatus::Retry, RunStatus::InProgress]))
+        .into_tuple::<Uuid>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
     let mut specs = Vec::new();
+    let mut skipped = Vec::new();
     for s in &due {
-        if let Some(spec) = claim(&txn, s, states.get(&s.integration_id).copied(), now).await? {
-            specs.push(spec);
+        let state = states.get(&s.integration_id).copied();
+        let waiting = busy.contains(&s.integration_id);
+        match claim(&txn, s, state, now, waiting).await? {
+            Claimed::Run(spec) => {
+                busy.insert(s.integration_id);
+                specs.push(spec);
+            }
+            Claimed::SkippedBusy => skipped.push(s),
+            Claimed::Nothing => {}
         }
+    }
+    for s in skipped {
+        let entry = crate::logs::NewLogEntry {
+            organisation_id: s.organisation_id,
+            level: crate::logs::LogLevel::Info,
+            message: "a scheduled sync was skipped: a run of this integration is already waiting or running".into(),
+            details: Some(serde_json::json!({"schedule_id": s.id, "due_at": s.next_run_at})),
+            integration_id: Some(s.integration_id),
+            run_id: None,
+            source_id: None,
+        };
+        crate::logs::write(&txn, entry).await?;
     }
     let queued = runs::insert_queued_many(&txn, specs).await?;
     txn.commit().await?;
@@ -524,16 +598,25 @@ pub async fn next_due(hub: &Hub) -> Result<Option<DateTime<Utc>>> {
         .flatten())
 }
 
+/// What claiming a due occurrence came to.
+enum Claimed {
+    Run(RunSpec),
+    /// Moved on without a run because the integration already has one waiting or running.
+    SkippedBusy,
+    /// Another tick won it, or it was skipped for another reason (disabled, missed).
+    Nothing,
+}
+
 /// Claims one due occurrence inside `txn`: moves the schedule on and answers the run to queue, if it runs.
-/// `None`: another tick won it, or it was skipped.
 async fn claim(
     txn: &DatabaseTransaction,
     s: &schedule::Model,
     state: Option<IntegrationState>,
     now: DateTime<Utc>,
-) -> Result<Option<RunSpec>> {
+    busy: bool,
+) -> Result<Claimed> {
     let Some(due) = s.next_run_at else {
-        return Ok(None);
+        return Ok(Claimed::Nothing);
     };
     let next = match recurrence_of(s) {
         Ok(recurrence) => recurrence.following(due, now),
@@ -544,7 +627,8 @@ async fn claim(
     };
     let enabled = state.is_some_and(IntegrationState::is_enabled);
     let missed = now - due > Duration::seconds(MISSED_AFTER_SECS);
-    let runs = enabled && (s.repeat_missed || !missed);
+    let wanted = enabled && (s.repeat_missed || !missed);
+    let runs = wanted && !busy;
     let calls = s.calls + i64::from(runs);
     let active = next.is_some() && (s.max_calls == -1 || calls < s.max_calls);
     let next_run_at = next.filter(|_| active);
@@ -561,10 +645,13 @@ async fn claim(
             .col_expr(schedule::Column::LastRunAt, Expr::value(now));
     }
     // Whoever moves the schedule off `due` first owns the occurrence; the others update nothing.
-    if claim.exec(txn).await?.rows_affected != 1 || !runs {
-        return Ok(None);
+    if claim.exec(txn).await?.rows_affected != 1 {
+        return Ok(Claimed::Nothing);
     }
-    Ok(Some(RunSpec {
+    if !runs {
+        return Ok(if wanted { Claimed::SkippedBusy } else { Claimed::Nothing });
+    }
+    Ok(Claimed::Run(RunSpec {
         organisation_id: s.organisation_id,
         integration_id: s.integration_id,
         schedule_id: Some(s.id),
