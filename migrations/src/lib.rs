@@ -9,6 +9,7 @@ mod m20261125_000004_runs;
 mod m20261125_000005_queue;
 mod m20261207_000006_manager_links;
 mod m20261207_000007_record_retention;
+mod m20261207_000008_api_key_expiry;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_queue::Migration),
             Box::new(m20261207_000006_manager_links::Migration),
             Box::new(m20261207_000007_record_retention::Migration),
+            Box::new(m20261207_000008_api_key_expiry::Migration),
         ]
     }
 }

@@ -469,3 +469,68 @@ impl std::io::Write for Capture {
         Ok(())
     }
 }
+
+on_both_backends!(an_api_key_cannot_outlive_its_creators_role_or_its_expiry,);
+
+/// An admin hands an admin key to a script, is then demoted (or their password is reset after a suspected
+/// compromise): the key must stop working, not go on acting as an admin. A key made to expire must stop then.
+async fn an_api_key_cannot_outlive_its_creators_role_or_its_expiry(t: TestHub) {
+    let admin = t.organisation("Acme").await;
+    let other = t.user_in(admin.organisation_id, ihub_domain::Role::Admin).await;
+    let make = |token: String, body: serde_json::Value| {
+        let t = &t;
+        async move {
+            let created = t.post("/api/v1/api-keys", &token, body).await;
+            created.expect(201)["secret"].as_str().unwrap().to_owned()
+        }
+    };
+    // Listing keys is for admins only: what an admin key can do and a support one cannot.
+    let admin_only = "/api/v1/api-keys";
+
+    let demoted_key = make(other.token.clone(), json!({"name": "script", "role": "admin"})).await;
+    t.get(admin_only, &demoted_key).await.expect(200);
+    t.patch(
+        &format!("/api/v1/users/{}", other.user_id),
+        &admin.token,
+        json!({"role": "support"}),
+    )
+    .await
+    .expect(200);
+    t.get(admin_only, &demoted_key).await.expect(401);
+    t.get("/api/v1/connections", &demoted_key).await.expect(401);
+
+    let reset_key = make(admin.token.clone(), json!({"name": "export", "role": "admin"})).await;
+    t.get(admin_only, &reset_key).await.expect(200);
+    let third = t.user_in(admin.organisation_id, ihub_domain::Role::Admin).await;
+    t.patch(
+        &format!("/api/v1/users/{}", admin.user_id),
+        &third.token,
+        json!({"password": "a brand new long passphrase"}),
+    )
+    .await
+    .expect(200);
+    t.get(admin_only, &reset_key).await.expect(401);
+    let listed = t.get(admin_only, &third.token).await;
+    let revoked = listed.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| !k["revoked_at"].is_null())
+        .count();
+    assert_eq!(revoked, 2, "both keys are listed as revoked: {}", listed.text);
+
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let refused = t
+        .post(
+            "/api/v1/api-keys",
+            &third.token,
+            json!({"name": "late", "expires_at": past}),
+        )
+        .await;
+    assert_eq!(refused.invalid_fields(), vec!["expires_at"]);
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let expiring = make(third.token.clone(), json!({"name": "one-off", "expires_at": soon})).await;
+    t.get("/api/v1/connections", &expiring).await.expect(200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    t.get("/api/v1/connections", &expiring).await.expect(401);
+}

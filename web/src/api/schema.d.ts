@@ -819,6 +819,11 @@ export interface components {
             created_at: string;
             /** Format: uuid */
             created_by: string;
+            /**
+             * Format: date-time
+             * @description After this the key is refused; never when null.
+             */
+            expires_at?: string | null;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
@@ -1160,6 +1165,11 @@ export interface components {
             role: components["schemas"]["Role"];
         };
         NewApiKey: {
+            /**
+             * Format: date-time
+             * @description When the key stops working (in the future); it works until revoked when not given.
+             */
+            expires_at?: string | null;
             /** @example nightly export script */
             name: string;
             role?: components["schemas"]["Role"] | null;
@@ -1243,6 +1253,11 @@ export interface components {
                 created_at: string;
                 /** Format: uuid */
                 created_by: string;
+                /**
+                 * Format: date-time
+                 * @description After this the key is refused; never when null.
+                 */
+                expires_at?: string | null;
                 /** Format: uuid */
                 id: string;
                 /** Format: date-time */

@@ -69,7 +69,7 @@ interface TextFieldProps {
   required?: boolean;
   help?: ReactNode;
   error?: string;
-  type?: "text" | "email" | "password" | "url" | "number";
+  type?: "text" | "email" | "password" | "url" | "number" | "date";
   autoComplete?: string;
   placeholder?: string;
   disabled?: boolean;

@@ -28,6 +28,8 @@ pub struct ApiKey {
     pub created_at: chrono::DateTime<Utc>,
     pub last_used_at: Option<chrono::DateTime<Utc>>,
     pub revoked_at: Option<chrono::DateTime<Utc>>,
+    /// After this the key is refused; never when null.
+    pub expires_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl From<api_key::Model> for ApiKey {
@@ -41,6 +43,7 @@ impl From<api_key::Model> for ApiKey {
             created_at: m.created_at,
             last_used_at: m.last_used_at,
             revoked_at: m.revoked_at,
+            expires_at: m.expires_at,
         }
     }
 }
@@ -59,13 +62,20 @@ pub struct CreatedApiKey {
 pub struct NewApiKey {
     #[schema(example = "nightly export script")]
     pub name: String,
-    /// The role the key acts with; defaults to `support`, the least privilege.
+    /// The role the key acts with; defaults to `support`, the least privilege. A key never acts with more than its
+    /// creator's current role, and is revoked when its creator is demoted or their password is reset.
     pub role: Option<Role>,
+    /// When the key stops working (in the future); it works until revoked when not given.
+    pub expires_at: Option<chrono::DateTime<Utc>>,
 }
 
 pub async fn create(hub: &Hub, who: &Principal, input: NewApiKey) -> Result<CreatedApiKey> {
     who.require_admin()?;
     let name = validate::name("name", &input.name, 200)?;
+    let now = Utc::now();
+    if input.expires_at.is_some_and(|at| at <= now) {
+        return Err(DomainError::invalid("expires_at", "must be in the future"));
+    }
     let secret = format!("{KEY_PREFIX}{}", random_token(32));
     let model = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -75,9 +85,10 @@ pub async fn create(hub: &Hub, who: &Principal, input: NewApiKey) -> Result<Crea
         role: Set(input.role.unwrap_or(Role::Support)),
         prefix: Set(secret[..SHOWN_PREFIX_CHARS].to_owned()),
         key_hash: Set(token_hash(&secret)),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        expires_at: Set(input.expires_at),
     }
     .insert(&hub.db)
     .await?;
@@ -120,16 +131,20 @@ pub(crate) async fn authenticate(hub: &Hub, presented: &str) -> Result<Principal
         .one(&hub.db)
         .await?
         .ok_or_else(invalid)?;
-    if key.revoked_at.is_some() {
+    if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(invalid());
     }
-    let creator_active = user::Entity::find_by_id(key.created_by)
+    let creator = user::Entity::find_by_id(key.created_by)
         .one(&hub.db)
         .await?
-        .is_some_and(|u| u.active);
-    if !creator_active {
-        return Err(invalid());
-    }
+        .filter(|u| u.active)
+        .ok_or_else(invalid)?;
+    // Never more than the creator may do today (their keys are revoked when they are demoted; this holds even for
+    // a key that escaped that).
+    let role = match (key.role, creator.role) {
+        (Role::Admin, Role::Admin) => Role::Admin,
+        _ => Role::Support,
+    };
     // The last-used time is for people ("is this key still in use?"): minute precision is plenty, and a busy
     // script must not turn every read into a database write. Best effort: a lost update fails no request.
     let now = Utc::now();
@@ -146,7 +161,19 @@ pub(crate) async fn authenticate(hub: &Hub, presented: &str) -> Result<Principal
     Ok(Principal {
         organisation_id: key.organisation_id,
         user_id: key.created_by,
-        role: key.role,
+        role,
         api_key_id: Some(key.id),
     })
+}
+
+/// Revokes every live key a user created: their role was lowered or their password reset, so what they handed to
+/// scripts is no longer vouched for.
+pub(crate) async fn revoke_all_of_creator(db: &impl sea_orm::ConnectionTrait, user_id: Uuid) -> Result<u64> {
+    let revoked = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(api_key::Column::CreatedBy.eq(user_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(revoked.rows_affected)
 }

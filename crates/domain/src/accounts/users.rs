@@ -208,6 +208,9 @@ pub async fn update(hub: &Hub, who: &Principal, id: Uuid, changes: UserChanges) 
     if deactivating || changes.password.is_some() {
         auth::revoke_all_for_user(&txn, id).await?;
     }
+    if loses_admin || deactivating || changes.password.is_some() {
+        crate::accounts::api_keys::revoke_all_of_creator(&txn, id).await?;
+    }
     txn.commit().await?;
     Ok(updated.into())
 }

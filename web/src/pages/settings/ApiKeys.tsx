@@ -88,6 +88,14 @@ export function ApiKeysPage() {
                   <Badge tone="neutral">
                     Revoked <DateTime value={k.revoked_at} />
                   </Badge>
+                ) : k.expires_at && new Date(k.expires_at) <= new Date() ? (
+                  <Badge tone="neutral">
+                    Expired <DateTime value={k.expires_at} />
+                  </Badge>
+                ) : k.expires_at ? (
+                  <Badge tone="success">
+                    Active until <DateTime value={k.expires_at} />
+                  </Badge>
                 ) : (
                   <Badge tone="success">Active</Badge>
                 )}
