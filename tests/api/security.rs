@@ -534,3 +534,27 @@ async fn an_api_key_cannot_outlive_its_creators_role_or_its_expiry(t: TestHub) {
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     t.get("/api/v1/connections", &expiring).await.expect(401);
 }
+
+on_both_backends!(a_new_users_email_does_not_reveal_another_organisations_users,);
+
+/// An admin probes whether a competitor's staff use the hub by creating users with their email addresses. The
+/// answer may say the address cannot be used (emails sign people in, so they are unique), but not that it belongs
+/// to a user elsewhere; an email of the admin's own organisation may be named as theirs.
+async fn a_new_users_email_does_not_reveal_another_organisations_users(t: TestHub) {
+    let acme = t.organisation("Acme").await;
+    let rival = t.organisation("Rival").await;
+    let grace = json!({"email": "grace@acme.example", "password": crate::harness::PASSWORD, "role": "support"});
+    t.post("/api/v1/users", &acme.token, grace.clone()).await.expect(201);
+
+    let probe = t.post("/api/v1/users", &rival.token, grace.clone()).await;
+    probe.expect_problem(409, "email_unavailable");
+    for telling in ["Acme", "exist", "organisation", "already"] {
+        assert!(
+            !probe.text.contains(telling),
+            "the answer tells ({telling}): {}",
+            probe.text
+        );
+    }
+    let own = t.post("/api/v1/users", &acme.token, grace).await;
+    own.expect_problem(409, "email_taken");
+}

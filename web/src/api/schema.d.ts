@@ -3786,7 +3786,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description The email is taken */
+            /** @description The email is already a user of this organisation (`email_taken`) or cannot be used (`email_unavailable`) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -31,7 +31,7 @@ async fn list_users(
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = User),
-        (status = 409, description = "The email is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is already a user of this organisation (`email_taken`) or cannot be used (`email_unavailable`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/users")]
 async fn create_user(hub: web::Data<Hub>, AdminJson(who, body): AdminJson<NewUser>) -> ApiResult<HttpResponse> {

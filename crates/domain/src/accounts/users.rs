@@ -108,15 +108,33 @@ pub async fn create_in(hub: &Hub, organisation_id: Uuid, input: NewUser) -> Resu
         updated_at: Set(now),
     }
     .insert(&hub.db)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::conflict("email_taken", format!("a user with email `{email}` already exists"))
-        } else {
-            e.into()
-        }
-    })?;
-    Ok(model.into())
+    .await;
+    match model {
+        Ok(model) => Ok(model.into()),
+        Err(e) if is_unique_violation(&e) => Err(email_conflict(hub, organisation_id, &email).await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Emails sign people in, so one belongs to one user across the hub. An admin may learn that it is already one of
+/// their own organisation's users; that it belongs to someone in another organisation is not theirs to learn, so
+/// that answer says only that the address cannot be used.
+async fn email_conflict(hub: &Hub, organisation_id: Uuid, email: &str) -> DomainError {
+    let ours = user::Entity::find()
+        .filter(user::Column::OrganisationId.eq(organisation_id))
+        .filter(user::Column::Email.eq(email))
+        .count(&hub.db)
+        .await;
+    match ours {
+        Ok(n) if n > 0 => DomainError::conflict(
+            "email_taken",
+            format!("`{email}` is already a user of this organisation"),
+        ),
+        _ => DomainError::conflict(
+            "email_unavailable",
+            "this email address cannot be used for a new user; use another address",
+        ),
+    }
 }
 
 pub async fn create(hub: &Hub, who: &Principal, input: NewUser) -> Result<User> {

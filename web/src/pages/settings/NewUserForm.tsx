@@ -23,9 +23,9 @@ export function NewUserForm({ onCreated, onCancel }: { onCreated: (u: User) => v
     },
     known: ["email", "name", "password", "role"],
     onSubmit: async () => onCreated(await call(api.POST("/api/v1/users", { body: { email: email.trim(), name: name.trim() || null, password, role } }))),
-    // 409 email_taken names no field but is about the email.
+    // 409 email_taken / email_unavailable name no field but are about the email.
     placeErrors: (fields, apiErr) => {
-      if (apiErr.code === "email_taken") fields.email = apiErr.detail;
+      if (apiErr.code === "email_taken" || apiErr.code === "email_unavailable") fields.email = apiErr.detail;
     },
   });
 
