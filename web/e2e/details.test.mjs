@@ -416,7 +416,7 @@ describe("users", () => {
     await page.getByLabel("Initial password").fill("a long enough password");
     await page.getByRole("button", { name: "Add user" }).click();
     await page.waitForSelector("#f-email-error");
-    assert.match(await page.locator("#f-email-error").innerText(), /already exists/);
+    assert.match(await page.locator("#f-email-error").innerText(), /already a user of this organisation/);
     await shot(page, "details-16-users-email-taken");
   });
 
