@@ -84,13 +84,14 @@ impl Egress {
             .any(|a| matches!(a, Allowed::Host(h) if h.eq_ignore_ascii_case(host)))
     }
 
+    fn ip_listed(&self, ip: IpAddr) -> bool {
+        self.allowed
+            .iter()
+            .any(|a| matches!(a, Allowed::Net(net) if net.contains(&ip)))
+    }
+
     fn ip_allowed(&self, ip: IpAddr) -> bool {
-        self.allow_private
-            || !is_internal(ip)
-            || self
-                .allowed
-                .iter()
-                .any(|a| matches!(a, Allowed::Net(net) if net.contains(&ip)))
+        self.allow_private || !is_internal(ip) || self.ip_listed(ip)
     }
 
     /// Whether a request to this URL may be sent: https (or http where allowed), and a host that is not an
@@ -104,11 +105,7 @@ impl Egress {
         };
         let shown = url.host_str().unwrap_or_default().to_owned();
         let named = ip.is_none() && self.host_allowed(&shown);
-        let listed_ip = ip.is_some_and(|ip| {
-            self.allowed
-                .iter()
-                .any(|a| matches!(a, Allowed::Net(net) if net.contains(&ip)))
-        });
+        let listed_ip = ip.is_some_and(|ip| self.ip_listed(ip));
         match url.scheme() {
             "https" => {}
             "http" if self.allow_private || named || listed_ip => {}
